@@ -1,0 +1,41 @@
+// ConvModule: conv -> optional BN -> optional ReLU, registered as `conv` and `bn` like mmcv's
+// ConvModule, so that its parameters carry mmseg's state_dict names.
+#ifndef ANN_MODEL_CONV_MODULE_H_
+#define ANN_MODEL_CONV_MODULE_H_
+
+#include <cstdint>
+
+#include "torch/torch.h"
+
+namespace ann {
+
+struct ConvModuleOptions {
+  ConvModuleOptions(int64_t in_channels, int64_t out_channels, int64_t kernel_size)
+      : in_channels_(in_channels), out_channels_(out_channels), kernel_size_(kernel_size) {}
+  TORCH_ARG(int64_t, in_channels);
+  TORCH_ARG(int64_t, out_channels);
+  TORCH_ARG(int64_t, kernel_size);
+  TORCH_ARG(int64_t, stride) = 1;
+  TORCH_ARG(int64_t, padding) = 0;
+  TORCH_ARG(int64_t, dilation) = 1;
+  TORCH_ARG(bool, bias) = false;  // mmcv's bias='auto' is false when a norm follows.
+  TORCH_ARG(bool, norm) = true;
+  TORCH_ARG(bool, relu) = true;
+};
+
+class ConvModuleImpl : public torch::nn::Module {
+ public:
+  explicit ConvModuleImpl(const ConvModuleOptions& options);
+  torch::Tensor forward(torch::Tensor x);
+
+  torch::nn::Conv2d conv{nullptr};
+  torch::nn::BatchNorm2d bn{nullptr};
+
+ private:
+  bool relu_;
+};
+TORCH_MODULE(ConvModule);
+
+}  // namespace ann
+
+#endif  // ANN_MODEL_CONV_MODULE_H_

@@ -1,0 +1,142 @@
+#include "ann/model/model_config.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gflags/gflags.h"
+
+DEFINE_int32(depth, 50, "ResNetV1c depth: 18, 34, 50 or 101.");
+DEFINE_int32(num_classes, 19, "Number of classes of the classifier.");
+DEFINE_string(variant, "mmseg",
+              "Network variant: 'mmseg' (mmsegmentation ANNHead) or 'original' (authors' code).");
+DEFINE_string(pool_scales, "1,3,6,8", "Pyramid sampling sizes of the attention keys/values.");
+DEFINE_string(align_corners, "default",
+              "Bilinear resizing of logits: true, false, or default (the variant's).");
+DEFINE_bool(aux_head, true, "Build the auxiliary FCN head on C4 (used in training).");
+DEFINE_string(mean, "default", "Per-channel mean, comma separated, or default (the variant's).");
+DEFINE_string(std, "default", "Per-channel std, comma separated, or default (the variant's).");
+DEFINE_string(to_rgb, "default", "Convert BGR input to RGB before normalising: true/false/default.");
+
+namespace ann {
+namespace {
+
+absl::StatusOr<std::vector<double>> ParseDoubles(const std::string& flag, const std::string& text) {
+  std::vector<double> values;
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    double v;
+    if (!absl::SimpleAtod(part, &v)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag, ": '", part, "' is not a number"));
+    }
+    values.push_back(v);
+  }
+  return values;
+}
+
+absl::StatusOr<bool> ParseTriState(const std::string& flag, const std::string& text,
+                                   bool default_value) {
+  if (text == "default") return default_value;
+  if (text == "true" || text == "1") return true;
+  if (text == "false" || text == "0") return false;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--", flag, ": expected true, false or default, got '", text, "'"));
+}
+
+absl::StatusOr<std::array<double, 3>> ParseTriple(const std::string& flag,
+                                                  const std::string& text,
+                                                  const std::array<double, 3>& default_value) {
+  if (text == "default") return default_value;
+  auto values = ParseDoubles(flag, text);
+  if (!values.ok()) return values.status();
+  if (values->size() != 3) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": expected 3 comma-separated values, got '", text, "'"));
+  }
+  return std::array<double, 3>{(*values)[0], (*values)[1], (*values)[2]};
+}
+
+}  // namespace
+
+std::string VariantName(Variant variant) {
+  return variant == Variant::kOriginal ? "original" : "mmseg";
+}
+
+ModelConfig DefaultModelConfig(Variant variant) {
+  ModelConfig config;
+  config.variant = variant;
+  if (variant == Variant::kOriginal) {
+    config.align_corners = true;
+    // torchcv feeds BGR 0..255 minus the BGR mean, unit std.
+    config.mean = {102.98, 115.95, 122.77};
+    config.std = {1.0, 1.0, 1.0};
+    config.to_rgb = false;
+  }
+  return config;
+}
+
+absl::Status ValidateModelConfig(const ModelConfig& config) {
+  if (config.depth != 18 && config.depth != 34 && config.depth != 50 && config.depth != 101) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("depth must be 18, 34, 50 or 101, got ", config.depth));
+  }
+  if (config.num_classes < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("num_classes must be positive, got ", config.num_classes));
+  }
+  if (config.pool_scales.empty()) {
+    return absl::InvalidArgumentError("pool_scales must not be empty");
+  }
+  for (int64_t s : config.pool_scales) {
+    if (s < 1) return absl::InvalidArgumentError(absl::StrCat("pool scale must be >= 1, got ", s));
+  }
+  for (double s : config.std) {
+    if (!(s > 0)) return absl::InvalidArgumentError("std values must be positive");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ModelConfig> ModelConfigFromFlags() {
+  Variant variant;
+  if (FLAGS_variant == "mmseg") {
+    variant = Variant::kMmseg;
+  } else if (FLAGS_variant == "original") {
+    variant = Variant::kOriginal;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--variant: expected mmseg or original, got '", FLAGS_variant, "'"));
+  }
+  ModelConfig config = DefaultModelConfig(variant);
+  config.depth = FLAGS_depth;
+  config.num_classes = FLAGS_num_classes;
+  config.with_auxiliary_head = FLAGS_aux_head;
+  auto scales = ParseDoubles("pool_scales", FLAGS_pool_scales);
+  if (!scales.ok()) return scales.status();
+  config.pool_scales.clear();
+  for (double s : *scales) {
+    if (s != static_cast<int64_t>(s)) {
+      return absl::InvalidArgumentError(absl::StrCat("--pool_scales: ", s, " is not an integer"));
+    }
+    config.pool_scales.push_back(static_cast<int64_t>(s));
+  }
+  auto align = ParseTriState("align_corners", FLAGS_align_corners, config.align_corners);
+  if (!align.ok()) return align.status();
+  config.align_corners = *align;
+  auto to_rgb = ParseTriState("to_rgb", FLAGS_to_rgb, config.to_rgb);
+  if (!to_rgb.ok()) return to_rgb.status();
+  config.to_rgb = *to_rgb;
+  auto mean = ParseTriple("mean", FLAGS_mean, config.mean);
+  if (!mean.ok()) return mean.status();
+  config.mean = *mean;
+  auto std = ParseTriple("std", FLAGS_std, config.std);
+  if (!std.ok()) return std.status();
+  config.std = *std;
+  absl::Status valid = ValidateModelConfig(config);
+  if (!valid.ok()) return absl::InvalidArgumentError(absl::StrCat("--", valid.message()));
+  return config;
+}
+
+}  // namespace ann

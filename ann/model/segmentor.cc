@@ -1,0 +1,81 @@
+#include "ann/model/segmentor.h"
+
+#include <unordered_set>
+
+namespace ann {
+
+EncoderDecoderImpl::EncoderDecoderImpl(const ModelConfig& config) : config_(config) {
+  backbone = register_module("backbone",
+                             ResNetV1c(ResNetV1cOptions(config.depth)
+                                           .stem_channels(config.stem_channels())
+                                           .stem_ceil_mode(config.stem_ceil_mode())));
+  decode_head = register_module("decode_head", ANNHead(config));
+  if (config.with_auxiliary_head) {
+    auxiliary_head = register_module("auxiliary_head", FCNHead(config));
+  }
+}
+
+SegmentorOutputs EncoderDecoderImpl::forward(const torch::Tensor& images) {
+  std::vector<torch::Tensor> features = backbone->forward(images);
+  SegmentorOutputs out;
+  out.decode = decode_head->forward(features);
+  if (auxiliary_head && is_training()) out.auxiliary = auxiliary_head->forward(features);
+  return out;
+}
+
+torch::Tensor EncoderDecoderImpl::Predict(const torch::Tensor& images) {
+  torch::Tensor logits = decode_head->forward(backbone->forward(images));
+  return ResizeLogits(logits, images.size(2), images.size(3), config_.align_corners);
+}
+
+void EncoderDecoderImpl::InitWeights() {
+  torch::NoGradGuard no_grad;
+  for (auto& module : backbone->modules(/*include_self=*/false)) {
+    if (auto* conv = module->as<torch::nn::Conv2dImpl>()) {
+      torch::nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
+    } else if (auto* bn = module->as<torch::nn::BatchNorm2dImpl>()) {
+      torch::nn::init::ones_(bn->weight);
+      torch::nn::init::zeros_(bn->bias);
+    }
+  }
+  decode_head->InitClassifier();
+  if (auxiliary_head) auxiliary_head->InitClassifier();
+  for (auto* block : {decode_head->fusion->stages[0]->as<SelfAttentionBlockImpl>(),
+                      decode_head->context->stages[0]->as<SelfAttentionBlockImpl>()}) {
+    torch::nn::init::zeros_(block->out_project->weight);
+    torch::nn::init::zeros_(block->out_project->bias);
+  }
+}
+
+torch::Tensor ResizeLogits(const torch::Tensor& logits, int64_t height, int64_t width,
+                           bool align_corners) {
+  if (logits.size(2) == height && logits.size(3) == width) return logits;
+  return torch::nn::functional::interpolate(
+      logits, torch::nn::functional::InterpolateFuncOptions()
+                  .size(std::vector<int64_t>{height, width})
+                  .mode(torch::kBilinear)
+                  .align_corners(align_corners));
+}
+
+torch::Tensor NormalizeImage(const torch::Tensor& image_hwc_bgr, const ModelConfig& config) {
+  TORCH_CHECK(image_hwc_bgr.dim() == 3 && image_hwc_bgr.size(2) == 3,
+              "NormalizeImage expects [H, W, 3], got ", image_hwc_bgr.sizes());
+  torch::Tensor x = image_hwc_bgr.to(torch::kFloat32);
+  if (config.to_rgb) x = x.flip({2});
+  const auto options = torch::TensorOptions().dtype(torch::kFloat32);
+  torch::Tensor mean = torch::tensor({config.mean[0], config.mean[1], config.mean[2]}, options);
+  torch::Tensor std = torch::tensor({config.std[0], config.std[1], config.std[2]}, options);
+  x = (x - mean) / std;
+  return x.permute({2, 0, 1}).unsqueeze(0).contiguous();
+}
+
+int64_t CountParameters(const torch::nn::Module& module) {
+  std::unordered_set<const void*> seen;
+  int64_t total = 0;
+  for (const auto& p : module.parameters()) {
+    if (seen.insert(p.unsafeGetTensorImpl()).second) total += p.numel();
+  }
+  return total;
+}
+
+}  // namespace ann

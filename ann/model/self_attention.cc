@@ -1,0 +1,71 @@
+#include "ann/model/self_attention.h"
+
+#include <cmath>
+
+namespace ann {
+
+torch::Tensor PyramidPooling(const torch::Tensor& x, const std::vector<int64_t>& scales) {
+  TORCH_CHECK(x.dim() == 4, "PyramidPooling expects [B, C, H, W], got ", x.sizes());
+  std::vector<torch::Tensor> pooled;
+  pooled.reserve(scales.size());
+  for (int64_t s : scales) {
+    pooled.push_back(torch::adaptive_avg_pool2d(x, {s, s}).flatten(2));
+  }
+  return torch::cat(pooled, /*dim=*/2);
+}
+
+int64_t PyramidAnchorCount(const std::vector<int64_t>& scales) {
+  int64_t total = 0;
+  for (int64_t s : scales) total += s * s;
+  return total;
+}
+
+SelfAttentionBlockImpl::SelfAttentionBlockImpl(const SelfAttentionOptions& options)
+    : options_(options) {
+  key_project = register_module(
+      "key_project", ConvModule(ConvModuleOptions(options.key_in_channels(), options.channels(), 1)
+                                    .bias(options.key_query_bias())));
+  if (options.share_key_query()) {
+    TORCH_CHECK(options.key_in_channels() == options.query_in_channels(),
+                "shared key/query needs equal input widths");
+    query_project = register_module("query_project", key_project);
+  } else {
+    query_project = register_module(
+        "query_project",
+        ConvModule(ConvModuleOptions(options.query_in_channels(), options.channels(), 1)
+                       .bias(options.key_query_bias())));
+  }
+  value_project = register_module(
+      "value_project",
+      torch::nn::Conv2d(torch::nn::Conv2dOptions(options.key_in_channels(), options.channels(), 1)));
+  out_project = register_module(
+      "out_project",
+      torch::nn::Conv2d(torch::nn::Conv2dOptions(options.channels(), options.out_channels(), 1)));
+}
+
+torch::Tensor SelfAttentionBlockImpl::forward(const torch::Tensor& query_feats,
+                                              const torch::Tensor& key_feats) {
+  const int64_t batch = query_feats.size(0);
+  const int64_t h = query_feats.size(2);
+  const int64_t w = query_feats.size(3);
+  // [B, N, C]
+  torch::Tensor key_map = key_project->forward(key_feats);
+  torch::Tensor query =
+      (options_.share_key_query() && query_feats.is_same(key_feats) ? key_map
+                                                                    : query_project->forward(
+                                                                          query_feats))
+          .flatten(2)
+          .transpose(1, 2);
+  torch::Tensor key = PyramidPooling(key_map, options_.pool_scales());  // [B, C, S]
+  torch::Tensor value =
+      PyramidPooling(value_project->forward(key_feats), options_.pool_scales())
+          .transpose(1, 2);  // [B, S, C]
+  torch::Tensor sim = torch::matmul(query, key);
+  sim = sim * std::pow(static_cast<double>(options_.channels()), -0.5);
+  sim = torch::softmax(sim, /*dim=*/-1);
+  torch::Tensor context = torch::matmul(sim, value);  // [B, N, C]
+  context = context.transpose(1, 2).reshape({batch, options_.channels(), h, w});
+  return out_project->forward(context);
+}
+
+}  // namespace ann
