@@ -1,0 +1,265 @@
+#include "ann/io/checkpoint.h"
+
+#include <fstream>
+#include <string>
+
+#include "ann/io/torch_file.h"
+#include "ann/model/segmentor.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing.h"
+#include "torch/torch.h"
+
+namespace ann {
+namespace {
+
+using ::ann::testing::MakeTempDir;
+using ::ann::testing::RunPython;
+using ::testing::HasSubstr;
+
+ModelConfig SmallConfig(Variant variant = Variant::kMmseg) {
+  ModelConfig config = DefaultModelConfig(variant);
+  config.depth = 18;
+  config.num_classes = 5;
+  return config;
+}
+
+// Random weights and BN statistics, so a load that silently skipped anything would show.
+void Randomise(torch::nn::Module& module, int seed) {
+  torch::manual_seed(seed);
+  torch::NoGradGuard no_grad;
+  for (auto& [name, t] : ModuleStateDict(module)) {
+    if (t.is_floating_point()) {
+      t.uniform_(0.5, 1.5);
+    } else {
+      t.fill_(seed + 3);
+    }
+  }
+}
+
+void ExpectSameState(const torch::nn::Module& a, const torch::nn::Module& b) {
+  StateDict sa = ModuleStateDict(a), sb = ModuleStateDict(b);
+  ASSERT_EQ(sa.size(), sb.size());
+  for (size_t i = 0; i < sa.size(); ++i) {
+    EXPECT_EQ(sa[i].first, sb[i].first);
+    EXPECT_TRUE(torch::equal(sa[i].second, sb[i].second)) << sa[i].first;
+  }
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(CheckpointTest, StateDictOrderFollowsPython) {
+  EncoderDecoder model(SmallConfig());
+  StateDict sd = ModuleStateDict(*model);
+  ASSERT_FALSE(sd.empty());
+  EXPECT_EQ(sd[0].first, "backbone.stem.0.weight");
+  EXPECT_EQ(sd[1].first, "backbone.stem.1.weight");
+  EXPECT_EQ(sd[3].first, "backbone.stem.1.running_mean");
+  EXPECT_EQ(sd[5].first, "backbone.stem.1.num_batches_tracked");
+}
+
+TEST(CheckpointTest, CppRoundTrip) {
+  const std::string dir = MakeTempDir("cpp_round_trip");
+  EncoderDecoder a(SmallConfig());
+  Randomise(*a, 1);
+  auto meta = PickleValue::Dict();
+  meta->Set("iter", PickleValue::Int(123));
+  ASSERT_TRUE(SaveCheckpoint(dir + "/a.pth", *a, meta).ok());
+  EncoderDecoder b(SmallConfig());
+  auto report = LoadCheckpoint(dir + "/a.pth", *b, LoadMode::kStrict);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->clean());
+  ExpectSameState(*a, *b);
+  auto root = ReadTorchFile(dir + "/a.pth");
+  ASSERT_TRUE(root.ok());
+  EXPECT_EQ((*root)->Get("meta")->Get("iter")->integer, 123);
+}
+
+TEST(CheckpointTest, PythonReadsOurCheckpointAndWeReadItsResave) {
+  const std::string dir = MakeTempDir("py_round_trip");
+  ModelConfig config = SmallConfig();
+  EncoderDecoder a(config);
+  Randomise(*a, 2);
+  auto meta = PickleValue::Dict();
+  meta->Set("config", PickleValue::String("--depth=18"));
+  meta->Set("CLASSES", PickleValue::Tuple({PickleValue::String("road")}));
+  ASSERT_TRUE(SaveCheckpoint(dir + "/cpp.pth", *a, meta).ok());
+
+  std::string out;
+  ASSERT_EQ(RunPython("checkpoint_tool.py", "inspect " + dir + "/cpp.pth", &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("\"top_keys\": [\"meta\", \"state_dict\"]"));
+  EXPECT_THAT(out, HasSubstr("\"state_dict_type\": \"OrderedDict\""));
+  EXPECT_THAT(out, HasSubstr("\"first_key\": \"backbone.stem.0.weight\""));
+  EXPECT_THAT(out, HasSubstr("\"shared_key_query\": true"));
+  EXPECT_THAT(out, HasSubstr("\"config\": \"--depth=18\""));
+  EXPECT_THAT(out, HasSubstr("\"num_keys\": " +
+                                 std::to_string(ModuleStateDict(*a).size())));
+
+  ASSERT_EQ(RunPython("checkpoint_tool.py", "resave " + dir + "/cpp.pth " + dir + "/py.pth", &out),
+            0)
+      << out;
+  EncoderDecoder b(config);
+  auto report = LoadCheckpoint(dir + "/py.pth", *b, LoadMode::kStrict);
+  ASSERT_TRUE(report.ok()) << report.status();
+  ExpectSameState(*a, *b);
+  auto root = ReadTorchFile(dir + "/py.pth");
+  ASSERT_TRUE(root.ok()) << root.status();
+  EXPECT_EQ((*root)->Get("meta")->Get("resaved_by")->text, "python");
+  EXPECT_DOUBLE_EQ((*root)->Get("meta")->Get("score")->floating, 0.5);  // numpy.float64
+  EXPECT_EQ((*root)->Get("optimizer")->kind, PickleValue::Kind::kDict);
+}
+
+TEST(CheckpointTest, ReadsEveryDtypeViewAndNesting) {
+  const std::string dir = MakeTempDir("dtypes");
+  std::string out;
+  ASSERT_EQ(RunPython("checkpoint_tool.py", "dtypes " + dir + "/d.pth", &out), 0) << out;
+  auto root = ReadTorchFile(dir + "/d.pth");
+  ASSERT_TRUE(root.ok()) << root.status();
+  const PickleValue& r = **root;
+  EXPECT_EQ(r.Get("one")->Get("only")->tensor.scalar_type(), torch::kUInt8);
+  const PickleValuePtr list = r.Get("list");
+  ASSERT_EQ(list->items.size(), 5u);
+  EXPECT_DOUBLE_EQ(list->items[1]->floating, 2.5);
+  EXPECT_EQ(list->items[2]->kind, PickleValue::Kind::kNone);
+  EXPECT_EQ(list->items[3]->text, "text");
+  EXPECT_EQ(list->items[4]->items[1]->integer, 4);
+  EXPECT_FALSE(r.Get("tuple")->items[1]->boolean);
+  EXPECT_EQ(r.Get("big")->integer, int64_t{1} << 62);
+  EXPECT_EQ(r.Get("neg")->integer, -5);
+  const PickleValuePtr t = r.Get("tensors");
+  EXPECT_TRUE(t->ordered);
+  auto f32 = t->Get("f32")->tensor;
+  EXPECT_TRUE(torch::allclose(f32, torch::linspace(-1, 1, 6).view({2, 3})));
+  auto f16 = t->Get("f16")->tensor;
+  EXPECT_EQ(f16.scalar_type(), torch::kFloat16);
+  EXPECT_EQ(f16[2].item<float>(), 65504.0f);
+  auto bf16 = t->Get("bf16")->tensor;
+  EXPECT_EQ(bf16.scalar_type(), torch::kBFloat16);
+  EXPECT_EQ(bf16[2].item<float>(), 256.0f);
+  auto f64 = t->Get("f64")->tensor;
+  EXPECT_EQ(f64.scalar_type(), torch::kFloat64);
+  EXPECT_DOUBLE_EQ(f64[0][1].item<double>(), 3.141592653589793);
+  EXPECT_EQ(t->Get("i64")->tensor[0].item<int64_t>(), -(int64_t{1} << 40));
+  EXPECT_EQ(t->Get("u8")->tensor[2].item<int>(), 255);
+  EXPECT_EQ(t->Get("scalar")->tensor.dim(), 0);
+  EXPECT_EQ(t->Get("scalar")->tensor.item<int64_t>(), 42);
+  torch::Tensor base = t->Get("base")->tensor;
+  torch::Tensor slice = t->Get("slice")->tensor;
+  torch::Tensor transposed = t->Get("transposed")->tensor;
+  EXPECT_TRUE(torch::equal(slice, torch::arange(5, 15, torch::kFloat32)));
+  EXPECT_TRUE(torch::equal(transposed, torch::arange(24, torch::kFloat32).view({4, 6}).t()));
+  EXPECT_EQ(slice.storage().data(), base.storage().data());  // still one shared storage
+  EXPECT_EQ(t->Get("empty")->tensor.sizes(), torch::IntArrayRef({0, 3}));
+}
+
+TEST(CheckpointTest, AuthorsCheckpointMapsToOriginalVariant) {
+  const std::string dir = MakeTempDir("original");
+  ModelConfig config = SmallConfig(Variant::kOriginal);
+  EncoderDecoder a(config);
+  Randomise(*a, 3);
+  ASSERT_TRUE(SaveCheckpoint(dir + "/ours.pth", *a, nullptr).ok());
+  std::string out;
+  ASSERT_EQ(RunPython("checkpoint_tool.py",
+                      "to_original " + dir + "/ours.pth " + dir + "/theirs.pth", &out),
+            0)
+      << out;
+  auto root = ReadTorchFile(dir + "/theirs.pth");
+  ASSERT_TRUE(root.ok());
+  CheckpointLayout layout;
+  auto sd = ExtractStateDict(**root, "theirs.pth", &layout);
+  ASSERT_TRUE(sd.ok());
+  EXPECT_EQ(layout, CheckpointLayout::kOriginal);
+  EncoderDecoder b(config);
+  auto report = LoadCheckpoint(dir + "/theirs.pth", *b, LoadMode::kStrict);
+  ASSERT_TRUE(report.ok()) << report.status();
+  ExpectSameState(*a, *b);
+}
+
+TEST(CheckpointTest, ImageNetBackboneLoadsNonStrictly) {
+  const std::string dir = MakeTempDir("backbone");
+  ModelConfig config = SmallConfig();
+  config.depth = 50;
+  EncoderDecoder a(config);
+  Randomise(*a, 4);
+  ASSERT_TRUE(SaveCheckpoint(dir + "/full.pth", *a, nullptr).ok());
+  std::string out;
+  ASSERT_EQ(RunPython("checkpoint_tool.py", "backbone " + dir + "/full.pth " + dir + "/bb.pth",
+                      &out),
+            0)
+      << out;
+  EncoderDecoder b(config);
+  EXPECT_FALSE(LoadCheckpoint(dir + "/bb.pth", *b, LoadMode::kStrict).ok());
+  auto report = LoadCheckpoint(dir + "/bb.pth", *b, LoadMode::kNonStrict);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->unexpected, (std::vector<std::string>{"backbone.fc.weight",
+                                                          "backbone.fc.bias"}));
+  EXPECT_TRUE(report->mismatched.empty());
+  EXPECT_EQ(report->loaded.size(), ModuleStateDict(*b->backbone).size());
+  ExpectSameState(*a->backbone, *b->backbone);
+  EXPECT_THAT(report->Summary(), HasSubstr("2 unexpected keys (backbone.fc.weight"));
+}
+
+TEST(CheckpointTest, OtherArchitectureIsReportedAndLeavesModelUntouched) {
+  const std::string dir = MakeTempDir("mismatch");
+  ModelConfig other = SmallConfig();
+  other.depth = 34;
+  other.num_classes = 7;
+  EncoderDecoder a(other);
+  ASSERT_TRUE(SaveCheckpoint(dir + "/r34.pth", *a, nullptr).ok());
+  EncoderDecoder b(SmallConfig());
+  Randomise(*b, 5);
+  StateDict before = ModuleStateDict(*b);
+  std::vector<torch::Tensor> copies;
+  for (auto& [k, v] : before) copies.push_back(v.clone());
+  auto report = LoadCheckpoint(dir + "/r34.pth", *b, LoadMode::kStrict);
+  ASSERT_FALSE(report.ok());
+  const std::string message(report.status().message());
+  EXPECT_THAT(message, HasSubstr(dir + "/r34.pth: checkpoint does not match the model"));
+  EXPECT_THAT(message, HasSubstr("unexpected keys (backbone.layer1.2.conv1.weight"));
+  EXPECT_THAT(message,
+              HasSubstr("decode_head.conv_seg.weight: model [5,512,1,1], checkpoint [7,512,1,1]"));
+  EXPECT_EQ(message.find('\n'), std::string::npos);
+  for (size_t i = 0; i < before.size(); ++i) EXPECT_TRUE(torch::equal(before[i].second, copies[i]));
+}
+
+TEST(CheckpointTest, BadFilesGiveOneLineErrorsNamingTheFile) {
+  const std::string dir = MakeTempDir("bad");
+  EncoderDecoder a(SmallConfig());
+  ASSERT_TRUE(SaveCheckpoint(dir + "/good.pth", *a, nullptr).ok());
+  const std::string good = Slurp(dir + "/good.pth");
+  auto write = [&](const std::string& name, const std::string& bytes) {
+    std::ofstream(dir + "/" + name, std::ios::binary) << bytes;
+    return dir + "/" + name;
+  };
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {write("truncated.pth", good.substr(0, good.size() / 2)), "truncated or corrupt"},
+      {write("empty.pth", ""), "not a PyTorch checkpoint"},
+      {write("text.pth", "hello world"), "not a PyTorch checkpoint"},
+      {write("legacy.pth", std::string("\x80\x02\x8a\x0a", 4) + "junk"), "legacy"},
+      {dir + "/missing.pth", "cannot open file"},
+  };
+  for (const auto& [path, problem] : cases) {
+    EncoderDecoder b(SmallConfig());
+    auto report = LoadCheckpoint(path, *b, LoadMode::kStrict);
+    ASSERT_FALSE(report.ok()) << path;
+    const std::string message(report.status().message());
+    EXPECT_THAT(message, HasSubstr(path)) << message;
+    EXPECT_THAT(message, HasSubstr(problem)) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  }
+  // Corrupt zip directory: the tail of the archive overwritten.
+  std::string corrupt = good;
+  for (size_t i = good.size() - 100; i < good.size(); ++i) corrupt[i] ^= 0x5a;
+  const std::string corrupt_path = write("corrupt.pth", corrupt);
+  EncoderDecoder c(SmallConfig());
+  auto report = LoadCheckpoint(corrupt_path, *c, LoadMode::kStrict);
+  ASSERT_FALSE(report.ok());
+  EXPECT_THAT(std::string(report.status().message()),
+              HasSubstr(corrupt_path + ": not a readable PyTorch zip checkpoint"));
+}
+
+}  // namespace
+}  // namespace ann

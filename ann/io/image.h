@@ -1,0 +1,40 @@
+// Image files through OpenCV: decoding with clear errors, atomic PNG output, listing the images a
+// user points at (a file, a directory or a glob), and tensor conversion.
+#ifndef ANN_IO_IMAGE_H_
+#define ANN_IO_IMAGE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "opencv2/core.hpp"
+#include "torch/torch.h"
+
+namespace ann {
+
+// Reads a colour image as 8-bit BGR. Errors name the file: missing, or not a decodable image.
+absl::StatusOr<cv::Mat> ReadColorImage(const std::string& path);
+
+// Reads a label image unchanged (single channel 8-bit expected). Errors name the file.
+absl::StatusOr<cv::Mat> ReadLabelImage(const std::string& path);
+
+// Writes `image` (format from the extension) through a temporary file and a rename.
+absl::Status WriteImage(const std::string& path, const cv::Mat& image);
+
+// Expands `spec` into image paths, sorted: an image file, a directory (its image files, not
+// recursive) or a glob pattern. Errors if nothing matches.
+absl::StatusOr<std::vector<std::string>> ListImages(const std::string& spec);
+
+// [H, W, C] uint8 tensor sharing nothing with `image`.
+torch::Tensor ImageToTensor(const cv::Mat& image);
+
+// A uint8 [H, W] label map as a single-channel Mat (copied).
+cv::Mat LabelTensorToMat(const torch::Tensor& labels);
+
+// File name without directory and extension ("a/b/x_leftImg8bit.png" -> "x_leftImg8bit").
+std::string FileStem(const std::string& path);
+
+}  // namespace ann
+
+#endif  // ANN_IO_IMAGE_H_

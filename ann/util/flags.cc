@@ -1,0 +1,42 @@
+#include "ann/util/flags.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <vector>
+
+#include "gflags/gflags.h"
+
+namespace ann {
+
+void ParseCommandLine(int* argc, char*** argv, const std::string& usage) {
+  gflags::SetUsageMessage(usage);
+  static std::vector<std::string> storage;
+  static std::vector<char*> rewritten;
+  storage.assign(*argv, *argv + *argc);
+  for (size_t i = 1; i < storage.size(); ++i) {
+    std::string& arg = storage[i];
+    std::string path;
+    if (arg.rfind("--config=", 0) == 0) {
+      path = arg.substr(9);
+    } else if (arg == "--config" && i + 1 < storage.size()) {
+      path = storage[i + 1];
+      storage.erase(storage.begin() + static_cast<long>(i) + 1);
+    } else {
+      continue;
+    }
+    if (!std::filesystem::is_regular_file(path)) {
+      std::fprintf(stderr, "error: --config: %s: no such config file\n", path.c_str());
+      std::exit(2);
+    }
+    arg = "--flagfile=" + path;
+  }
+  rewritten.clear();
+  for (auto& s : storage) rewritten.push_back(s.data());
+  rewritten.push_back(nullptr);
+  *argc = static_cast<int>(storage.size());
+  *argv = rewritten.data();
+  gflags::ParseCommandLineFlags(argc, argv, /*remove_flags=*/true);
+}
+
+}  // namespace ann

@@ -1,0 +1,17 @@
+// Command-line handling shared by every binary: `--config=configs/<row>.flags` is a gflags
+// flagfile (which may nest further --flagfile lines); flags given on the command line after it
+// override it.
+#ifndef ANN_UTIL_FLAGS_H_
+#define ANN_UTIL_FLAGS_H_
+
+#include <string>
+
+namespace ann {
+
+// Rewrites --config into --flagfile, parses flags (removing them from argv) and sets the usage
+// text. Exits with a one-line error if the config file is missing.
+void ParseCommandLine(int* argc, char*** argv, const std::string& usage);
+
+}  // namespace ann
+
+#endif  // ANN_UTIL_FLAGS_H_
