@@ -39,4 +39,10 @@ void ParseCommandLine(int* argc, char*** argv, const std::string& usage) {
   gflags::ParseCommandLineFlags(argc, argv, /*remove_flags=*/true);
 }
 
+int ExitCode(const absl::Status& status) {
+  if (status.ok()) return 0;
+  std::fprintf(stderr, "error: %s\n", std::string(status.message()).c_str());
+  return 1;
+}
+
 }  // namespace ann

@@ -6,11 +6,17 @@
 
 #include <string>
 
+#include "absl/status/status.h"
+
 namespace ann {
 
 // Rewrites --config into --flagfile, parses flags (removing them from argv) and sets the usage
 // text. Exits with a one-line error if the config file is missing.
 void ParseCommandLine(int* argc, char*** argv, const std::string& usage);
+
+// The exit code of a binary whose Run() returned `status`: 0, or 1 after printing one line
+// "error: <message>" to stderr.
+int ExitCode(const absl::Status& status);
 
 }  // namespace ann
 

@@ -1,0 +1,71 @@
+#!/bin/bash
+# End to end: a Python-written mmseg-layout R-50 checkpoint -> ann_test -> the logits Python
+# computes for the same weights and images (max relative error <= 1e-4), then bad inputs.
+set -u
+ROOT="${TEST_SRCDIR}/${TEST_WORKSPACE}"
+cd "$ROOT"
+PY=/usr/bin/python3
+ANN_TEST="$ROOT/tools/ann_test"
+T="${TEST_TMPDIR}/e2e"
+rm -rf "$T" && mkdir -p "$T/images"
+fails=0
+check() {  # check NAME COMMAND...: the command must succeed
+  if "${@:2}"; then echo "ok: $1"; else echo "FAIL: $1"; fails=$((fails + 1)); fi
+}
+
+$PY tests/python/ann_reference.py make_checkpoint --depth 50 --classes 19 --seed 7 \
+  --out "$T/r50.pth" || exit 1
+$PY tests/python/ann_reference.py write_png --height 67 --width 93 --seed 1 \
+  --out "$T/images/a.png" || exit 1
+$PY tests/python/ann_reference.py write_png --height 96 --width 128 --seed 2 \
+  --out "$T/images/b.png" || exit 1
+
+check "ann_test runs on a Python checkpoint" "$ANN_TEST" \
+  --config=configs/ann_r50-d8_512x1024_40k_cityscapes.flags --checkpoint="$T/r50.pth" \
+  --images="$T/images" --out_dir="$T/pred" --logits_dir="$T/logits" --overlay --threads=2
+check "overlay written" test -s "$T/pred/a_overlay.png"
+check "logits match Python (R-50, max rel err <= 1e-4)" $PY tests/python/compare_logits.py \
+  --checkpoint "$T/r50.pth" --depth 50 --classes 19 --images "$T/images" \
+  --logits_dir "$T/logits" --pred_dir "$T/pred" --tolerance 1e-4
+
+# Bad input: one line naming the file and the problem, exit status 1, no partial output.
+expect_error() {  # expect_error NAME PATTERN ARGS...
+  local name=$1 pattern=$2
+  shift 2
+  local out
+  out=$("$ANN_TEST" --config=configs/ann_r50-d8_512x1024_40k_cityscapes.flags --threads=2 "$@" 2>&1 >/dev/null)
+  local rc=$?
+  local lines
+  lines=$(printf '%s\n' "$out" | grep -c '^error: ')
+  if [ $rc -eq 1 ] && [ "$lines" -eq 1 ] && printf '%s' "$out" | grep -q -- "$pattern"; then
+    echo "ok: $name"
+  else
+    echo "FAIL: $name (exit $rc): $out"
+    fails=$((fails + 1))
+  fi
+}
+head -c 100000 "$T/r50.pth" > "$T/truncated.pth"
+expect_error "truncated checkpoint" "$T/truncated.pth: not a readable PyTorch zip checkpoint" \
+  --checkpoint="$T/truncated.pth" --images="$T/images" --out_dir="$T/bad1"
+printf 'not a checkpoint' > "$T/text.pth"
+expect_error "corrupt checkpoint" "$T/text.pth: not a PyTorch checkpoint" \
+  --checkpoint="$T/text.pth" --images="$T/images" --out_dir="$T/bad2"
+expect_error "missing checkpoint" "$T/none.pth: cannot open file" \
+  --checkpoint="$T/none.pth" --images="$T/images" --out_dir="$T/bad3"
+expect_error "checkpoint of another architecture" "r50.pth: checkpoint does not match the model" \
+  --config=configs/ann_r101-d8_512x1024_40k_cityscapes.flags \
+  --checkpoint="$T/r50.pth" --images="$T/images" --out_dir="$T/bad4"
+expect_error "another class count" "decode_head.conv_seg.weight: model \[150,512,1,1\], checkpoint \[19,512,1,1\]" \
+  --config=configs/ann_r50-d8_512x512_80k_ade20k.flags \
+  --checkpoint="$T/r50.pth" --images="$T/images" --out_dir="$T/bad5"
+mkdir -p "$T/badimg" && printf '\x89PNG\r\n\x1a\nbroken' > "$T/badimg/x.png"
+expect_error "unreadable image" "$T/badimg/x.png: not a decodable image" \
+  --checkpoint="$T/r50.pth" --images="$T/badimg" --out_dir="$T/bad6"
+expect_error "missing images" "$T/nothing: no such file or directory" \
+  --checkpoint="$T/r50.pth" --images="$T/nothing" --out_dir="$T/bad7"
+expect_error "bad flag value" "depth must be 18, 34, 50 or 101" \
+  --depth=42 --checkpoint="$T/r50.pth" --images="$T/images" --out_dir="$T/bad8"
+check "no partial output for a bad image" test -z "$(ls -A "$T/bad6" 2>/dev/null)"
+
+echo "$fails failures"
+[ $fails -eq 0 ]
