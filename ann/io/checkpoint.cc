@@ -191,12 +191,21 @@ std::string LoadReport::Summary() const {
   return absl::StrCat(loaded.size(), " keys loaded; ", absl::StrJoin(parts, "; "));
 }
 
-LoadReport LoadStateDict(torch::nn::Module& module, const StateDict& state_dict) {
+namespace {
+
+// Matches the checkpoint against the module once: the report, plus the (model tensor,
+// checkpoint tensor) pairs that LoadReport::loaded names, to be copied if the caller accepts.
+struct Match {
   LoadReport report;
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> copies;
+};
+
+Match MatchStateDict(torch::nn::Module& module, const StateDict& state_dict) {
+  Match match;
+  LoadReport& report = match.report;
   std::map<std::string, const torch::Tensor*> source;
   for (const auto& [k, v] : state_dict) source[k] = &v;
   std::set<std::string> used;
-  torch::NoGradGuard no_grad;
   for (auto& [name, target] : ModuleStateDict(module)) {
     auto it = source.find(name);
     if (it == source.end()) {
@@ -211,27 +220,29 @@ LoadReport LoadStateDict(torch::nn::Module& module, const StateDict& state_dict)
       continue;
     }
     report.loaded.push_back(name);
+    match.copies.emplace_back(target, value);
   }
   for (const auto& [k, v] : state_dict) {
     if (!used.count(k)) report.unexpected.push_back(k);
   }
-  return report;
+  return match;
 }
 
-namespace {
-
-void CopyLoaded(torch::nn::Module& module, const StateDict& state_dict,
-                const LoadReport& report) {
-  std::map<std::string, const torch::Tensor*> source;
-  for (const auto& [k, v] : state_dict) source[k] = &v;
-  std::set<std::string> loaded(report.loaded.begin(), report.loaded.end());
+void CopyMatched(const Match& match) {
   torch::NoGradGuard no_grad;
-  for (auto& [name, target] : ModuleStateDict(module)) {
-    if (loaded.count(name)) target.copy_(*source.at(name));
+  for (const auto& [target, value] : match.copies) {
+    torch::Tensor t = target;
+    t.copy_(value);
   }
 }
 
 }  // namespace
+
+LoadReport LoadStateDict(torch::nn::Module& module, const StateDict& state_dict) {
+  Match match = MatchStateDict(module, state_dict);
+  CopyMatched(match);
+  return match.report;
+}
 
 absl::StatusOr<LoadReport> LoadCheckpoint(const std::string& path, torch::nn::Module& module,
                                           LoadMode mode) {
@@ -239,7 +250,8 @@ absl::StatusOr<LoadReport> LoadCheckpoint(const std::string& path, torch::nn::Mo
   if (!root.ok()) return root.status();
   auto state_dict = ExtractStateDict(**root, path);
   if (!state_dict.ok()) return state_dict.status();
-  LoadReport report = LoadStateDict(module, *state_dict);
+  Match match = MatchStateDict(module, *state_dict);
+  const LoadReport& report = match.report;
   if (mode == LoadMode::kStrict && !report.clean()) {
     return absl::FailedPreconditionError(
         absl::StrCat(path, ": checkpoint does not match the model: ", report.Summary()));
@@ -248,7 +260,7 @@ absl::StatusOr<LoadReport> LoadCheckpoint(const std::string& path, torch::nn::Mo
     return absl::FailedPreconditionError(absl::StrCat(
         path, ": no checkpoint key matches the model: ", report.Summary()));
   }
-  CopyLoaded(module, *state_dict, report);
+  CopyMatched(match);
   return report;
 }
 

@@ -155,6 +155,19 @@ TEST(CheckpointTest, ReadsEveryDtypeViewAndNesting) {
   EXPECT_EQ(t->Get("empty")->tensor.sizes(), torch::IntArrayRef({0, 3}));
 }
 
+TEST(CheckpointTest, LoadStateDictCopiesMatchesAndReportsTheRest) {
+  EncoderDecoder a(SmallConfig());
+  Randomise(*a, 6);
+  StateDict sd = ModuleStateDict(*a);
+  sd.emplace_back("extra.weight", torch::zeros({2}));
+  EncoderDecoder b(SmallConfig());
+  LoadReport report = LoadStateDict(*b, sd);
+  EXPECT_EQ(report.unexpected, (std::vector<std::string>{"extra.weight"}));
+  EXPECT_TRUE(report.missing.empty());
+  EXPECT_EQ(report.loaded.size(), sd.size() - 1);
+  ExpectSameState(*a, *b);
+}
+
 TEST(CheckpointTest, AuthorsCheckpointMapsToOriginalVariant) {
   const std::string dir = MakeTempDir("original");
   ModelConfig config = SmallConfig(Variant::kOriginal);

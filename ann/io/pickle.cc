@@ -336,17 +336,11 @@ class Unpickler {
       return Error(absl::StrCat("SETITEMS on a ", target->TypeName()));
     }
     for (size_t i = 0; i < kv.size(); i += 2) {
-      bool replaced = false;
-      if (kv[i]->kind == Kind::kString) {
-        for (auto& [k, v] : target->entries) {
-          if (k->kind == Kind::kString && k->text == kv[i]->text) {
-            v = kv[i + 1];
-            replaced = true;
-            break;
-          }
-        }
+      if (kv[i]->IsString()) {
+        target->Set(kv[i]->text, kv[i + 1]);
+      } else {
+        target->entries.emplace_back(kv[i], kv[i + 1]);
       }
-      if (!replaced) target->entries.emplace_back(kv[i], kv[i + 1]);
     }
     return absl::OkStatus();
   }

@@ -1,8 +1,5 @@
 #include "ann/io/torch_file.h"
 
-#include <unistd.h>
-
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -10,7 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "absl/strings/match.h"
 #include "ann/util/atomic_file.h"
 #include "caffe2/serialize/inline_container.h"
 
