@@ -7,7 +7,8 @@ PACKAGES=(
   bazel-bootstrap bazel-rules-java default-jdk-headless
   g++ libtorch-dev libopencv-dev libabsl-dev libgflags-dev libgoogle-glog-dev
   libgtest-dev libgmock-dev libbenchmark-dev libopenblas0-openmp libgloo-dev
-  python3-torch python3-torchvision zip unzip
+  libmatio-dev libzip-dev nlohmann-json3-dev
+  python3-torch python3-torchvision python3-scipy zip unzip
 )
 
 missing=()

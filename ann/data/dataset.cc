@@ -1,0 +1,223 @@
+#include "ann/data/dataset.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "ann/data/cityscapes_labels.h"
+#include "ann/io/image.h"
+#include "ann/util/status_macros.h"
+
+namespace ann {
+namespace fs = std::filesystem;
+namespace {
+
+std::vector<Rgb> VocPalette(int n) {
+  std::vector<Rgb> palette(n);
+  for (int i = 0; i < n; ++i) {
+    int c = i;
+    uint8_t r = 0, g = 0, b = 0;
+    for (int j = 0; j < 8; ++j) {
+      r |= ((c >> 0) & 1) << (7 - j);
+      g |= ((c >> 1) & 1) << (7 - j);
+      b |= ((c >> 2) & 1) << (7 - j);
+      c >>= 3;
+    }
+    palette[i] = {r, g, b};
+  }
+  return palette;
+}
+
+std::vector<DatasetInfo> MakeInfos() {
+  std::vector<DatasetInfo> infos;
+  infos.push_back({DatasetKind::kCityscapes, "cityscapes", CityscapesClassNames(),
+                   CityscapesPalette(), false, 18});
+  std::vector<std::string> ade = {
+      "wall", "building", "sky", "floor", "tree", "ceiling", "road", "bed", "windowpane",
+      "grass", "cabinet", "sidewalk", "person", "earth", "door", "table", "mountain", "plant",
+      "curtain", "chair", "car", "water", "painting", "sofa", "shelf", "house", "sea", "mirror",
+      "rug", "field", "armchair", "seat", "fence", "desk", "rock", "wardrobe", "lamp", "bathtub",
+      "railing", "cushion", "base", "box", "column", "signboard", "chest of drawers", "counter",
+      "sand", "sink", "skyscraper", "fireplace", "refrigerator", "grandstand", "path", "stairs",
+      "runway", "case", "pool table", "pillow", "screen door", "stairway", "river", "bridge",
+      "bookcase", "blind", "coffee table", "toilet", "flower", "book", "hill", "bench",
+      "countertop", "stove", "palm", "kitchen island", "computer", "swivel chair", "boat", "bar",
+      "arcade machine", "hovel", "bus", "towel", "light", "truck", "tower", "chandelier",
+      "awning", "streetlight", "booth", "television receiver", "airplane", "dirt track",
+      "apparel", "pole", "land", "bannister", "escalator", "ottoman", "bottle", "buffet",
+      "poster", "stage", "van", "ship", "fountain", "conveyer belt", "canopy", "washer",
+      "plaything", "swimming pool", "stool", "barrel", "basket", "waterfall", "tent", "bag",
+      "minibike", "cradle", "oven", "ball", "food", "step", "tank", "trade name", "microwave",
+      "pot", "animal", "bicycle", "lake", "dishwasher", "screen", "blanket", "sculpture", "hood",
+      "sconce", "vase", "traffic light", "tray", "ashcan", "fan", "pier", "crt screen", "plate",
+      "monitor", "bulletin board", "shower", "radiator", "glass", "clock", "flag"};
+  infos.push_back({DatasetKind::kAde20k, "ade20k", ade, PaletteFor(150), true, 150});
+  std::vector<std::string> voc = {
+      "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus",
+      "car", "cat", "chair", "cow", "diningtable", "dog", "horse",
+      "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor"};
+  infos.push_back({DatasetKind::kVocAug, "voc_aug", voc, VocPalette(21), false, 20});
+  std::vector<std::string> context = {
+      "aeroplane", "bag", "bed", "bedclothes", "bench", "bicycle", "bird", "boat", "book",
+      "bottle", "building", "bus", "cabinet", "car", "cat", "ceiling", "chair", "cloth",
+      "computer", "cow", "cup", "curtain", "dog", "door", "fence", "floor", "flower", "food",
+      "grass", "ground", "horse", "keyboard", "light", "motorbike", "mountain", "mouse",
+      "person", "plate", "platform", "pottedplant", "road", "rock", "sheep", "shelves",
+      "sidewalk", "sign", "sky", "snow", "sofa", "table", "track", "train", "tree", "truck",
+      "tvmonitor", "wall", "water", "window", "wood"};
+  infos.push_back(
+      {DatasetKind::kPascalContext, "pascal_context", context, PaletteFor(59), true, 59});
+  return infos;
+}
+
+absl::StatusOr<std::vector<std::string>> ReadList(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open split list"));
+  std::vector<std::string> ids;
+  std::string line;
+  while (std::getline(in, line)) {
+    absl::string_view id = absl::StripAsciiWhitespace(line);
+    if (!id.empty()) ids.emplace_back(id);
+  }
+  return ids;
+}
+
+// Ids of files under `dir` (recursively) ending in `suffix`, relative to `dir`, suffix removed.
+absl::StatusOr<std::vector<std::string>> ScanIds(const std::string& dir,
+                                                 const std::string& suffix) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    return absl::NotFoundError(absl::StrCat(dir, ": no such directory"));
+  }
+  std::vector<std::string> ids;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::end(it); it.increment(ec)) {
+    if (ec) break;
+    if (!it->is_regular_file()) continue;
+    std::string rel = fs::relative(it->path(), dir).string();
+    if (rel.size() > suffix.size() && rel.compare(rel.size() - suffix.size(), suffix.size(),
+                                                  suffix) == 0) {
+      ids.push_back(rel.substr(0, rel.size() - suffix.size()));
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+absl::StatusOr<std::vector<std::string>> ListOrScan(const std::string& list,
+                                                    const std::string& dir,
+                                                    const std::string& suffix) {
+  std::error_code ec;
+  if (fs::exists(list, ec)) return ReadList(list);
+  return ScanIds(dir, suffix);
+}
+
+}  // namespace
+
+absl::StatusOr<DatasetKind> ParseDatasetKind(const std::string& name) {
+  if (name == "cityscapes" || name == "toy_cityscapes") return DatasetKind::kCityscapes;
+  if (name == "ade20k" || name == "ade") return DatasetKind::kAde20k;
+  if (name == "voc_aug" || name == "voc12aug" || name == "voc") return DatasetKind::kVocAug;
+  if (name == "pascal_context" || name == "pascal_context_59") {
+    return DatasetKind::kPascalContext;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown dataset '", name,
+      "' (expected cityscapes, toy_cityscapes, ade20k, voc_aug or pascal_context)"));
+}
+
+const DatasetInfo& GetDatasetInfo(DatasetKind kind) {
+  static const auto* infos = new std::vector<DatasetInfo>(MakeInfos());
+  return (*infos)[static_cast<int>(kind)];
+}
+
+absl::StatusOr<std::vector<Sample>> ListSamples(DatasetKind kind, const std::string& data_root,
+                                                const std::string& split) {
+  if (split != "train" && split != "val" && split != "test") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown split '", split, "' (expected train, val or test)"));
+  }
+  const fs::path root(data_root);
+  std::vector<Sample> samples;
+  std::vector<std::string> ids;
+  switch (kind) {
+    case DatasetKind::kCityscapes: {
+      const fs::path images = root / "leftImg8bit" / split;
+      ANN_ASSIGN_OR_RETURN(ids, ListOrScan(root / (split + ".txt"), images, "_leftImg8bit.png"));
+      const fs::path gt = root / "gtFine" / split;
+      for (const std::string& id : ids) {
+        Sample s{id, images / (id + "_leftImg8bit.png"), "", ""};
+        std::error_code ec;
+        const fs::path label = gt / (id + "_gtFine_labelTrainIds.png");
+        if (split != "test" || fs::exists(label, ec)) s.label = label;
+        const fs::path instance = gt / (id + "_gtFine_instanceIds.png");
+        if (fs::exists(instance, ec)) s.instance = instance;
+        samples.push_back(std::move(s));
+      }
+      break;
+    }
+    case DatasetKind::kAde20k: {
+      if (split == "test") return absl::InvalidArgumentError("ade20k has no labelled test split");
+      const std::string sub = split == "train" ? "training" : "validation";
+      const fs::path images = root / "images" / sub;
+      ANN_ASSIGN_OR_RETURN(ids, ListOrScan(root / (split + ".txt"), images, ".jpg"));
+      for (const std::string& id : ids) {
+        samples.push_back({id, images / (id + ".jpg"), root / "annotations" / sub / (id + ".png"),
+                           ""});
+      }
+      break;
+    }
+    case DatasetKind::kVocAug:
+    case DatasetKind::kPascalContext: {
+      if (split == "test") return absl::InvalidArgumentError("no labelled test split");
+      const bool voc = kind == DatasetKind::kVocAug;
+      const fs::path lists =
+          root / "ImageSets" / (voc ? "Segmentation" : "SegmentationContext");
+      const std::string list = voc && split == "train" ? "aug.txt" : split + ".txt";
+      ANN_ASSIGN_OR_RETURN(ids, ReadList(lists / list));
+      const fs::path labels = root / (voc ? "SegmentationClassAug" : "SegmentationClassContext");
+      for (const std::string& id : ids) {
+        samples.push_back({id, root / "JPEGImages" / (id + ".jpg"), labels / (id + ".png"), ""});
+      }
+      break;
+    }
+  }
+  if (samples.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat(data_root, ": split '", split, "' of ", GetDatasetInfo(kind).name,
+                     " is empty"));
+  }
+  return samples;
+}
+
+void ReduceZeroLabel(cv::Mat& label) {
+  for (int y = 0; y < label.rows; ++y) {
+    uint8_t* row = label.ptr<uint8_t>(y);
+    for (int x = 0; x < label.cols; ++x) {
+      row[x] = row[x] == 0 ? 255 : row[x] == 255 ? 255 : row[x] - 1;
+    }
+  }
+}
+
+absl::StatusOr<cv::Mat> LoadLabel(const std::string& path, const DatasetInfo& info) {
+  ANN_ASSIGN_OR_RETURN(cv::Mat label, ReadLabelImage(path));
+  if (label.channels() != 1 || label.depth() != CV_8U) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": label must be a single-channel 8-bit PNG, found ", label.channels(),
+        " channel(s) of depth ", label.depth() == CV_16U ? "16-bit" : "non-8-bit"));
+  }
+  double max_value = 0;
+  cv::Mat valid = label != 255;
+  cv::minMaxLoc(label, nullptr, &max_value, nullptr, nullptr, valid);
+  if (max_value > info.max_stored_label) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": label value ",
+                                                   static_cast<int>(max_value),
+                                                   " is not a ", info.name, " class"));
+  }
+  if (info.reduce_zero_label) ReduceZeroLabel(label);
+  return label;
+}
+
+}  // namespace ann
