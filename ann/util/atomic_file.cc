@@ -18,6 +18,9 @@ absl::Status WriteFileAtomically(const std::string& path,
                            absl::StrCat(".", target.stem().string(), ".tmp", getpid(),
                                         target.extension().string()))
                               .string();
+  if (target.has_parent_path()) {
+    if (absl::Status made = MakeDirectories(target.parent_path().string()); !made.ok()) return made;
+  }
   absl::Status status = write(tmp);
   if (status.ok() && std::rename(tmp.c_str(), path.c_str()) != 0) {
     status = absl::InternalError(absl::StrCat(path, ": cannot rename temporary file into place"));

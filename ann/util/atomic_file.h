@@ -11,7 +11,8 @@
 
 namespace ann {
 
-// Calls `write(temporary_path)`, then renames the temporary file to `path`. On failure the
+// Creates the parent directory if needed, calls `write(temporary_path)`, then renames the
+// temporary file to `path`. On failure the
 // temporary file is removed and `path` is left as it was.
 absl::Status WriteFileAtomically(const std::string& path,
                                  const std::function<absl::Status(const std::string&)>& write);

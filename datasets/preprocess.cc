@@ -1,0 +1,122 @@
+#include "datasets/preprocess.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "ann/util/atomic_file.h"
+#include "ann/util/progress.h"
+
+namespace ann {
+namespace fs = std::filesystem;
+
+JobReport RunJobs(const std::vector<Job>& jobs, int workers, const std::string& label) {
+  JobReport report;
+  std::mutex mu;
+  std::atomic<size_t> next{0};
+  Progress progress(label, static_cast<int64_t>(jobs.size()),
+                    std::max<int64_t>(1, static_cast<int64_t>(jobs.size()) / 10));
+  auto work = [&] {
+    while (true) {
+      const size_t i = next++;
+      if (i >= jobs.size()) return;
+      std::error_code ec;
+      const bool skip = !jobs[i].output.empty() && fs::exists(jobs[i].output, ec);
+      absl::Status status = skip ? absl::OkStatus() : jobs[i].run();
+      std::lock_guard<std::mutex> lock(mu);
+      if (skip) {
+        ++report.skipped;
+      } else if (status.ok()) {
+        ++report.converted;
+      } else {
+        report.errors.emplace_back(status.message());
+      }
+      progress.Advance(1);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < std::max(1, workers); ++t) threads.emplace_back(work);
+  for (std::thread& t : threads) t.join();
+  progress.Finish();
+  std::sort(report.errors.begin(), report.errors.end());
+  return report;
+}
+
+absl::Status FinishReport(const std::string& dataset,
+                          const std::vector<std::pair<std::string, int64_t>>& split_counts,
+                          const JobReport& report) {
+  std::printf("%s: %lld converted, %lld already done, %zu failed\n", dataset.c_str(),
+              static_cast<long long>(report.converted), static_cast<long long>(report.skipped),
+              report.errors.size());
+  std::printf("%-10s %8s\n", "split", "images");
+  for (const auto& [split, count] : split_counts) {
+    std::printf("%-10s %8lld\n", split.c_str(), static_cast<long long>(count));
+  }
+  std::fflush(stdout);
+  if (report.errors.empty()) return absl::OkStatus();
+  for (const std::string& e : report.errors) std::fprintf(stderr, "error: %s\n", e.c_str());
+  return absl::DataLossError(absl::StrFormat(
+      "%s: %zu file(s) failed (listed above); split lists not written. Fix them and re-run: "
+      "finished files are skipped",
+      dataset, report.errors.size()));
+}
+
+absl::Status WriteSplitList(const std::string& path, const std::vector<std::string>& ids) {
+  if (absl::Status s = MakeDirectories(fs::path(path).parent_path()); !s.ok()) return s;
+  return WriteFileAtomically(path, [&](const std::string& tmp) -> absl::Status {
+    std::ofstream out(tmp);
+    for (const std::string& id : ids) out << id << "\n";
+    out.close();
+    if (!out) return absl::InternalError(absl::StrCat(path, ": cannot write"));
+    return absl::OkStatus();
+  });
+}
+
+bool SamePath(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
+}
+
+absl::Status MirrorFile(const std::string& src, const std::string& dst) {
+  std::error_code ec;
+  if (SamePath(src, dst) || fs::exists(dst, ec)) return absl::OkStatus();
+  if (absl::Status s = MakeDirectories(fs::path(dst).parent_path()); !s.ok()) return s;
+  return WriteFileAtomically(dst, [&](const std::string& tmp) -> absl::Status {
+    std::error_code link_ec;
+    fs::create_hard_link(src, tmp, link_ec);
+    if (!link_ec) return absl::OkStatus();
+    std::error_code copy_ec;
+    fs::copy_file(src, tmp, fs::copy_options::overwrite_existing, copy_ec);
+    if (copy_ec) {
+      return absl::InternalError(absl::StrCat(src, ": cannot copy to ", dst, ": ",
+                                              copy_ec.message()));
+    }
+    return absl::OkStatus();
+  });
+}
+
+std::vector<std::string> FindFiles(const std::string& dir, const std::string& suffix) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return files;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::end(it); it.increment(ec)) {
+    if (ec) break;
+    const std::string name = it->path().filename().string();
+    if (it->is_regular_file() && name.size() >= suffix.size() && name[0] != '.' &&
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      files.push_back(it->path().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+}  // namespace ann
