@@ -17,7 +17,7 @@
 #include "torch/torch.h"
 
 DEFINE_string(out, "", "Output checkpoint path (.pth).");
-DEFINE_int64(seed, 0, "Random seed of the initialisation.");
+DECLARE_uint64(seed);  // ann/train/train_config.cc: the config's seed.
 
 namespace ann {
 namespace {
@@ -25,12 +25,12 @@ namespace {
 absl::Status Run() {
   if (FLAGS_out.empty()) return absl::InvalidArgumentError("--out is required");
   ANN_ASSIGN_OR_RETURN(ModelConfig config, ModelConfigFromFlags());
-  torch::manual_seed(static_cast<uint64_t>(FLAGS_seed));
+  torch::manual_seed(FLAGS_seed);
   EncoderDecoder model(config);
   model->InitWeights();
   auto meta = PickleValue::Dict();
   meta->Set("ann_version", PickleValue::String("0.1.0"));
-  meta->Set("seed", PickleValue::Int(FLAGS_seed));
+  meta->Set("seed", PickleValue::Int(static_cast<int64_t>(FLAGS_seed)));
   meta->Set("iter", PickleValue::Int(0));
   ANN_RETURN_IF_ERROR(SaveCheckpoint(FLAGS_out, *model, meta));
   std::printf("%s: %lld parameters, %zu keys\n", FLAGS_out.c_str(),

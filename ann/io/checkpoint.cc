@@ -248,7 +248,12 @@ absl::StatusOr<LoadReport> LoadCheckpoint(const std::string& path, torch::nn::Mo
                                           LoadMode mode) {
   auto root = ReadTorchFile(path);
   if (!root.ok()) return root.status();
-  auto state_dict = ExtractStateDict(**root, path);
+  return LoadCheckpointRoot(**root, path, module, mode);
+}
+
+absl::StatusOr<LoadReport> LoadCheckpointRoot(const PickleValue& root, const std::string& path,
+                                              torch::nn::Module& module, LoadMode mode) {
+  auto state_dict = ExtractStateDict(root, path);
   if (!state_dict.ok()) return state_dict.status();
   Match match = MatchStateDict(module, *state_dict);
   const LoadReport& report = match.report;

@@ -62,6 +62,10 @@ enum class LoadMode {
 absl::StatusOr<LoadReport> LoadCheckpoint(const std::string& path, torch::nn::Module& module,
                                           LoadMode mode);
 
+// The same for a checkpoint already read with ReadTorchFile (`path` names it in errors).
+absl::StatusOr<LoadReport> LoadCheckpointRoot(const PickleValue& root, const std::string& path,
+                                              torch::nn::Module& module, LoadMode mode);
+
 // Writes {'meta': meta, 'state_dict': OrderedDict(ModuleStateDict(module))} atomically.
 // `meta` may be null (an empty dict is written).
 absl::Status SaveCheckpoint(const std::string& path, const torch::nn::Module& module,

@@ -19,6 +19,8 @@ DEFINE_string(align_corners, "default",
 DEFINE_bool(aux_head, true, "Build the auxiliary FCN head on C4 (used in training).");
 DEFINE_string(mean, "default", "Per-channel mean, comma separated, or default (the variant's).");
 DEFINE_string(std, "default", "Per-channel std, comma separated, or default (the variant's).");
+DEFINE_int32(channels, 512, "Decode head width (mmseg's `channels`).");
+DEFINE_int32(project_channels, 256, "Key/query/value width inside AFNB / APNB.");
 DEFINE_string(to_rgb, "default", "Convert BGR input to RGB before normalising: true/false/default.");
 
 namespace ann {
@@ -93,6 +95,9 @@ absl::Status ValidateModelConfig(const ModelConfig& config) {
   for (int64_t s : config.pool_scales) {
     if (s < 1) return absl::InvalidArgumentError(absl::StrCat("pool scale must be >= 1, got ", s));
   }
+  if (config.channels < 1 || config.project_channels < 1) {
+    return absl::InvalidArgumentError("channels and project_channels must be positive");
+  }
   for (double s : config.std) {
     if (!(s > 0)) return absl::InvalidArgumentError("std values must be positive");
   }
@@ -113,6 +118,8 @@ absl::StatusOr<ModelConfig> ModelConfigFromFlags() {
   config.depth = FLAGS_depth;
   config.num_classes = FLAGS_num_classes;
   config.with_auxiliary_head = FLAGS_aux_head;
+  config.channels = FLAGS_channels;
+  config.project_channels = FLAGS_project_channels;
   auto scales = ParseDoubles("pool_scales", FLAGS_pool_scales);
   if (!scales.ok()) return scales.status();
   config.pool_scales.clear();

@@ -55,7 +55,8 @@ struct ModelConfig {
 ModelConfig DefaultModelConfig(Variant variant);
 
 // Builds a config from the model flags (--depth, --num_classes, --variant, --pool_scales,
-// --align_corners, --aux_head, --mean, --std, --to_rgb). Rejects bad values.
+// --align_corners, --aux_head, --channels, --project_channels, --mean, --std, --to_rgb).
+// Rejects bad values.
 absl::StatusOr<ModelConfig> ModelConfigFromFlags();
 
 // Checks a config for values the network cannot be built with.

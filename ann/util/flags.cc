@@ -39,6 +39,18 @@ void ParseCommandLine(int* argc, char*** argv, const std::string& usage) {
   gflags::ParseCommandLineFlags(argc, argv, /*remove_flags=*/true);
 }
 
+std::string ProjectFlagsAsText() {
+  std::vector<gflags::CommandLineFlagInfo> flags;
+  gflags::GetAllFlags(&flags);
+  std::string text;
+  for (const auto& f : flags) {
+    const bool ours = f.filename.find("ann/") != std::string::npos ||
+                      f.filename.find("tools/") != std::string::npos;
+    if (ours) text += "--" + f.name + "=" + f.current_value + "\n";
+  }
+  return text;
+}
+
 int ExitCode(const absl::Status& status) {
   if (status.ok()) return 0;
   std::fprintf(stderr, "error: %s\n", std::string(status.message()).c_str());

@@ -16,6 +16,10 @@ void ParseCommandLine(int* argc, char*** argv, const std::string& usage);
 
 // The exit code of a binary whose Run() returned `status`: 0, or 1 after printing one line
 // "error: <message>" to stderr.
+// "--name=value" lines of every flag defined by this project (ann/, tools/), for records
+// such as the config saved in checkpoints.
+std::string ProjectFlagsAsText();
+
 int ExitCode(const absl::Status& status);
 
 }  // namespace ann

@@ -1,0 +1,85 @@
+#include "ann/train/loss.h"
+
+namespace ann {
+
+torch::Tensor PixelCrossEntropy(const torch::Tensor& logits, const torch::Tensor& labels,
+                                const torch::Tensor& weight) {
+  namespace F = torch::nn::functional;
+  auto options = F::CrossEntropyFuncOptions().ignore_index(kIgnoreIndex).reduction(torch::kNone);
+  if (weight.defined()) options = options.weight(weight);
+  return F::cross_entropy(logits, labels, options);
+}
+
+torch::Tensor MmsegCrossEntropy(const torch::Tensor& logits, const torch::Tensor& labels,
+                                const torch::Tensor& weight) {
+  return PixelCrossEntropy(logits, labels, weight).mean();
+}
+
+torch::Tensor WeightedMeanCrossEntropy(const torch::Tensor& logits, const torch::Tensor& labels,
+                                       const torch::Tensor& weight) {
+  namespace F = torch::nn::functional;
+  auto options = F::CrossEntropyFuncOptions().ignore_index(kIgnoreIndex).reduction(torch::kMean);
+  if (weight.defined()) options = options.weight(weight);
+  return F::cross_entropy(logits, labels, options);
+}
+
+torch::Tensor OhemCrossEntropy(const torch::Tensor& logits, const torch::Tensor& labels,
+                               const torch::Tensor& weight, double thresh, int64_t min_kept) {
+  torch::Tensor prob;
+  torch::Tensor flat_labels = labels.reshape({-1});
+  const torch::Tensor valid = flat_labels != kIgnoreIndex;
+  {
+    torch::NoGradGuard no_grad;
+    torch::Tensor target = labels.masked_fill(labels == kIgnoreIndex, 0);
+    prob = torch::softmax(logits, 1).gather(1, target.unsqueeze(1)).reshape({-1});
+  }
+  torch::Tensor losses = PixelCrossEntropy(logits, labels, weight).reshape({-1});
+  torch::Tensor valid_prob = prob.masked_select(valid);
+  if (valid_prob.numel() == 0) return losses.sum() * 0;
+  auto [sorted, order] = valid_prob.sort();
+  const int64_t k = std::min<int64_t>(min_kept, sorted.numel() - 1);
+  const double threshold = std::max(sorted[k].item<double>(), thresh);
+  torch::Tensor sorted_losses = losses.masked_select(valid).index_select(0, order);
+  torch::Tensor kept = sorted_losses.masked_select(sorted < threshold);
+  return kept.mean();
+}
+
+double PixelAccuracy(const torch::Tensor& logits, const torch::Tensor& labels) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor valid = labels != kIgnoreIndex;
+  const int64_t n = valid.sum().item<int64_t>();
+  if (n == 0) return 0.0;
+  const int64_t right = (logits.argmax(1).eq(labels) & valid).sum().item<int64_t>();
+  return 100.0 * right / n;
+}
+
+LossTerms SegmentationLoss(const SegmentorOutputs& outputs, const torch::Tensor& labels,
+                           const TrainConfig& config, bool align_corners) {
+  const int64_t h = labels.size(1), w = labels.size(2);
+  torch::Tensor weight;
+  if (!config.class_weight.empty()) {
+    weight = torch::tensor(config.class_weight, torch::kFloat32);
+  }
+  LossTerms terms;
+  torch::Tensor decode = ResizeLogits(outputs.decode, h, w, align_corners);
+  torch::Tensor decode_loss = config.loss == TrainConfig::Loss::kOhem
+                                  ? OhemCrossEntropy(decode, labels, weight, config.ohem_thresh,
+                                                     config.ohem_min_kept)
+                                  : MmsegCrossEntropy(decode, labels, weight);
+  terms.total = decode_loss;
+  terms.decode = decode_loss.item<double>();
+  terms.decode_acc = PixelAccuracy(decode, labels);
+  if (outputs.auxiliary.defined() && config.aux_weight > 0) {
+    torch::Tensor aux = ResizeLogits(outputs.auxiliary, h, w, align_corners);
+    // The authors' recipe uses PyTorch's weighted mean for the aux head; mmseg its own CE.
+    torch::Tensor aux_loss = config.loss == TrainConfig::Loss::kOhem
+                                 ? WeightedMeanCrossEntropy(aux, labels, weight)
+                                 : MmsegCrossEntropy(aux, labels, weight);
+    terms.total = terms.total + config.aux_weight * aux_loss;
+    terms.aux = aux_loss.item<double>();
+    terms.aux_acc = PixelAccuracy(aux, labels);
+  }
+  return terms;
+}
+
+}  // namespace ann

@@ -1,0 +1,101 @@
+#include <cmath>
+
+#include "ann/train/loss.h"
+#include "ann/train/schedule.h"
+#include "ann/train/sgd.h"
+#include "gtest/gtest.h"
+#include "torch/torch.h"
+
+namespace ann {
+namespace {
+
+TEST(ScheduleTest, PolyValues) {
+  // (0.01 - 1e-4) * (1 - it/40000)^0.9 + 1e-4.
+  EXPECT_DOUBLE_EQ(PolyLr(0.01, 1e-4, 0.9, 0, 40000), 0.01);
+  EXPECT_NEAR(PolyLr(0.01, 1e-4, 0.9, 20000, 40000), 0.0099 * std::pow(0.5, 0.9) + 1e-4, 1e-15);
+  EXPECT_NEAR(PolyLr(0.01, 1e-4, 0.9, 20000, 40000), 0.00540527864, 1e-11);
+  EXPECT_DOUBLE_EQ(PolyLr(0.01, 1e-4, 0.9, 40000, 40000), 1e-4);
+  EXPECT_DOUBLE_EQ(PolyLr(0.01, 0.0, 0.9, 60000, 60000), 0.0);  // Authors': down to 0.
+  EXPECT_GT(PolyLr(0.01, 1e-4, 0.9, 1, 40000), PolyLr(0.01, 1e-4, 0.9, 2, 40000));
+}
+
+// Two pixels of a 1x2 image, 3 classes. logits pixel 0 = (0, 0, 0) → p = 1/3 each;
+// pixel 1 = (ln 2, 0, 0) → p = (1/2, 1/4, 1/4).
+torch::Tensor Logits() {
+  return torch::tensor({0.0, std::log(2.0), 0.0, 0.0, 0.0, 0.0}, torch::kFloat64)
+      .reshape({1, 3, 1, 2});
+}
+
+TEST(LossTest, MmsegCrossEntropyAveragesOverAllPixelsIncludingIgnored) {
+  torch::Tensor labels = torch::tensor({0, 255}, torch::kLong).reshape({1, 1, 2});
+  // Only pixel 0 counts: -ln(1/3); mean over 2 pixels.
+  EXPECT_NEAR(MmsegCrossEntropy(Logits(), labels, {}).item<double>(), std::log(3.0) / 2, 1e-12);
+  torch::Tensor both = torch::tensor({0, 1}, torch::kLong).reshape({1, 1, 2});
+  EXPECT_NEAR(MmsegCrossEntropy(Logits(), both, {}).item<double>(),
+              (std::log(3.0) + std::log(4.0)) / 2, 1e-12);
+  // Class weights multiply each pixel's loss; mmseg still divides by the pixel count.
+  torch::Tensor w = torch::tensor({2.0, 0.5, 1.0}, torch::kFloat64);
+  EXPECT_NEAR(MmsegCrossEntropy(Logits(), both, w).item<double>(),
+              (2 * std::log(3.0) + 0.5 * std::log(4.0)) / 2, 1e-12);
+  // PyTorch's weighted mean divides by the weights' sum instead.
+  EXPECT_NEAR(WeightedMeanCrossEntropy(Logits(), both, w).item<double>(),
+              (2 * std::log(3.0) + 0.5 * std::log(4.0)) / 2.5, 1e-12);
+}
+
+TEST(LossTest, OhemKeepsHardPixels) {
+  // True-class probabilities: pixel 0 (class 1) 1/3, pixel 1 (class 0) 1/2.
+  torch::Tensor labels = torch::tensor({1, 0}, torch::kLong).reshape({1, 1, 2});
+  // thresh 0.4, min_kept 0 → threshold = max(p[0] = 1/3, 0.4) = 0.4: only pixel 0 (1/3) kept.
+  EXPECT_NEAR(OhemCrossEntropy(Logits(), labels, {}, 0.4, 0).item<double>(), std::log(3.0), 1e-12);
+  // thresh 0.7: both below → mean of both.
+  EXPECT_NEAR(OhemCrossEntropy(Logits(), labels, {}, 0.7, 0).item<double>(),
+              (std::log(3.0) + std::log(2.0)) / 2, 1e-12);
+  // min_kept 1 → the threshold is the 2nd smallest probability (1/2), strictly below: 1 pixel.
+  EXPECT_NEAR(OhemCrossEntropy(Logits(), labels, {}, 0.1, 1).item<double>(), std::log(3.0), 1e-12);
+  // min_kept beyond the count clamps to the largest: threshold 1/2 → only pixel 0 again.
+  EXPECT_NEAR(OhemCrossEntropy(Logits(), labels, {}, 0.1, 100000).item<double>(), std::log(3.0),
+              1e-12);
+  // Ignored pixels never count.
+  torch::Tensor ignored = torch::tensor({255, 0}, torch::kLong).reshape({1, 1, 2});
+  EXPECT_NEAR(OhemCrossEntropy(Logits(), ignored, {}, 0.7, 0).item<double>(), std::log(2.0), 1e-12);
+}
+
+TEST(LossTest, AuxWeighting) {
+  SegmentorOutputs outputs{Logits(), Logits() * 0};  // aux: uniform → -ln(1/3) per pixel.
+  torch::Tensor labels = torch::tensor({0, 1}, torch::kLong).reshape({1, 1, 2});
+  TrainConfig config;
+  config.aux_weight = 0.4;
+  LossTerms terms = SegmentationLoss(outputs, labels, config, false);
+  EXPECT_NEAR(terms.decode, (std::log(3.0) + std::log(4.0)) / 2, 1e-12);
+  EXPECT_NEAR(terms.aux, std::log(3.0), 1e-12);
+  EXPECT_NEAR(terms.total.item<double>(), terms.decode + 0.4 * std::log(3.0), 1e-12);
+  EXPECT_DOUBLE_EQ(terms.decode_acc, 50.0);  // Pixel 0 argmax is 0 (ties → first), pixel 1 is 0.
+}
+
+TEST(SgdTest, MatchesTorchOptimSgdByHand) {
+  torch::Tensor p = torch::tensor({1.0, -2.0}, torch::kFloat64).requires_grad_(true);
+  Sgd sgd({p}, 0.9, 0.1);
+  // Step 1: g = (0.5, 0.5); d = g + 0.1 p = (0.6, 0.3); buf = d; p -= 0.01 d.
+  p.mutable_grad() = torch::tensor({0.5, 0.5}, torch::kFloat64);
+  sgd.Step(0.01);
+  EXPECT_NEAR(p[0].item<double>(), 1.0 - 0.006, 1e-15);
+  EXPECT_NEAR(p[1].item<double>(), -2.0 - 0.003, 1e-15);
+  // Step 2: g = (0, 0); d = 0.1 p; buf = 0.9 buf + d; p -= 0.1 buf.
+  p.mutable_grad() = torch::zeros({2}, torch::kFloat64);
+  const double p0 = 1.0 - 0.006, buf0 = 0.9 * 0.6 + 0.1 * p0;
+  sgd.Step(0.1);
+  EXPECT_NEAR(p[0].item<double>(), p0 - 0.1 * buf0, 1e-15);
+  // The state round-trips through the state_dict layout.
+  Sgd other({p}, 0.9, 0.1);
+  ASSERT_TRUE(other.LoadStateDict(*sgd.StateDict(0.1)).ok());
+  EXPECT_TRUE(other.buffers()[0].equal(sgd.buffers()[0]));
+  // Shared parameters are listed once.
+  torch::nn::Linear a(2, 2);
+  torch::nn::Sequential seq;
+  seq->push_back("a", a);
+  seq->push_back("b", a);
+  EXPECT_EQ(UniqueParameters(*seq).size(), 2u);
+}
+
+}  // namespace
+}  // namespace ann

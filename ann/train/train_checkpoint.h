@@ -1,0 +1,43 @@
+// Training checkpoints: everything a run needs to continue exactly. mmseg's layout
+// ({'meta', 'state_dict', 'optimizer'}), readable by torch.load and by our tools as a model
+// checkpoint, plus in 'meta': iter, max_iters, seed, lr, the config text and the CPU generator
+// state (dropout). The data position is the iteration: sampling and augmentation are functions
+// of (seed, iteration, rank).
+#ifndef ANN_TRAIN_TRAIN_CHECKPOINT_H_
+#define ANN_TRAIN_TRAIN_CHECKPOINT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ann/model/segmentor.h"
+#include "ann/train/sgd.h"
+
+namespace ann {
+
+struct TrainingState {
+  int64_t iter = 0;  // Iterations completed.
+  int64_t max_iters = 0;
+  uint64_t seed = 0;
+  double lr = 0;
+  std::string config;  // The flags in effect, for the record.
+  std::vector<std::string> class_names;
+};
+
+// Writes <work_dir>/iter_<iter>.pth atomically and points <work_dir>/latest.pth at it.
+absl::StatusOr<std::string> SaveTrainingCheckpoint(const std::string& work_dir,
+                                                   const TrainingState& state,
+                                                   EncoderDecoder& model, const Sgd& sgd);
+
+// Loads model (strict), optimizer and generator state; returns the saved state. On error
+// nothing has been changed.
+absl::StatusOr<TrainingState> LoadTrainingCheckpoint(const std::string& path,
+                                                     EncoderDecoder& model, Sgd& sgd);
+
+// iter_<N>.pth files of `work_dir`, newest (largest N) first.
+std::vector<std::string> ListTrainingCheckpoints(const std::string& work_dir);
+
+}  // namespace ann
+
+#endif  // ANN_TRAIN_TRAIN_CHECKPOINT_H_

@@ -1,0 +1,142 @@
+#include "ann/train/train_config.h"
+
+#include <cmath>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "ann/data/dataset.h"
+#include "gflags/gflags.h"
+
+DEFINE_string(dataset, "cityscapes", "Dataset: cityscapes, ade20k, voc_aug, pascal_context.");
+DEFINE_string(data_root, "", "Root of the preprocessed dataset (ann_preprocess --dst).");
+DEFINE_string(crop_size, "1024x512", "Training crop WIDTHxHEIGHT.");
+DEFINE_string(img_scale, "2048x1024", "Base scale WIDTHxHEIGHT before the random ratio.");
+DEFINE_string(ratio_range, "0.5,2.0", "Random resize ratio range LO,HI.");
+DEFINE_double(cat_max_ratio, 0.75, "RandomCrop: max share of one class in a crop (1 = off).");
+DEFINE_double(flip_prob, 0.5, "Horizontal flip probability.");
+DEFINE_bool(photometric, true, "mmseg's PhotoMetricDistortion.");
+DEFINE_int32(batch_size, 8, "Images per iteration (per process).");
+DEFINE_int32(workers, 2, "Data loading threads.");
+DEFINE_int64(max_iters, 40000, "Training iterations.");
+DEFINE_double(lr, 0.01, "Base learning rate.");
+DEFINE_double(min_lr, 1e-4, "Poly schedule floor.");
+DEFINE_double(power, 0.9, "Poly schedule power.");
+DEFINE_double(momentum, 0.9, "SGD momentum.");
+DEFINE_double(weight_decay, 5e-4, "SGD weight decay.");
+DEFINE_string(loss, "ce", "Main loss: ce (mmseg) or ohem (authors').");
+DEFINE_string(class_weight, "", "Per-class loss weights, comma separated (empty: none).");
+DEFINE_double(ohem_thresh, 0.7, "OHEM probability threshold.");
+DEFINE_int64(ohem_min_kept, 100000, "OHEM minimum kept pixels.");
+DEFINE_double(aux_weight, 0.4, "Auxiliary head loss weight.");
+DEFINE_int64(checkpoint_interval, 4000, "Save a checkpoint every N iterations (and at the end).");
+DEFINE_int64(eval_interval, 0, "Validate (mIoU) every N iterations; 0 = never.");
+DEFINE_int64(log_interval, 50, "Log every N iterations.");
+DEFINE_uint64(seed, 0, "Seed of weights, sampling and augmentation.");
+
+namespace ann {
+
+absl::StatusOr<cv::Size> ParseSize(const std::string& flag, const std::string& text) {
+  std::vector<std::string> parts = absl::StrSplit(text, 'x');
+  int w = 0, h = 0;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &w) || !absl::SimpleAtoi(parts[1], &h) ||
+      w < 1 || h < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": expected WIDTHxHEIGHT (e.g. 1024x512), got '", text, "'"));
+  }
+  return cv::Size(w, h);
+}
+
+absl::StatusOr<TrainConfig> TrainConfigFromFlags(const ModelConfig& model) {
+  TrainConfig c;
+  auto kind = ParseDatasetKind(FLAGS_dataset);
+  if (!kind.ok()) return absl::InvalidArgumentError(absl::StrCat("--dataset: ", kind.status().message()));
+  c.dataset = FLAGS_dataset;
+  c.data_root = FLAGS_data_root;
+  c.pipeline.variant = model.IsOriginal() ? TrainPipelineConfig::Variant::kOriginal
+                                          : TrainPipelineConfig::Variant::kMmseg;
+  auto crop = ParseSize("crop_size", FLAGS_crop_size);
+  if (!crop.ok()) return crop.status();
+  c.pipeline.crop = *crop;
+  auto scale = ParseSize("img_scale", FLAGS_img_scale);
+  if (!scale.ok()) return scale.status();
+  c.pipeline.scale = *scale;
+  std::vector<std::string> ratio = absl::StrSplit(FLAGS_ratio_range, ',');
+  if (ratio.size() != 2 || !absl::SimpleAtod(ratio[0], &c.pipeline.ratio_lo) ||
+      !absl::SimpleAtod(ratio[1], &c.pipeline.ratio_hi) || c.pipeline.ratio_lo <= 0 ||
+      c.pipeline.ratio_hi < c.pipeline.ratio_lo) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--ratio_range: expected LO,HI with 0 < LO <= HI, got '", FLAGS_ratio_range, "'"));
+  }
+  if (!(FLAGS_cat_max_ratio > 0 && FLAGS_cat_max_ratio <= 1)) {
+    return absl::InvalidArgumentError("--cat_max_ratio: must be in (0, 1]");
+  }
+  c.pipeline.cat_max_ratio = FLAGS_cat_max_ratio;
+  if (!(FLAGS_flip_prob >= 0 && FLAGS_flip_prob <= 1)) {
+    return absl::InvalidArgumentError("--flip_prob: must be in [0, 1]");
+  }
+  c.pipeline.flip_prob = FLAGS_flip_prob;
+  c.pipeline.photometric = FLAGS_photometric;
+  if (FLAGS_batch_size < 1) return absl::InvalidArgumentError("--batch_size: must be >= 1");
+  c.batch_size = FLAGS_batch_size;
+  if (FLAGS_workers < 1) return absl::InvalidArgumentError("--workers: must be >= 1");
+  c.workers = FLAGS_workers;
+  if (FLAGS_max_iters < 1) return absl::InvalidArgumentError("--max_iters: must be >= 1");
+  c.max_iters = FLAGS_max_iters;
+  if (!(FLAGS_lr > 0) || !std::isfinite(FLAGS_lr)) {
+    return absl::InvalidArgumentError("--lr: must be a positive number");
+  }
+  c.lr = FLAGS_lr;
+  if (!(FLAGS_min_lr >= 0) || FLAGS_min_lr > FLAGS_lr) {
+    return absl::InvalidArgumentError("--min_lr: must be in [0, lr]");
+  }
+  c.min_lr = FLAGS_min_lr;
+  if (!(FLAGS_power > 0)) return absl::InvalidArgumentError("--power: must be positive");
+  c.power = FLAGS_power;
+  if (!(FLAGS_momentum >= 0 && FLAGS_momentum < 1)) {
+    return absl::InvalidArgumentError("--momentum: must be in [0, 1)");
+  }
+  c.momentum = FLAGS_momentum;
+  if (!(FLAGS_weight_decay >= 0)) return absl::InvalidArgumentError("--weight_decay: must be >= 0");
+  c.weight_decay = FLAGS_weight_decay;
+  if (FLAGS_loss == "ce") {
+    c.loss = TrainConfig::Loss::kCrossEntropy;
+  } else if (FLAGS_loss == "ohem") {
+    c.loss = TrainConfig::Loss::kOhem;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--loss: expected ce or ohem, got '", FLAGS_loss, "'"));
+  }
+  for (absl::string_view part : absl::StrSplit(FLAGS_class_weight, ',', absl::SkipWhitespace())) {
+    float w;
+    if (!absl::SimpleAtof(part, &w) || !(w >= 0)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--class_weight: '", part, "' is not a non-negative number"));
+    }
+    c.class_weight.push_back(w);
+  }
+  if (!c.class_weight.empty() && static_cast<int64_t>(c.class_weight.size()) != model.num_classes) {
+    return absl::InvalidArgumentError(absl::StrCat("--class_weight: ", c.class_weight.size(),
+                                                   " weights for ", model.num_classes, " classes"));
+  }
+  if (!(FLAGS_ohem_thresh > 0 && FLAGS_ohem_thresh <= 1)) {
+    return absl::InvalidArgumentError("--ohem_thresh: must be in (0, 1]");
+  }
+  c.ohem_thresh = FLAGS_ohem_thresh;
+  if (FLAGS_ohem_min_kept < 0) return absl::InvalidArgumentError("--ohem_min_kept: must be >= 0");
+  c.ohem_min_kept = FLAGS_ohem_min_kept;
+  if (!(FLAGS_aux_weight >= 0)) return absl::InvalidArgumentError("--aux_weight: must be >= 0");
+  c.aux_weight = FLAGS_aux_weight;
+  if (FLAGS_checkpoint_interval < 1) {
+    return absl::InvalidArgumentError("--checkpoint_interval: must be >= 1");
+  }
+  c.checkpoint_interval = FLAGS_checkpoint_interval;
+  if (FLAGS_eval_interval < 0) return absl::InvalidArgumentError("--eval_interval: must be >= 0");
+  c.eval_interval = FLAGS_eval_interval;
+  if (FLAGS_log_interval < 1) return absl::InvalidArgumentError("--log_interval: must be >= 1");
+  c.log_interval = FLAGS_log_interval;
+  c.seed = FLAGS_seed;
+  return c;
+}
+
+}  // namespace ann

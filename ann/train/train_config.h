@@ -1,0 +1,57 @@
+// The training recipe of a config: data, augmentation, schedule, loss and bookkeeping. Set by
+// the flags declared here (configs/*.flags), read by the library only as TrainConfig.
+#ifndef ANN_TRAIN_TRAIN_CONFIG_H_
+#define ANN_TRAIN_TRAIN_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ann/data/transforms.h"
+#include "ann/model/model_config.h"
+
+namespace ann {
+
+struct TrainConfig {
+  // Data.
+  std::string dataset = "cityscapes";
+  std::string data_root;
+  std::string train_split = "train";
+  std::string val_split = "val";
+  TrainPipelineConfig pipeline;
+  int batch_size = 8;  // Per process.
+  int workers = 2;
+  // Schedule (SGD + poly, per iteration).
+  int64_t max_iters = 40000;
+  double lr = 0.01;
+  double min_lr = 1e-4;
+  double power = 0.9;
+  double momentum = 0.9;
+  double weight_decay = 5e-4;
+  // Loss.
+  enum class Loss { kCrossEntropy, kOhem } loss = Loss::kCrossEntropy;
+  std::vector<float> class_weight;  // Empty: unweighted.
+  double ohem_thresh = 0.7;
+  int64_t ohem_min_kept = 100000;
+  double aux_weight = 0.4;
+  // Bookkeeping.
+  int64_t checkpoint_interval = 4000;
+  int64_t eval_interval = 0;  // 0: no validation during training.
+  int64_t log_interval = 50;
+  uint64_t seed = 0;
+};
+
+// Reads the training flags (--dataset --data_root --crop_size --img_scale --ratio_range
+// --cat_max_ratio --flip_prob --photometric --batch_size --workers --max_iters --lr --min_lr
+// --power --momentum --weight_decay --loss --class_weight --ohem_thresh --ohem_min_kept
+// --aux_weight --checkpoint_interval --eval_interval --log_interval --seed); the pipeline
+// variant follows the model's. Every bad value is reported before any work starts.
+absl::StatusOr<TrainConfig> TrainConfigFromFlags(const ModelConfig& model);
+
+// "WxH" → cv::Size; errors name the flag.
+absl::StatusOr<cv::Size> ParseSize(const std::string& flag, const std::string& text);
+
+}  // namespace ann
+
+#endif  // ANN_TRAIN_TRAIN_CONFIG_H_
