@@ -20,8 +20,9 @@ $PY tests/python/ann_reference.py write_png --height 67 --width 93 --seed 1 \
 $PY tests/python/ann_reference.py write_png --height 96 --width 128 --seed 2 \
   --out "$T/images/b.png" || exit 1
 
+# At the image's own size (--test_scale=none), as the Python reference computes it.
 check "ann_test runs on a Python checkpoint" "$ANN_TEST" \
-  --config=configs/ann_r50-d8_512x1024_40k_cityscapes.flags --checkpoint="$T/r50.pth" \
+  --config=configs/ann_r50-d8_512x1024_40k_cityscapes.flags --test_scale=none --checkpoint="$T/r50.pth" \
   --images="$T/images" --out_dir="$T/pred" --logits_dir="$T/logits" --overlay --threads=2
 check "overlay written" test -s "$T/pred/a_overlay.png"
 check "logits match Python (R-50, max rel err <= 1e-4)" $PY tests/python/compare_logits.py \

@@ -2,22 +2,26 @@
 //
 //   ann_test --config=configs/ann_r50-d8_512x1024_40k_cityscapes.flags
 //            --checkpoint=model.pth --images=dir_or_glob --out_dir=pred [--overlay]
-//            [--logits_dir=logits]
+//            [--logits_dir=logits] [--format=trainid|cityscapes]
+//            [--test_mode=whole|slide --scales=... --flip --aug_test]
 //
-// Writes one trainId PNG per image (<stem>.png), optionally a colour overlay
-// (<stem>_overlay.png) and the logits before argmax (<stem>.pt, float32 [K, H, W], readable by
-// Python's torch.load).
+// Writes one PNG per image (<stem>.png): trainIds, or with --format=cityscapes labelIds for the
+// test server (Cityscapes stems already end in _leftImg8bit); optionally a colour overlay
+// (<stem>_overlay.png) and the scores before argmax (<stem>.pt, float32 [K, H, W], readable by
+// Python's torch.load: logits for one pass, averaged probabilities for multi-scale / flip).
 #include <cstdio>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "ann/eval/predict_images.h"
 #include "ann/eval/predictor.h"
 #include "ann/io/checkpoint.h"
 #include "ann/io/image.h"
 #include "ann/io/palette.h"
 #include "ann/io/torch_file.h"
 #include "ann/model/model_config.h"
+#include "ann/train/train_config.h"
 #include "ann/util/atomic_file.h"
 #include "ann/util/flags.h"
 #include "ann/util/progress.h"
@@ -30,6 +34,8 @@ DEFINE_string(images, "", "An image file, a directory of images, or a glob patte
 DEFINE_string(out_dir, "", "Directory for trainId PNGs (one per image).");
 DEFINE_bool(overlay, false, "Also write <stem>_overlay.png: prediction colours over the image.");
 DEFINE_string(logits_dir, "", "If set, write <stem>.pt logits (float32 [K, H, W]) here.");
+DEFINE_string(format, "trainid", "Label PNGs: trainid, or cityscapes (labelIds for the server).");
+DECLARE_int32(workers);
 
 namespace ann {
 namespace {
@@ -41,6 +47,13 @@ absl::Status Run() {
     return absl::InvalidArgumentError("give --out_dir and/or --logits_dir");
   }
   ANN_ASSIGN_OR_RETURN(ModelConfig config, ModelConfigFromFlags());
+  ANN_RETURN_IF_ERROR(TrainConfigFromFlags(config).status());  // Rejects bad config values.
+  ANN_ASSIGN_OR_RETURN(InferenceConfig inference, InferenceConfigFromFlags());
+  PredictOutput output;
+  ANN_ASSIGN_OR_RETURN(output.format, ParsePredictFormat(FLAGS_format));
+  if (output.format == PredictOutput::Format::kCityscapes && config.num_classes != 19) {
+    return absl::InvalidArgumentError("--format=cityscapes needs a 19-class model");
+  }
   ANN_ASSIGN_OR_RETURN(std::vector<std::string> images, ListImages(FLAGS_images));
   const int threads = SetNumThreadsFromFlags();
   EncoderDecoder model(config);
@@ -48,30 +61,13 @@ absl::Status Run() {
                        LoadCheckpoint(FLAGS_checkpoint, *model, LoadMode::kStrict));
   std::fprintf(stderr, "%s: %s; %zu images, %d threads\n", FLAGS_checkpoint.c_str(),
                report.Summary().c_str(), images.size(), threads);
-  ANN_RETURN_IF_ERROR(MakeDirectories(FLAGS_out_dir));
-  ANN_RETURN_IF_ERROR(MakeDirectories(FLAGS_logits_dir));
-  Predictor predictor(model);
-  const std::vector<Rgb> palette = PaletteFor(static_cast<int>(config.num_classes));
-  Progress progress("ann_test", static_cast<int64_t>(images.size()), 10);
-  for (const std::string& path : images) {
-    ANN_ASSIGN_OR_RETURN(cv::Mat image, ReadColorImage(path));
-    torch::Tensor logits = predictor.Logits(image);
-    const std::string stem = FileStem(path);
-    if (!FLAGS_out_dir.empty()) {
-      cv::Mat labels = LabelTensorToMat(Predictor::Labels(logits));
-      ANN_RETURN_IF_ERROR(WriteImage(absl::StrCat(FLAGS_out_dir, "/", stem, ".png"), labels));
-      if (FLAGS_overlay) {
-        ANN_RETURN_IF_ERROR(WriteImage(absl::StrCat(FLAGS_out_dir, "/", stem, "_overlay.png"),
-                                       Overlay(image, Colorize(labels, palette))));
-      }
-    }
-    if (!FLAGS_logits_dir.empty()) {
-      ANN_RETURN_IF_ERROR(WriteTorchFile(absl::StrCat(FLAGS_logits_dir, "/", stem, ".pt"),
-                                         *PickleValue::Tensor(logits)));
-    }
-    progress.Advance(1, stem);
-  }
-  return absl::OkStatus();
+  Predictor predictor(model, inference);
+  output.out_dir = FLAGS_out_dir;
+  output.overlay = FLAGS_overlay;
+  output.logits_dir = FLAGS_logits_dir;
+  output.palette = PaletteFor(static_cast<int>(config.num_classes));
+  output.workers = FLAGS_workers;
+  return PredictImages(predictor, images, output);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "ann/eval/predictor.h"
 #include "ann/model/model_config.h"
 #include "ann/train/train_config.h"
 #include "ann/train/trainer.h"
@@ -37,6 +38,7 @@ absl::Status Run() {
   options.load_from = FLAGS_load_from;
   options.backbone_init = FLAGS_backbone_init;
   options.config_text = ProjectFlagsAsText();
+  ANN_ASSIGN_OR_RETURN(options.inference, InferenceConfigFromFlags());
   std::fprintf(stderr, "ann_train: %s, depth %d, %lld iterations, batch %d, %d threads\n",
                config.dataset.c_str(), model.depth, static_cast<long long>(config.max_iters),
                config.batch_size, threads);

@@ -1,32 +1,110 @@
 #include "ann/eval/evaluator.h"
 
+#include <filesystem>
+#include <functional>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "ann/io/image.h"
+#include "ann/io/palette.h"
+#include "ann/util/prefetch.h"
 #include "ann/util/progress.h"
 #include "ann/util/status_macros.h"
 
 namespace ann {
+namespace {
 
-absl::StatusOr<ConfusionMatrix> EvaluateSamples(Predictor& predictor,
-                                                const std::vector<Sample>& samples,
-                                                const DatasetInfo& info, int num_classes,
-                                                const std::string& progress_label) {
-  ConfusionMatrix matrix(num_classes);
-  Progress progress(progress_label, static_cast<int64_t>(samples.size()),
-                    std::max<int64_t>(1, static_cast<int64_t>(samples.size()) / 4));
-  for (const Sample& sample : samples) {
-    ANN_ASSIGN_OR_RETURN(cv::Mat image, ReadColorImage(sample.image));
-    ANN_ASSIGN_OR_RETURN(cv::Mat label, LoadLabel(sample.label, info));
-    if (label.size() != image.size()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(sample.label, ": label size differs from its image's"));
+struct Decoded {
+  absl::Status status;
+  cv::Mat image, label, instances;
+};
+
+Decoded Decode(const Sample& sample, const DatasetInfo& info) {
+  Decoded d;
+  auto image = ReadColorImage(sample.image);
+  if (!image.ok()) return {image.status()};
+  d.image = *image;
+  auto label = LoadLabel(sample.label, info);
+  if (!label.ok()) return {label.status()};
+  d.label = *label;
+  if (d.label.size() != d.image.size()) {
+    return {absl::InvalidArgumentError(absl::StrCat(
+        sample.label, ": label is ", d.label.cols, "x", d.label.rows, " but its image is ",
+        d.image.cols, "x", d.image.rows))};
+  }
+  if (!sample.instance.empty()) {
+    auto instances = ReadLabelImage(sample.instance);
+    if (!instances.ok()) return {instances.status()};
+    if (instances->size() != d.image.size() || instances->channels() != 1) {
+      return {absl::InvalidArgumentError(
+          absl::StrCat(sample.instance, ": instance map must be single-channel, image-sized"))};
     }
-    cv::Mat prediction = LabelTensorToMat(Predictor::Labels(predictor.Logits(image)));
-    matrix.Add(prediction, label);
+    d.instances = *instances;
+  }
+  return d;
+}
+
+}  // namespace
+
+namespace {
+
+using PredictFn = std::function<absl::StatusOr<cv::Mat>(const Sample&, const cv::Mat& image)>;
+
+absl::StatusOr<Evaluation> Evaluate(const PredictFn& predict, const std::vector<Sample>& samples,
+                                    const DatasetInfo& info, int num_classes,
+                                    const EvaluateOptions& options) {
+  Evaluation result{ConfusionMatrix(num_classes), InstanceStats()};
+  Progress progress(options.progress_label, static_cast<int64_t>(samples.size()),
+                    std::max<int64_t>(1, static_cast<int64_t>(samples.size()) / 10));
+  Prefetch<Decoded> decoded(samples.size(), options.workers, 4,
+                            [&](size_t i) { return Decode(samples[i], info); });
+  const std::vector<Rgb> palette = info.palette;
+  for (const Sample& sample : samples) {
+    Decoded d = decoded.Next();
+    ANN_RETURN_IF_ERROR(d.status);
+    ANN_ASSIGN_OR_RETURN(cv::Mat prediction, predict(sample, d.image));
+    result.matrix.Add(prediction, d.label);
+    if (!d.instances.empty()) result.instances.Add(prediction, d.instances);
+    if (!options.show_dir.empty()) {
+      cv::Mat side;
+      cv::hconcat(Overlay(d.image, Colorize(prediction, palette)),
+                  Overlay(d.image, Colorize(d.label, palette)), side);
+      ANN_RETURN_IF_ERROR(
+          WriteImage(absl::StrCat(options.show_dir, "/", FileStem(sample.id), ".png"), side));
+    }
     progress.Advance(1);
   }
   progress.Finish();
-  return matrix;
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<Evaluation> EvaluateSamples(Predictor& predictor, const std::vector<Sample>& samples,
+                                           const DatasetInfo& info, int num_classes,
+                                           const EvaluateOptions& options) {
+  return Evaluate(
+      [&](const Sample&, const cv::Mat& image) -> absl::StatusOr<cv::Mat> {
+        return LabelTensorToMat(Predictor::Labels(predictor.Logits(image)));
+      },
+      samples, info, num_classes, options);
+}
+
+absl::StatusOr<Evaluation> EvaluatePredictionDir(const std::string& pred_dir,
+                                                 const std::vector<Sample>& samples,
+                                                 const DatasetInfo& info, int num_classes,
+                                                 const EvaluateOptions& options) {
+  return Evaluate(
+      [&](const Sample& sample, const cv::Mat& image) -> absl::StatusOr<cv::Mat> {
+        const std::string path = absl::StrCat(pred_dir, "/", FileStem(sample.image), ".png");
+        ANN_ASSIGN_OR_RETURN(cv::Mat prediction, ReadLabelImage(path));
+        if (prediction.type() != CV_8UC1 || prediction.size() != image.size()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(path, ": must be a single-channel 8-bit PNG the size of its image"));
+        }
+        return prediction;
+      },
+      samples, info, num_classes, options);
 }
 
 }  // namespace ann

@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ann/util/atomic_file.h"
+#include "opencv2/imgcodecs.hpp"
+#include "opencv2/imgproc.hpp"
 
 namespace ann {
 namespace {
@@ -38,9 +40,6 @@ std::string Table(const std::vector<std::vector<std::string>>& rows) {
   return out + rule + "\n";
 }
 
-std::string JsonNumber(double v) {
-  return std::isfinite(v) ? absl::StrFormat("%.6f", v) : std::string("NaN");
-}
 
 }  // namespace
 
@@ -59,22 +58,61 @@ std::string FormatMmsegTables(const std::vector<std::string>& class_names,
   return out;
 }
 
-absl::Status WriteMetricsJson(const std::string& path, const std::vector<std::string>& class_names,
-                              const ConfusionMatrix& matrix) {
-  const std::vector<double> iou = matrix.IoU(), acc = matrix.Accuracy();
-  std::string json = absl::StrCat("{\"aAcc\": ", JsonNumber(matrix.AllAccuracy()),
-                                  ", \"mIoU\": ", JsonNumber(matrix.MeanIoU()),
-                                  ", \"mAcc\": ", JsonNumber(matrix.MeanAccuracy()));
-  for (size_t c = 0; c < class_names.size(); ++c) {
-    absl::StrAppend(&json, ", \"IoU.", class_names[c], "\": ", JsonNumber(iou[c]), ", \"Acc.",
-                    class_names[c], "\": ", JsonNumber(acc[c]));
-  }
-  json += "}\n";
+absl::Status WriteTextFile(const std::string& path, const std::string& text) {
   return WriteFileAtomically(path, [&](const std::string& tmp) -> absl::Status {
     std::ofstream out(tmp);
-    out << json;
+    out << text;
     out.close();
     if (!out) return absl::InternalError(absl::StrCat(path, ": cannot write"));
+    return absl::OkStatus();
+  });
+}
+
+absl::Status WriteConfusionCsv(const std::string& path, const std::vector<std::string>& class_names,
+                               const ConfusionMatrix& matrix) {
+  std::string csv = "truth\\predicted";
+  for (const std::string& n : class_names) absl::StrAppend(&csv, ",", n);
+  csv += ",other\n";
+  const int k = matrix.num_classes();
+  for (int t = 0; t < k; ++t) {
+    csv += class_names[t];
+    for (int p = 0; p <= k; ++p) absl::StrAppend(&csv, ",", matrix.at(t, p));
+    csv += "\n";
+  }
+  return WriteTextFile(path, csv);
+}
+
+absl::Status WriteConfusionHeatmap(const std::string& path,
+                                   const std::vector<std::string>& class_names,
+                                   const ConfusionMatrix& matrix) {
+  const int k = matrix.num_classes();
+  const int cell = k > 40 ? 8 : 24, margin = k > 40 ? 20 : 140;
+  cv::Mat canvas(margin + k * cell + 10, margin + k * cell + 10, CV_8UC3, cv::Scalar(255, 255, 255));
+  for (int t = 0; t < k; ++t) {
+    int64_t row = 0;
+    for (int p = 0; p <= k; ++p) row += matrix.at(t, p);
+    for (int p = 0; p < k; ++p) {
+      const double v = row > 0 ? static_cast<double>(matrix.at(t, p)) / row : 0.0;
+      const cv::Scalar color(255 - 115 * v, 255 - 215 * v, 255 - 255 * v);
+      cv::rectangle(canvas, cv::Rect(margin + p * cell, margin + t * cell, cell, cell), color,
+                    cv::FILLED);
+    }
+  }
+  if (k <= 40) {
+    for (int i = 0; i < k; ++i) {
+      // Rows: truth; columns: prediction (names written vertically above the columns).
+      cv::putText(canvas, class_names[i], {4, margin + i * cell + cell * 2 / 3},
+                  cv::FONT_HERSHEY_SIMPLEX, 0.4, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+      cv::Mat label(cell, margin - 4, CV_8UC3, cv::Scalar(255, 255, 255));
+      cv::putText(label, class_names[i], {2, cell * 2 / 3}, cv::FONT_HERSHEY_SIMPLEX, 0.4,
+                  cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+      cv::Mat rotated;
+      cv::rotate(label, rotated, cv::ROTATE_90_COUNTERCLOCKWISE);
+      rotated.copyTo(canvas(cv::Rect(margin + i * cell, 2, cell, margin - 4)));
+    }
+  }
+  return WriteFileAtomically(path, [&](const std::string& tmp) -> absl::Status {
+    if (!cv::imwrite(tmp, canvas)) return absl::InternalError(absl::StrCat(path, ": cannot write"));
     return absl::OkStatus();
   });
 }

@@ -15,9 +15,17 @@ namespace ann {
 std::string FormatMmsegTables(const std::vector<std::string>& class_names,
                               const ConfusionMatrix& matrix);
 
-// {"aAcc", "mIoU", "mAcc", "IoU.<class>", "Acc.<class>"} (fractions; NaN as NaN), atomically.
-absl::Status WriteMetricsJson(const std::string& path, const std::vector<std::string>& class_names,
-                              const ConfusionMatrix& matrix);
+// The confusion matrix as CSV: header "truth\\predicted,<classes...>,other", one row per class.
+absl::Status WriteConfusionCsv(const std::string& path, const std::vector<std::string>& class_names,
+                               const ConfusionMatrix& matrix);
+
+// Row-normalised heat map (white 0 → dark blue 1) with class names on both axes, PNG.
+absl::Status WriteConfusionHeatmap(const std::string& path,
+                                   const std::vector<std::string>& class_names,
+                                   const ConfusionMatrix& matrix);
+
+// Writes `text` to `path` atomically.
+absl::Status WriteTextFile(const std::string& path, const std::string& text);
 
 }  // namespace ann
 

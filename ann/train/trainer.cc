@@ -287,10 +287,14 @@ absl::Status Train(const ModelConfig& model_config, const TrainConfig& config,
     }
     if (config.eval_interval > 0 && (done % config.eval_interval == 0 || done == config.max_iters) &&
         !stop) {
-      Predictor predictor(model);
-      ANN_ASSIGN_OR_RETURN(ConfusionMatrix matrix,
+      Predictor predictor(model, options.inference);
+      EvaluateOptions eval_options;
+      eval_options.progress_label = "val";
+      ANN_ASSIGN_OR_RETURN(Evaluation evaluation,
                            EvaluateSamples(predictor, val_samples, info,
-                                           static_cast<int>(model_config.num_classes), "val"));
+                                           static_cast<int>(model_config.num_classes),
+                                           eval_options));
+      const ConfusionMatrix& matrix = evaluation.matrix;
       model->train();
       log.Write(absl::StrCat("{\"mode\": \"val\", \"iter\": ", done,
                              ", \"aAcc\": ", JsonNumber(matrix.AllAccuracy()),

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "ann/eval/predictor.h"
 #include "ann/model/model_config.h"
 #include "ann/train/train_config.h"
 
@@ -19,6 +20,7 @@ struct TrainOptions {
   std::string load_from;      // Initialise all weights (strict), start at iteration 0.
   std::string backbone_init;  // ImageNet backbone (non-strict), start at iteration 0.
   std::string config_text;    // Recorded in checkpoints and the log.
+  InferenceConfig inference;  // How validation predicts (the config's test mode).
 };
 
 absl::Status Train(const ModelConfig& model_config, const TrainConfig& config,

@@ -1,0 +1,60 @@
+#include "ann/eval/predict_images.h"
+
+#include "absl/strings/str_cat.h"
+#include "ann/data/cityscapes_labels.h"
+#include "ann/io/image.h"
+#include "ann/io/torch_file.h"
+#include "ann/util/atomic_file.h"
+#include "ann/util/prefetch.h"
+#include "ann/util/progress.h"
+#include "ann/util/status_macros.h"
+
+namespace ann {
+
+absl::StatusOr<PredictOutput::Format> ParsePredictFormat(const std::string& text) {
+  if (text == "trainid") return PredictOutput::Format::kTrainId;
+  if (text == "cityscapes") return PredictOutput::Format::kCityscapes;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--format: expected trainid or cityscapes, got '", text, "'"));
+}
+
+cv::Mat TrainIdsToLabelIds(const cv::Mat& train_ids) {
+  cv::Mat out;
+  const auto& table = TrainIdToLabelId();
+  cv::LUT(train_ids, cv::Mat(1, 256, CV_8UC1, const_cast<uint8_t*>(table.data())), out);
+  return out;
+}
+
+absl::Status PredictImages(Predictor& predictor, const std::vector<std::string>& images,
+                           const PredictOutput& output) {
+  ANN_RETURN_IF_ERROR(MakeDirectories(output.out_dir));
+  ANN_RETURN_IF_ERROR(MakeDirectories(output.logits_dir));
+  Progress progress("predict", static_cast<int64_t>(images.size()),
+                    std::max<int64_t>(1, static_cast<int64_t>(images.size()) / 10));
+  Prefetch<absl::StatusOr<cv::Mat>> decoded(images.size(), output.workers, 4,
+                                            [&](size_t i) { return ReadColorImage(images[i]); });
+  for (const std::string& path : images) {
+    ANN_ASSIGN_OR_RETURN(cv::Mat image, decoded.Next());
+    torch::Tensor scores = predictor.Logits(image);
+    const std::string stem = FileStem(path);
+    if (!output.out_dir.empty()) {
+      cv::Mat labels = LabelTensorToMat(Predictor::Labels(scores));
+      cv::Mat written =
+          output.format == PredictOutput::Format::kCityscapes ? TrainIdsToLabelIds(labels) : labels;
+      ANN_RETURN_IF_ERROR(WriteImage(absl::StrCat(output.out_dir, "/", stem, ".png"), written));
+      if (output.overlay) {
+        ANN_RETURN_IF_ERROR(WriteImage(absl::StrCat(output.out_dir, "/", stem, "_overlay.png"),
+                                       Overlay(image, Colorize(labels, output.palette))));
+      }
+    }
+    if (!output.logits_dir.empty()) {
+      ANN_RETURN_IF_ERROR(WriteTorchFile(absl::StrCat(output.logits_dir, "/", stem, ".pt"),
+                                         *PickleValue::Tensor(scores)));
+    }
+    progress.Advance(1, stem);
+  }
+  progress.Finish();
+  return absl::OkStatus();
+}
+
+}  // namespace ann

@@ -1,0 +1,37 @@
+// Predicts a list of images and writes the results: label PNGs (trainIds, or Cityscapes
+// labelIds named <city>_<seq>_<frame>_leftImg8bit.png for the test server), optional colour
+// overlays and raw scores (<stem>.pt). Images are decoded by background workers. Shared by
+// ann_test and ann_submit.
+#ifndef ANN_EVAL_PREDICT_IMAGES_H_
+#define ANN_EVAL_PREDICT_IMAGES_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "ann/eval/predictor.h"
+#include "ann/io/palette.h"
+
+namespace ann {
+
+struct PredictOutput {
+  enum class Format { kTrainId, kCityscapes } format = Format::kTrainId;
+  std::string out_dir;     // Label PNGs (empty: none).
+  bool overlay = false;    // <stem>_overlay.png next to them.
+  std::string logits_dir;  // <stem>.pt float32 [K, H, W] (empty: none).
+  std::vector<Rgb> palette;
+  int workers = 2;
+};
+
+// "trainid" or "cityscapes".
+absl::StatusOr<PredictOutput::Format> ParsePredictFormat(const std::string& text);
+
+// trainIds (CV_8UC1) → Cityscapes labelIds; 255 (and anything else) → 0.
+cv::Mat TrainIdsToLabelIds(const cv::Mat& train_ids);
+
+absl::Status PredictImages(Predictor& predictor, const std::vector<std::string>& images,
+                           const PredictOutput& output);
+
+}  // namespace ann
+
+#endif  // ANN_EVAL_PREDICT_IMAGES_H_
