@@ -58,6 +58,7 @@ class ResNetV1cImpl : public torch::nn::Module {
   std::vector<torch::Tensor> forward(torch::Tensor x);
   // Output channels of C2..C5.
   const std::vector<int64_t>& out_channels() const { return out_channels_; }
+  bool stem_ceil_mode() const { return ceil_mode_; }
 
   torch::nn::Sequential stem{nullptr};
   torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};

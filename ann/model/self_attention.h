@@ -55,6 +55,8 @@ class SelfAttentionBlockImpl : public torch::nn::Module {
   torch::nn::Conv2d value_project{nullptr};
   torch::nn::Conv2d out_project{nullptr};
 
+  const SelfAttentionOptions& options() const { return options_; }
+
  private:
   SelfAttentionOptions options_;
 };

@@ -124,9 +124,12 @@ class SelfAttentionBlock(nn.Module):
 
     def forward(self, query_feats, key_feats):
         b = query_feats.size(0)
-        query = self.query_project(query_feats)
+        key_map = self.key_project(key_feats)
+        # A shared projection of the same input is computed once (same numbers as twice).
+        shared = self.query_project is self.key_project and query_feats is key_feats
+        query = key_map if shared else self.query_project(query_feats)
         query = query.reshape(*query.shape[:2], -1).permute(0, 2, 1).contiguous()
-        key = self.key_downsample(self.key_project(key_feats))
+        key = self.key_downsample(key_map)
         value = self.key_downsample(self.value_project(key_feats))
         key = key.reshape(*key.shape[:2], -1)
         value = value.reshape(*value.shape[:2], -1).permute(0, 2, 1).contiguous()
