@@ -153,6 +153,9 @@ absl::Status Train(const ModelConfig& model_config, const TrainConfig& config,
   if (config.eval_interval > 0) {
     ANN_ASSIGN_OR_RETURN(val_samples, ListSamples(kind, config.data_root, config.val_split));
   }
+  Distributed* dist = options.distributed;
+  const int rank = dist ? dist->rank() : 0;
+  const bool main_rank = rank == 0;
   ANN_RETURN_IF_ERROR(MakeDirectories(options.work_dir));
 
   torch::manual_seed(config.seed);
@@ -205,15 +208,18 @@ absl::Status Train(const ModelConfig& model_config, const TrainConfig& config,
 
   LoaderOptions loader_options;
   loader_options.batch_size = config.batch_size;
+  loader_options.rank = rank;
+  loader_options.world_size = dist ? dist->world_size() : 1;
   loader_options.seed = config.seed;
   loader_options.workers = config.workers;
   loader_options.prefetch = std::max(2, config.workers);
   NormalizeParams normalize{model_config.mean, model_config.std, model_config.to_rgb};
   TrainLoader loader(train_samples, info, config.pipeline, normalize, loader_options, start);
 
-  TrainLog log(options.work_dir);
-  if (start == 0) {
-    log.Write(absl::StrCat("{\"env_info\": ", JsonString("ann C++ / LibTorch " TORCH_VERSION),
+  std::unique_ptr<TrainLog> log;  // Rank 0 logs, checkpoints and validates.
+  if (main_rank) log = std::make_unique<TrainLog>(options.work_dir);
+  if (start == 0 && main_rank) {
+    log->Write(absl::StrCat("{\"env_info\": ", JsonString("ann C++ / LibTorch " TORCH_VERSION),
                            ", \"seed\": ", config.seed, ", \"config\": ",
                            JsonString(options.config_text), "}"));
   }
@@ -244,7 +250,20 @@ absl::Status Train(const ModelConfig& model_config, const TrainConfig& config,
     sgd.ZeroGrad();
     SegmentorOutputs outputs = model->forward(batch.images);
     LossTerms terms = SegmentationLoss(outputs, batch.labels, config, model_config.align_corners);
-    const double loss = terms.total.item<double>();
+    double loss = terms.total.item<double>();
+    bool stop = g_stop_signal != 0;
+    if (dist) {
+      // Every rank sees the same mean loss and the same stop decision.
+      const std::vector<double> sums = dist->SumScalars(
+          {loss, terms.decode, terms.aux, terms.decode_acc, terms.aux_acc, stop ? 1.0 : 0.0});
+      const double n = dist->world_size();
+      loss = sums[0] / n;
+      terms.decode = sums[1] / n;
+      terms.aux = sums[2] / n;
+      terms.decode_acc = sums[3] / n;
+      terms.aux_acc = sums[4] / n;
+      stop = sums[5] > 0;
+    }
     if (!std::isfinite(loss)) {
       return absl::InternalError(absl::StrFormat(
           "loss is %s at iteration %d (decode %g, aux %g); stopped without saving. Last good "
@@ -252,6 +271,7 @@ absl::Status Train(const ModelConfig& model_config, const TrainConfig& config,
           std::isnan(loss) ? "NaN" : "infinite", iter + 1, terms.decode, terms.aux, last_saved));
     }
     terms.total.backward();
+    if (dist) dist->AverageGradients(sgd.params());
     sgd.Step(lr);
     const auto t2 = std::chrono::steady_clock::now();
     const int64_t done = iter + 1;
@@ -264,10 +284,10 @@ absl::Status Train(const ModelConfig& model_config, const TrainConfig& config,
     window_decode_acc += terms.decode_acc;
     window_aux_acc += terms.aux_acc;
     ++window;
-    progress.Advance(1, absl::StrFormat("iter %d loss %.4f lr %.3g", done, loss, lr));
-    if (done % config.log_interval == 0 || done == config.max_iters) {
+    if (main_rank) progress.Advance(1, absl::StrFormat("iter %d loss %.4f lr %.3g", done, loss, lr));
+    if (main_rank && (done % config.log_interval == 0 || done == config.max_iters)) {
       const double n = window;
-      log.Write(absl::StrCat(
+      log->Write(absl::StrCat(
           "{\"mode\": \"train\", \"iter\": ", done, ", \"lr\": ", JsonNumber(lr),
           ", \"memory\": ", static_cast<int64_t>(PeakMemoryMb()),
           ", \"data_time\": ", JsonNumber(window_data / n), ", \"decode.loss_ce\": ",
@@ -275,18 +295,30 @@ absl::Status Train(const ModelConfig& model_config, const TrainConfig& config,
           JsonNumber(window_decode_acc / n), ", \"aux.loss_ce\": ", JsonNumber(window_aux / n),
           ", \"aux.acc_seg\": ", JsonNumber(window_aux_acc / n), ", \"loss\": ",
           JsonNumber(window_loss / n), ", \"time\": ", JsonNumber(window_time / n), "}"));
-      log.Train(done, lr, window_loss / n);
+      log->Train(done, lr, window_loss / n);
       window_time = window_data = window_loss = window_decode = window_aux = 0;
       window_decode_acc = window_aux_acc = 0;
       window = 0;
     }
-    const bool stop = g_stop_signal != 0;
-    if (done % config.checkpoint_interval == 0 || done == config.max_iters || stop) {
+    const bool checkpoint =
+        done % config.checkpoint_interval == 0 || done == config.max_iters || stop;
+    if (dist && checkpoint) {
+      // The ranks must hold identical weights: compare a checksum before saving rank 0's.
+      double checksum = 0;
+      for (const torch::Tensor& p : sgd.params()) checksum += p.to(torch::kFloat64).sum().item<double>();
+      const std::vector<double> sums = dist->SumScalars({checksum});
+      if (sums[0] != checksum * dist->world_size()) {
+        return absl::InternalError(absl::StrFormat(
+            "rank %d: weights differ across ranks at iteration %d (checksum %.17g, mean %.17g)",
+            rank, done, checksum, sums[0] / dist->world_size()));
+      }
+    }
+    if (main_rank && checkpoint) {
       ANN_ASSIGN_OR_RETURN(last_saved, save(done, lr));
       if (!stop) std::fprintf(stderr, "\nsaved %s\n", last_saved.c_str());
     }
-    if (config.eval_interval > 0 && (done % config.eval_interval == 0 || done == config.max_iters) &&
-        !stop) {
+    if (main_rank && config.eval_interval > 0 &&
+        (done % config.eval_interval == 0 || done == config.max_iters) && !stop) {
       Predictor predictor(model, options.inference);
       EvaluateOptions eval_options;
       eval_options.progress_label = "val";
@@ -296,24 +328,27 @@ absl::Status Train(const ModelConfig& model_config, const TrainConfig& config,
                                            eval_options));
       const ConfusionMatrix& matrix = evaluation.matrix;
       model->train();
-      log.Write(absl::StrCat("{\"mode\": \"val\", \"iter\": ", done,
+      log->Write(absl::StrCat("{\"mode\": \"val\", \"iter\": ", done,
                              ", \"aAcc\": ", JsonNumber(matrix.AllAccuracy()),
                              ", \"mIoU\": ", JsonNumber(matrix.MeanIoU()),
                              ", \"mAcc\": ", JsonNumber(matrix.MeanAccuracy()), "}"));
-      log.Val(done, matrix.MeanIoU());
+      log->Val(done, matrix.MeanIoU());
       std::fprintf(stderr, "iter %lld: val mIoU %.4f aAcc %.4f\n", static_cast<long long>(done),
                    matrix.MeanIoU(), matrix.AllAccuracy());
     }
     if (stop) {
       progress.Finish();
-      (void)log.Plot();
+      if (main_rank) (void)log->Plot();
+      if (dist) dist->Barrier();
       return absl::CancelledError(absl::StrFormat(
           "stopped by %s at iteration %d; saved %s (continue with --resume)",
           g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM", done, last_saved));
     }
   }
   progress.Finish();
-  ANN_RETURN_IF_ERROR(log.Plot());
+  if (dist) dist->Barrier();
+  if (!main_rank) return absl::OkStatus();
+  ANN_RETURN_IF_ERROR(log->Plot());
   std::printf("trained %lld iterations; final checkpoint %s\n",
               static_cast<long long>(config.max_iters), last_saved.c_str());
   return absl::OkStatus();

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "ann/eval/predictor.h"
 #include "ann/model/model_config.h"
+#include "ann/train/distributed.h"
 #include "ann/train/train_config.h"
 
 namespace ann {
@@ -21,6 +22,7 @@ struct TrainOptions {
   std::string backbone_init;  // ImageNet backbone (non-strict), start at iteration 0.
   std::string config_text;    // Recorded in checkpoints and the log.
   InferenceConfig inference;  // How validation predicts (the config's test mode).
+  Distributed* distributed = nullptr;  // Multi-process data parallel (null: one process).
 };
 
 absl::Status Train(const ModelConfig& model_config, const TrainConfig& config,

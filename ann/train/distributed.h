@@ -1,0 +1,46 @@
+// Multi-process data-parallel training over c10d's Gloo backend (loopback or any TCP network):
+// a TCPStore rendezvous at --dist_addr:--dist_port, then gradients are averaged across ranks
+// after every backward (one flattened all-reduce), so every rank keeps identical weights.
+// BatchNorm statistics stay per process (mmseg's non-synchronised BN; SyncBN is not built).
+#ifndef ANN_TRAIN_DISTRIBUTED_H_
+#define ANN_TRAIN_DISTRIBUTED_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "torch/torch.h"
+
+namespace ann {
+
+class Distributed {
+ public:
+  // Joins the group (rank 0 hosts the store). Fails with a clear message after `timeout_s`.
+  static absl::StatusOr<std::unique_ptr<Distributed>> Connect(int rank, int world_size,
+                                                              const std::string& address,
+                                                              int port, int timeout_s = 120);
+  ~Distributed();
+
+  int rank() const { return rank_; }
+  int world_size() const { return world_size_; }
+
+  // grads ← mean over ranks (in place), through one flattened buffer.
+  void AverageGradients(const std::vector<torch::Tensor>& params);
+  // Sum of `values` over ranks.
+  std::vector<double> SumScalars(const std::vector<double>& values);
+  void Barrier();
+
+ private:
+  Distributed(int rank, int world_size);
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  int rank_, world_size_;
+};
+
+// A TCP port on 127.0.0.1 free right now (for a local launcher).
+int FreeLoopbackPort();
+
+}  // namespace ann
+
+#endif  // ANN_TRAIN_DISTRIBUTED_H_
