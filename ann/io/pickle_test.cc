@@ -103,7 +103,7 @@ TEST(PickleTest, TensorsGoThroughPersistentIds) {
   std::map<const void*, std::string> keys;
   const std::string bytes = Pickle(*root, [&](const torch::Tensor& t) {
     auto [it, inserted] = keys.emplace(t.storage().data(), std::to_string(keys.size()));
-    return StorageRef{"FloatStorage", it->second, t.storage().nbytes() / 4};
+    return StorageRef{"FloatStorage", it->second, static_cast<int64_t>(t.storage().nbytes() / 4)};
   });
   EXPECT_EQ(keys.size(), 1u);
   int loads = 0;
