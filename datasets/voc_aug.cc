@@ -21,14 +21,7 @@ namespace {
 void SilentMatioLog(int, char*) {}
 
 absl::StatusOr<std::vector<std::string>> ReadIds(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open split list"));
-  std::vector<std::string> ids;
-  std::string line;
-  while (std::getline(in, line)) {
-    absl::string_view id = absl::StripAsciiWhitespace(line);
-    if (!id.empty()) ids.emplace_back(id);
-  }
+  ANN_ASSIGN_OR_RETURN(std::vector<std::string> ids, ReadSplitList(path));
   if (ids.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": empty split list"));
   return ids;
 }

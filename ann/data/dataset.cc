@@ -73,7 +73,9 @@ std::vector<DatasetInfo> MakeInfos() {
   return infos;
 }
 
-absl::StatusOr<std::vector<std::string>> ReadList(const std::string& path) {
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> ReadSplitList(const std::string& path) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open split list"));
   std::vector<std::string> ids;
@@ -84,6 +86,8 @@ absl::StatusOr<std::vector<std::string>> ReadList(const std::string& path) {
   }
   return ids;
 }
+
+namespace {
 
 // Ids of files under `dir` (recursively) ending in `suffix`, relative to `dir`, suffix removed.
 absl::StatusOr<std::vector<std::string>> ScanIds(const std::string& dir,
@@ -110,7 +114,7 @@ absl::StatusOr<std::vector<std::string>> ListOrScan(const std::string& list,
                                                     const std::string& dir,
                                                     const std::string& suffix) {
   std::error_code ec;
-  if (fs::exists(list, ec)) return ReadList(list);
+  if (fs::exists(list, ec)) return ReadSplitList(list);
   return ScanIds(dir, suffix);
 }
 
@@ -176,7 +180,7 @@ absl::StatusOr<std::vector<Sample>> ListSamples(DatasetKind kind, const std::str
       const fs::path lists =
           root / "ImageSets" / (voc ? "Segmentation" : "SegmentationContext");
       const std::string list = voc && split == "train" ? "aug.txt" : split + ".txt";
-      ANN_ASSIGN_OR_RETURN(ids, ReadList(lists / list));
+      ANN_ASSIGN_OR_RETURN(ids, ReadSplitList(lists / list));
       const fs::path labels = root / (voc ? "SegmentationClassAug" : "SegmentationClassContext");
       for (const std::string& id : ids) {
         samples.push_back({id, root / "JPEGImages" / (id + ".jpg"), labels / (id + ".png"), ""});

@@ -56,6 +56,9 @@ absl::StatusOr<std::vector<Sample>> ListSamples(DatasetKind kind, const std::str
 // applied, every value a class index or 255. Errors name the file and the problem.
 absl::StatusOr<cv::Mat> LoadLabel(const std::string& path, const DatasetInfo& info);
 
+// Ids of a split list file, one per line (blank lines and surrounding spaces ignored).
+absl::StatusOr<std::vector<std::string>> ReadSplitList(const std::string& path);
+
 // In place: 0 → 255, v → v − 1 (255 stays 255).
 void ReduceZeroLabel(cv::Mat& label);
 

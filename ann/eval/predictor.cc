@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "ann/data/transforms.h"
 #include "ann/io/image.h"
+#include "ann/util/flags.h"
 #include "gflags/gflags.h"
 #include "opencv2/imgproc.hpp"
 
@@ -20,20 +21,6 @@ DEFINE_bool(flip, false, "Also predict the mirrored image and average (flip augm
 DEFINE_bool(aug_test, false, "mmseg's aug test: --scales=0.5,0.75,1.0,1.25,1.5,1.75 --flip.");
 
 namespace ann {
-namespace {
-
-absl::StatusOr<cv::Size> ParseWxH(const std::string& flag, const std::string& text) {
-  std::vector<std::string> parts = absl::StrSplit(text, 'x');
-  int w = 0, h = 0;
-  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &w) || !absl::SimpleAtoi(parts[1], &h) ||
-      w < 1 || h < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", flag, ": expected WIDTHxHEIGHT, got '", text, "'"));
-  }
-  return cv::Size(w, h);
-}
-
-}  // namespace
 
 absl::StatusOr<InferenceConfig> InferenceConfigFromFlags() {
   InferenceConfig c;
@@ -46,14 +33,14 @@ absl::StatusOr<InferenceConfig> InferenceConfigFromFlags() {
         absl::StrCat("--test_mode: expected whole or slide, got '", FLAGS_test_mode, "'"));
   }
   if (FLAGS_test_scale != "none") {
-    auto scale = ParseWxH("test_scale", FLAGS_test_scale);
+    auto scale = ParseSizeFlag("test_scale", FLAGS_test_scale);
     if (!scale.ok()) return scale.status();
     c.test_scale = *scale;
   }
-  auto crop = ParseWxH("test_crop", FLAGS_test_crop);
+  auto crop = ParseSizeFlag("test_crop", FLAGS_test_crop);
   if (!crop.ok()) return crop.status();
   c.crop = *crop;
-  auto stride = ParseWxH("test_stride", FLAGS_test_stride);
+  auto stride = ParseSizeFlag("test_stride", FLAGS_test_stride);
   if (!stride.ok()) return stride.status();
   c.stride = *stride;
   c.ratios.clear();

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "ann/data/dataset.h"
+#include "ann/util/flags.h"
 #include "gflags/gflags.h"
 
 DEFINE_string(dataset, "cityscapes", "Dataset: cityscapes, ade20k, voc_aug, pascal_context.");
@@ -36,17 +37,6 @@ DEFINE_uint64(seed, 0, "Seed of weights, sampling and augmentation.");
 
 namespace ann {
 
-absl::StatusOr<cv::Size> ParseSize(const std::string& flag, const std::string& text) {
-  std::vector<std::string> parts = absl::StrSplit(text, 'x');
-  int w = 0, h = 0;
-  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &w) || !absl::SimpleAtoi(parts[1], &h) ||
-      w < 1 || h < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", flag, ": expected WIDTHxHEIGHT (e.g. 1024x512), got '", text, "'"));
-  }
-  return cv::Size(w, h);
-}
-
 absl::StatusOr<TrainConfig> TrainConfigFromFlags(const ModelConfig& model) {
   TrainConfig c;
   auto kind = ParseDatasetKind(FLAGS_dataset);
@@ -55,10 +45,10 @@ absl::StatusOr<TrainConfig> TrainConfigFromFlags(const ModelConfig& model) {
   c.data_root = FLAGS_data_root;
   c.pipeline.variant = model.IsOriginal() ? TrainPipelineConfig::Variant::kOriginal
                                           : TrainPipelineConfig::Variant::kMmseg;
-  auto crop = ParseSize("crop_size", FLAGS_crop_size);
+  auto crop = ParseSizeFlag("crop_size", FLAGS_crop_size);
   if (!crop.ok()) return crop.status();
   c.pipeline.crop = *crop;
-  auto scale = ParseSize("img_scale", FLAGS_img_scale);
+  auto scale = ParseSizeFlag("img_scale", FLAGS_img_scale);
   if (!scale.ok()) return scale.status();
   c.pipeline.scale = *scale;
   std::vector<std::string> ratio = absl::StrSplit(FLAGS_ratio_range, ',');

@@ -49,9 +49,6 @@ struct TrainConfig {
 // variant follows the model's. Every bad value is reported before any work starts.
 absl::StatusOr<TrainConfig> TrainConfigFromFlags(const ModelConfig& model);
 
-// "WxH" → cv::Size; errors name the flag.
-absl::StatusOr<cv::Size> ParseSize(const std::string& flag, const std::string& text);
-
 }  // namespace ann
 
 #endif  // ANN_TRAIN_TRAIN_CONFIG_H_

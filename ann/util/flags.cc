@@ -5,6 +5,9 @@
 #include <filesystem>
 #include <vector>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gflags/gflags.h"
 
 namespace ann {
@@ -37,6 +40,17 @@ void ParseCommandLine(int* argc, char*** argv, const std::string& usage) {
   *argc = static_cast<int>(storage.size());
   *argv = rewritten.data();
   gflags::ParseCommandLineFlags(argc, argv, /*remove_flags=*/true);
+}
+
+absl::StatusOr<cv::Size> ParseSizeFlag(const std::string& flag, const std::string& text) {
+  std::vector<std::string> parts = absl::StrSplit(text, 'x');
+  int w = 0, h = 0;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &w) || !absl::SimpleAtoi(parts[1], &h) ||
+      w < 1 || h < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": expected WIDTHxHEIGHT (e.g. 1024x512), got '", text, "'"));
+  }
+  return cv::Size(w, h);
 }
 
 std::string ProjectFlagsAsText() {

@@ -7,6 +7,8 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "opencv2/core.hpp"
 
 namespace ann {
 
@@ -16,6 +18,9 @@ void ParseCommandLine(int* argc, char*** argv, const std::string& usage);
 
 // The exit code of a binary whose Run() returned `status`: 0, or 1 after printing one line
 // "error: <message>" to stderr.
+// "WIDTHxHEIGHT" → cv::Size (both >= 1); errors name the flag.
+absl::StatusOr<cv::Size> ParseSizeFlag(const std::string& flag, const std::string& text);
+
 // "--name=value" lines of every flag defined by this project (ann/, tools/), for records
 // such as the config saved in checkpoints.
 std::string ProjectFlagsAsText();
