@@ -233,9 +233,8 @@ absl::Status Train(const ModelConfig& model_config, const TrainConfig& config,
     state.lr = lr;
     return SaveTrainingCheckpoint(options.work_dir, state, model, sgd);
   };
-  std::string last_saved = ListTrainingCheckpoints(options.work_dir).empty()
-                               ? "none"
-                               : ListTrainingCheckpoints(options.work_dir).front();
+  const std::vector<std::string> existing = ListTrainingCheckpoints(options.work_dir);
+  std::string last_saved = existing.empty() ? "none" : existing.front();
 
   model->train();
   Progress progress("train", config.max_iters - start, config.log_interval);
