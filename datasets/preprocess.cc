@@ -6,7 +6,6 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -70,14 +69,9 @@ absl::Status FinishReport(const std::string& dataset,
 }
 
 absl::Status WriteSplitList(const std::string& path, const std::vector<std::string>& ids) {
-  if (absl::Status s = MakeDirectories(fs::path(path).parent_path()); !s.ok()) return s;
-  return WriteFileAtomically(path, [&](const std::string& tmp) -> absl::Status {
-    std::ofstream out(tmp);
-    for (const std::string& id : ids) out << id << "\n";
-    out.close();
-    if (!out) return absl::InternalError(absl::StrCat(path, ": cannot write"));
-    return absl::OkStatus();
-  });
+  std::string text;
+  for (const std::string& id : ids) absl::StrAppend(&text, id, "\n");
+  return WriteTextFile(path, text);
 }
 
 bool SamePath(const std::string& a, const std::string& b) {
@@ -88,7 +82,6 @@ bool SamePath(const std::string& a, const std::string& b) {
 absl::Status MirrorFile(const std::string& src, const std::string& dst) {
   std::error_code ec;
   if (SamePath(src, dst) || fs::exists(dst, ec)) return absl::OkStatus();
-  if (absl::Status s = MakeDirectories(fs::path(dst).parent_path()); !s.ok()) return s;
   return WriteFileAtomically(dst, [&](const std::string& tmp) -> absl::Status {
     std::error_code link_ec;
     fs::create_hard_link(src, tmp, link_ec);

@@ -172,9 +172,7 @@ absl::Status RunModel() {
     flops[g] += f;
   }
   for (const auto& p : model->named_parameters()) params[group_of(p.key())] += p.value().numel();
-  const int64_t aux_params = params.count("auxiliary_head.convs") + params.count("auxiliary_head.conv_seg")
-                                 ? params["auxiliary_head.convs"] + params["auxiliary_head.conv_seg"]
-                                 : 0;
+  const int64_t aux_params = params["auxiliary_head.convs"] + params["auxiliary_head.conv_seg"];
   BlockReport whole;
   whole.block = "model";
   whole.shape = {1, 3, h, w};

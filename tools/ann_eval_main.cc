@@ -22,6 +22,7 @@
 #include "ann/model/model_config.h"
 #include "ann/model/segmentor.h"
 #include "ann/train/train_config.h"
+#include "ann/util/atomic_file.h"
 #include "ann/util/flags.h"
 #include "ann/util/status_macros.h"
 #include "ann/util/threads.h"
@@ -52,11 +53,7 @@ absl::Status Run() {
   if (FLAGS_data_root.empty()) return absl::InvalidArgumentError("--data_root is required");
   ANN_ASSIGN_OR_RETURN(DatasetKind kind, ParseDatasetKind(FLAGS_dataset));
   const DatasetInfo& info = GetDatasetInfo(kind);
-  if (config.num_classes != static_cast<int64_t>(info.class_names.size())) {
-    return absl::InvalidArgumentError(absl::StrCat("--num_classes=", config.num_classes, " but ",
-                                                   info.name, " has ", info.class_names.size(),
-                                                   " classes"));
-  }
+  ANN_RETURN_IF_ERROR(CheckClassCount(info, config.num_classes));
   ANN_ASSIGN_OR_RETURN(std::vector<Sample> samples, ListSamples(kind, FLAGS_data_root, FLAGS_split));
   for (const Sample& s : samples) {
     if (s.label.empty()) {

@@ -196,6 +196,24 @@ absl::StatusOr<std::vector<Sample>> ListSamples(DatasetKind kind, const std::str
   return samples;
 }
 
+absl::Status LoadImageAndLabel(const Sample& sample, const DatasetInfo& info, cv::Mat* image,
+                               cv::Mat* label) {
+  ANN_ASSIGN_OR_RETURN(*image, ReadColorImage(sample.image));
+  ANN_ASSIGN_OR_RETURN(*label, LoadLabel(sample.label, info));
+  if (image->size() != label->size()) {
+    return absl::InvalidArgumentError(absl::StrCat(sample.label, ": label is ", label->cols, "x",
+                                                   label->rows, " but its image is ", image->cols,
+                                                   "x", image->rows));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckClassCount(const DatasetInfo& info, int64_t num_classes) {
+  if (num_classes == static_cast<int64_t>(info.class_names.size())) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("--num_classes=", num_classes, " but ", info.name,
+                                                 " has ", info.class_names.size(), " classes"));
+}
+
 void ReduceZeroLabel(cv::Mat& label) {
   for (int y = 0; y < label.rows; ++y) {
     uint8_t* row = label.ptr<uint8_t>(y);

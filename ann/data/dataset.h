@@ -56,6 +56,14 @@ absl::StatusOr<std::vector<Sample>> ListSamples(DatasetKind kind, const std::str
 // applied, every value a class index or 255. Errors name the file and the problem.
 absl::StatusOr<cv::Mat> LoadLabel(const std::string& path, const DatasetInfo& info);
 
+// The image (BGR) and its label (as LoadLabel) of `sample`; fails naming the file when either
+// is unreadable or their sizes differ.
+absl::Status LoadImageAndLabel(const Sample& sample, const DatasetInfo& info, cv::Mat* image,
+                               cv::Mat* label);
+
+// Fails unless a model of `num_classes` classes fits the dataset.
+absl::Status CheckClassCount(const DatasetInfo& info, int64_t num_classes);
+
 // Ids of a split list file, one per line (blank lines and surrounding spaces ignored).
 absl::StatusOr<std::vector<std::string>> ReadSplitList(const std::string& path);
 

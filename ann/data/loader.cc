@@ -9,13 +9,7 @@ namespace ann {
 absl::StatusOr<LabeledImage> LoadTrainSample(const Sample& sample, const DatasetInfo& info,
                                              const TrainPipelineConfig& pipeline, uint64_t seed) {
   LabeledImage s;
-  ANN_ASSIGN_OR_RETURN(s.image, ReadColorImage(sample.image));
-  ANN_ASSIGN_OR_RETURN(s.label, LoadLabel(sample.label, info));
-  if (s.image.size() != s.label.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(sample.label, ": label is ", s.label.cols, "x",
-                                                   s.label.rows, " but its image is ",
-                                                   s.image.cols, "x", s.image.rows));
-  }
+  ANN_RETURN_IF_ERROR(LoadImageAndLabel(sample, info, &s.image, &s.label));
   Rng rng(seed);
   return ApplyTrainPipeline(std::move(s), pipeline, rng);
 }

@@ -21,17 +21,8 @@ struct Decoded {
 
 Decoded Decode(const Sample& sample, const DatasetInfo& info) {
   Decoded d;
-  auto image = ReadColorImage(sample.image);
-  if (!image.ok()) return {image.status()};
-  d.image = *image;
-  auto label = LoadLabel(sample.label, info);
-  if (!label.ok()) return {label.status()};
-  d.label = *label;
-  if (d.label.size() != d.image.size()) {
-    return {absl::InvalidArgumentError(absl::StrCat(
-        sample.label, ": label is ", d.label.cols, "x", d.label.rows, " but its image is ",
-        d.image.cols, "x", d.image.rows))};
-  }
+  d.status = LoadImageAndLabel(sample, info, &d.image, &d.label);
+  if (!d.status.ok()) return d;
   if (!sample.instance.empty()) {
     auto instances = ReadLabelImage(sample.instance);
     if (!instances.ok()) return {instances.status()};

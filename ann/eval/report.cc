@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -56,16 +55,6 @@ std::string FormatMmsegTables(const std::vector<std::string>& class_names,
                          {Percent(matrix.AllAccuracy()), Percent(matrix.MeanIoU()),
                           Percent(matrix.MeanAccuracy())}}));
   return out;
-}
-
-absl::Status WriteTextFile(const std::string& path, const std::string& text) {
-  return WriteFileAtomically(path, [&](const std::string& tmp) -> absl::Status {
-    std::ofstream out(tmp);
-    out << text;
-    out.close();
-    if (!out) return absl::InternalError(absl::StrCat(path, ": cannot write"));
-    return absl::OkStatus();
-  });
 }
 
 absl::Status WriteConfusionCsv(const std::string& path, const std::vector<std::string>& class_names,

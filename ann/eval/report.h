@@ -24,9 +24,6 @@ absl::Status WriteConfusionHeatmap(const std::string& path,
                                    const std::vector<std::string>& class_names,
                                    const ConfusionMatrix& matrix);
 
-// Writes `text` to `path` atomically.
-absl::Status WriteTextFile(const std::string& path, const std::string& text);
-
 }  // namespace ann
 
 #endif  // ANN_EVAL_REPORT_H_

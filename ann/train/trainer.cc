@@ -142,11 +142,7 @@ absl::Status Train(const ModelConfig& model_config, const TrainConfig& config,
   if (config.data_root.empty()) return absl::InvalidArgumentError("--data_root is required");
   ANN_ASSIGN_OR_RETURN(DatasetKind kind, ParseDatasetKind(config.dataset));
   const DatasetInfo& info = GetDatasetInfo(kind);
-  if (model_config.num_classes != static_cast<int64_t>(info.class_names.size())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--num_classes=", model_config.num_classes, " but ", info.name, " has ",
-        info.class_names.size(), " classes"));
-  }
+  ANN_RETURN_IF_ERROR(CheckClassCount(info, model_config.num_classes));
   ANN_ASSIGN_OR_RETURN(std::vector<Sample> train_samples,
                        ListSamples(kind, config.data_root, config.train_split));
   std::vector<Sample> val_samples;

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
@@ -27,6 +28,16 @@ absl::Status WriteFileAtomically(const std::string& path,
   }
   if (!status.ok()) std::remove(tmp.c_str());
   return status;
+}
+
+absl::Status WriteTextFile(const std::string& path, const std::string& text) {
+  return WriteFileAtomically(path, [&](const std::string& tmp) -> absl::Status {
+    std::ofstream out(tmp, std::ios::binary);
+    out << text;
+    out.close();
+    if (!out) return absl::InternalError(absl::StrCat(path, ": cannot write"));
+    return absl::OkStatus();
+  });
 }
 
 absl::Status MakeDirectories(const std::string& dir) {

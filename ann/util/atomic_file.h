@@ -18,6 +18,9 @@ absl::Status WriteFileAtomically(const std::string& path,
                                  const std::function<absl::Status(const std::string&)>& write);
 
 // Creates `dir` and its parents if missing.
+// Writes `text` to `path` atomically.
+absl::Status WriteTextFile(const std::string& path, const std::string& text);
+
 absl::Status MakeDirectories(const std::string& dir);
 
 }  // namespace ann
