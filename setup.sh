@@ -8,7 +8,7 @@ PACKAGES=(
   g++ libtorch-dev libopencv-dev libabsl-dev libgflags-dev libgoogle-glog-dev
   libgtest-dev libgmock-dev libbenchmark-dev libopenblas0-openmp libgloo-dev
   libmatio-dev libzip-dev nlohmann-json3-dev
-  python3-torch python3-torchvision python3-scipy zip unzip
+  python3-torch python3-torchvision python3-scipy python3-opencv zip unzip
 )
 
 missing=()

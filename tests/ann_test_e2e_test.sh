@@ -29,6 +29,17 @@ check "logits match Python (R-50, max rel err <= 1e-4)" $PY tests/python/compare
   --checkpoint "$T/r50.pth" --depth 50 --classes 19 --images "$T/images" \
   --logits_dir "$T/logits" --pred_dir "$T/pred" --tolerance 1e-4
 
+# The same weights in the legacy (pre-1.6) torch.save format, storages tagged 'cuda:0' as a GPU
+# run of PyTorch 1.5 writes them (mmseg's 2020 model zoo): identical logits.
+$PY tests/python/checkpoint_tool.py legacy "$T/r50.pth" "$T/r50_legacy.pth" --cuda || exit 1
+check "ann_test reads a legacy checkpoint saved on a GPU" "$ANN_TEST" \
+  --config=configs/ann_r50-d8_512x1024_40k_cityscapes.flags --test_scale=none \
+  --checkpoint="$T/r50_legacy.pth" --images="$T/images" --out_dir="$T/pred_legacy" \
+  --logits_dir="$T/logits_legacy" --threads=2
+same_tensor() { $PY -c 'import sys, torch; sys.exit(0 if torch.equal(torch.load(sys.argv[1]), torch.load(sys.argv[2])) else 1)' "$1" "$2"; }
+check "legacy checkpoint: logits identical to the zip checkpoint's" \
+  same_tensor "$T/logits/a.pt" "$T/logits_legacy/a.pt"
+
 # Bad input: one line naming the file and the problem, exit status 1, no partial output.
 expect_error() {  # expect_error NAME PATTERN ARGS...
   local name=$1 pattern=$2

@@ -11,7 +11,9 @@
 #include "gflags/gflags.h"
 #include "opencv2/imgproc.hpp"
 
-DEFINE_string(test_mode, "whole", "Inference mode: whole or slide.");
+DEFINE_string(test_mode, "whole",
+              "Inference mode: whole, slide (mmseg) or mscrop (the authors' multi-scale crop test: "
+              "--scales, --flip, --test_crop, --test_stride).");
 DEFINE_string(test_scale, "none",
               "Keep-ratio test scale WIDTHxHEIGHT (e.g. 2048x1024), or none for the image size.");
 DEFINE_string(test_crop, "769x769", "Slide window WIDTHxHEIGHT.");
@@ -19,6 +21,10 @@ DEFINE_string(test_stride, "513x513", "Slide stride WIDTHxHEIGHT.");
 DEFINE_string(scales, "1.0", "Test-scale ratios, comma separated (multi-scale: averaged softmax).");
 DEFINE_bool(flip, false, "Also predict the mirrored image and average (flip augmentation).");
 DEFINE_bool(aug_test, false, "mmseg's aug test: --scales=0.5,0.75,1.0,1.25,1.5,1.75 --flip.");
+DEFINE_string(aug_style, "mmseg0x",
+              "How multi-scale ratios size each pass: mmseg0x (ratio x --test_scale, as mmseg "
+              "0.x's MultiScaleFlipAug and the seed's configs) or mmseg1x (ratio x the image's "
+              "own size, as mmseg 1.x's TestTimeAug).");
 
 namespace ann {
 
@@ -28,9 +34,19 @@ absl::StatusOr<InferenceConfig> InferenceConfigFromFlags() {
     c.mode = InferenceConfig::Mode::kWhole;
   } else if (FLAGS_test_mode == "slide") {
     c.mode = InferenceConfig::Mode::kSlide;
+  } else if (FLAGS_test_mode == "mscrop") {
+    c.mode = InferenceConfig::Mode::kMsCrop;
   } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--test_mode: expected whole or slide, got '", FLAGS_test_mode, "'"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--test_mode: expected whole, slide or mscrop, got '", FLAGS_test_mode, "'"));
+  }
+  if (FLAGS_aug_style == "mmseg0x") {
+    c.aug_style = InferenceConfig::AugStyle::kMmseg0x;
+  } else if (FLAGS_aug_style == "mmseg1x") {
+    c.aug_style = InferenceConfig::AugStyle::kMmseg1x;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--aug_style: expected mmseg0x or mmseg1x, got '", FLAGS_aug_style, "'"));
   }
   if (FLAGS_test_scale != "none") {
     auto scale = ParseSizeFlag("test_scale", FLAGS_test_scale);
@@ -89,33 +105,122 @@ torch::Tensor Predictor::Infer(const torch::Tensor& input) {
                                                        : model_->Predict(input);
 }
 
+cv::Size Predictor::PassSize(cv::Size original, double ratio) const {
+  if (config_.aug_style == InferenceConfig::AugStyle::kMmseg1x && config_.IsAugmented()) {
+    // mmcv 2.x Resize(scale_factor=r, keep_ratio=True): the scale is the image's own size times
+    // r, rounded (_scale_size), then imrescale's keep-ratio rounding.
+    const cv::Size target(static_cast<int>(original.width * ratio + 0.5),
+                          static_cast<int>(original.height * ratio + 0.5));
+    return RescaleSize(original, target);
+  }
+  if (config_.test_scale.width <= 0 && ratio == 1.0) return original;
+  // mmseg 0.x MultiScaleFlipAug: int(scale * r) per side of the test scale (or, without one,
+  // of the image: Resize's scale_factor path), then imrescale's keep-ratio rounding.
+  const cv::Size base = config_.test_scale.width > 0 ? config_.test_scale : original;
+  const cv::Size target(static_cast<int>(base.width * ratio),
+                        static_cast<int>(base.height * ratio));
+  return RescaleSize(original, target);
+}
+
 torch::Tensor Predictor::Logits(const cv::Mat& image_bgr) {
   torch::InferenceMode guard;
+  if (config_.mode == InferenceConfig::Mode::kMsCrop) return MsCropLogits(image_bgr);
   const cv::Size original = image_bgr.size();
   const bool augmented = config_.IsAugmented();
+  const bool mmseg1x = config_.aug_style == InferenceConfig::AugStyle::kMmseg1x;
+  const bool align_corners = model_->config().align_corners;
   torch::Tensor total;
   for (double ratio : config_.ratios) {
-    cv::Mat scaled = image_bgr;
-    if (config_.test_scale.area() > 0 || ratio != 1.0) {
-      const cv::Size base = config_.test_scale.area() > 0 ? config_.test_scale : original;
-      const cv::Size target(static_cast<int>(base.width * ratio),
-                            static_cast<int>(base.height * ratio));
-      const cv::Size size = RescaleSize(original, target);
-      if (size != original) cv::resize(image_bgr, scaled, size, 0, 0, cv::INTER_LINEAR);
-    }
+    const cv::Size size = PassSize(original, ratio);
+    cv::Mat scaled = image_bgr;  // shares the caller's pixels: only ever read
+    if (size != original) cv::resize(image_bgr, scaled, size, 0, 0, cv::INTER_LINEAR);
     for (int flipped = 0; flipped <= (config_.flip ? 1 : 0); ++flipped) {
       cv::Mat view = scaled;
-      if (flipped) cv::flip(scaled, view, 1);
-      torch::Tensor input = NormalizeImage(ImageToTensor(view), model_->config());
-      torch::Tensor out = Infer(input);
-      out = ResizeLogits(out, original.height, original.width, model_->config().align_corners);
-      if (augmented) out = torch::softmax(out, 1);
-      if (flipped) out = out.flip({3});
+      if (flipped) {
+        view = cv::Mat();  // a new buffer: never mirror `scaled` (or the caller's image) in place
+        cv::flip(scaled, view, 1);
+      }
+      torch::Tensor out = Infer(NormalizeImage(ImageToTensor(view), model_->config()));
+      if (augmented && mmseg1x) {
+        // mmseg 1.x postprocess_result: un-flip, resize to the image; TTA averages softmax.
+        if (flipped) out = out.flip({3});
+        out = ResizeLogits(out, original.height, original.width, align_corners);
+        out = torch::softmax(out, 1);
+      } else {
+        // mmseg 0.x inference(): resize to the image, softmax, un-flip.
+        out = ResizeLogits(out, original.height, original.width, align_corners);
+        if (augmented) out = torch::softmax(out, 1);
+        if (flipped) out = out.flip({3});
+      }
       total = total.defined() ? total + out : out;
     }
   }
   if (augmented) total = total / static_cast<double>(config_.ratios.size() * (config_.flip ? 2 : 1));
   return total[0].contiguous();
+}
+
+std::vector<int64_t> CropStarts(int64_t length, int64_t crop, int64_t stride) {
+  std::vector<int64_t> starts;
+  const int64_t times = (length - crop) / stride + 1;
+  for (int64_t i = 0; i < times; ++i) starts.push_back(stride * i);
+  if (length - starts.back() > crop) starts.push_back(length - crop);
+  return starts;
+}
+
+torch::Tensor Predictor::CropPredict(const torch::Tensor& input) {
+  const int64_t h = input.size(2), w = input.size(3);
+  const int64_t ch = config_.crop.height, cw = config_.crop.width;
+  torch::Tensor sum;
+  torch::Tensor count = torch::zeros({1, 1, h, w}, input.options());
+  for (int64_t y : CropStarts(h, ch, config_.stride.height)) {
+    for (int64_t x : CropStarts(w, cw, config_.stride.width)) {
+      torch::Tensor logits = model_->Predict(input.slice(2, y, y + ch).slice(3, x, x + cw));
+      if (!sum.defined()) sum = torch::zeros({1, logits.size(1), h, w}, logits.options());
+      sum.slice(2, y, y + ch).slice(3, x, x + cw).add_(logits);
+      count.slice(2, y, y + ch).slice(3, x, x + cw).add_(1);
+    }
+  }
+  return sum / count;
+}
+
+torch::Tensor Predictor::MsCropLogits(const cv::Mat& image_bgr) {
+  const int height = image_bgr.rows, width = image_bgr.cols;
+  const torch::Tensor input = NormalizeImage(ImageToTensor(image_bgr), model_->config());
+  cv::Mat total;  // [H, W] x K float32, as the authors' numpy accumulator
+  for (int flipped = 0; flipped <= (config_.flip ? 1 : 0); ++flipped) {
+    for (double scale : config_.ratios) {
+      const int64_t h = static_cast<int64_t>(height * scale);
+      const int64_t w = static_cast<int64_t>(width * scale);
+      torch::Tensor x = input;
+      if (h != height || w != width) {
+        namespace F = torch::nn::functional;
+        x = F::interpolate(input, F::InterpolateFuncOptions()
+                                      .size(std::vector<int64_t>{h, w})
+                                      .mode(torch::kBilinear)
+                                      .align_corners(true));
+      }
+      if (flipped) x = x.flip({3});
+      const bool whole = w < config_.crop.width || h < config_.crop.height;
+      const torch::Tensor logits = whole ? model_->Predict(x) : CropPredict(x);
+      // cv2.resize of the H' x W' x K map to the image size, bicubic.
+      const torch::Tensor map = logits[0].permute({1, 2, 0}).contiguous();
+      const int channels = static_cast<int>(map.size(2));
+      const cv::Mat pass(static_cast<int>(h), static_cast<int>(w), CV_32FC(channels),
+                         map.data_ptr<float>());
+      cv::Mat resized;
+      cv::resize(pass, resized, cv::Size(width, height), 0, 0, cv::INTER_CUBIC);
+      if (flipped) cv::flip(resized, resized, 1);
+      if (total.empty()) {
+        total = resized.clone();
+      } else {
+        total += resized;
+      }
+    }
+  }
+  const int channels = total.channels();
+  return torch::from_blob(total.data, {height, width, channels}, torch::kFloat32)
+      .permute({2, 0, 1})
+      .contiguous();
 }
 
 torch::Tensor Predictor::Labels(const torch::Tensor& logits) {

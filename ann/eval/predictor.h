@@ -1,11 +1,18 @@
-// Prediction for one decoded image, in mmseg's test modes (spec §4):
-//  - whole: the image resized keep-ratio to the config's test scale (none: as is), one pass,
-//    logits resized back to the image size;
-//  - slide: crops of `crop` every `stride` (windows per axis max(H - crop + stride - 1, 0) /
-//    stride + 1, the last clamped to the border), logits summed and divided by the count;
-//  - multi-scale + flip: for each ratio of the test scale (and its mirror), softmax
-//    probabilities (flipped back) at the image size, averaged.
-// A single pass returns logits; several return averaged probabilities (same argmax rule).
+// Prediction for one decoded image, in the test modes of both published implementations
+// (spec §4):
+//  - whole (mmseg): the image resized keep-ratio to the config's test scale (none: as is), one
+//    pass, logits resized back to the image size;
+//  - slide (mmseg): crops of `crop` every `stride` (windows per axis max(H - crop + stride - 1,
+//    0) / stride + 1, the last clamped to the border), logits summed and divided by the count;
+//  - multi-scale + flip (mmseg): one pass per ratio (and its mirror) in the whole or slide mode,
+//    softmax probabilities at the image size averaged. mmseg 0.x (the default, what the seed's
+//    configs use) scales the *test scale* by each ratio; mmseg 1.x's TTA scales the *original
+//    image* (Resize(scale_factor=r, keep_ratio=True)) and un-flips before resizing back;
+//  - mscrop (the authors' mscrop_test): per scale, unflipped then flipped, the normalised image
+//    resized (align_corners) to int(H*s) x int(W*s), predicted whole if smaller than the crop,
+//    else in crops at starts 0, stride, ... plus L - crop; each pass's logits resized to the
+//    image with bicubic interpolation and the raw logits summed.
+// The caller's image is never modified.
 #ifndef ANN_EVAL_PREDICTOR_H_
 #define ANN_EVAL_PREDICTOR_H_
 
@@ -19,24 +26,36 @@
 namespace ann {
 
 struct InferenceConfig {
-  enum class Mode { kWhole, kSlide } mode = Mode::kWhole;
+  enum class Mode { kWhole, kSlide, kMsCrop } mode = Mode::kWhole;
+  // How the ratios of a multi-scale test size each pass.
+  enum class AugStyle {
+    kMmseg0x,  // MultiScaleFlipAug: ratio x test_scale, then keep-ratio rescale of the image.
+    kMmseg1x,  // TestTimeAug: Resize(scale_factor=ratio, keep_ratio=True) of the image itself.
+  } aug_style = AugStyle::kMmseg0x;
   cv::Size test_scale{0, 0};  // (w, h) keep-ratio target; {0, 0}: the image's own size.
-  cv::Size crop{769, 769};    // Slide window (w, h).
+  cv::Size crop{769, 769};    // Slide / mscrop window (w, h).
   cv::Size stride{513, 513};
-  std::vector<double> ratios = {1.0};  // Multi-scale ratios of test_scale.
+  std::vector<double> ratios = {1.0};  // Multi-scale ratios (mscrop: its scales).
   bool flip = false;
   bool IsAugmented() const { return ratios.size() > 1 || flip; }
 };
 
-// From --test_mode --test_scale --test_crop --test_stride --scales --flip --aug_test.
+// From --test_mode --test_scale --test_crop --test_stride --scales --flip --aug_test
+// --aug_style.
 absl::StatusOr<InferenceConfig> InferenceConfigFromFlags();
 
+// Runs a model in the configured test mode.
+//
+//   Predictor predictor(model, config);
+//   torch::Tensor scores = predictor.Logits(image_bgr);   // [K, H, W]
+//   torch::Tensor labels = Predictor::Labels(scores);     // uint8 [H, W]
 class Predictor {
  public:
   explicit Predictor(EncoderDecoder model, InferenceConfig config = InferenceConfig());
 
   // Scores [K, H, W] (float32) for a BGR uint8 image of size H x W: logits for one pass,
-  // averaged softmax probabilities for multi-scale / flip.
+  // averaged softmax probabilities for multi-scale / flip, summed logits for mscrop. The image
+  // is only read.
   torch::Tensor Logits(const cv::Mat& image_bgr);
 
   // Logits [1, K, h, w] of a normalised input [1, 3, h, w] in the configured mode (whole or
@@ -50,10 +69,19 @@ class Predictor {
 
  private:
   torch::Tensor SlideInfer(const torch::Tensor& input);
+  // The size one multi-scale pass runs at, for an image of `original` size.
+  cv::Size PassSize(cv::Size original, double ratio) const;
+  torch::Tensor MsCropLogits(const cv::Mat& image_bgr);
+  // The authors' _crop_predict: logits [1, K, h, w] averaged over crops of `input`.
+  torch::Tensor CropPredict(const torch::Tensor& input);
 
   EncoderDecoder model_;
   InferenceConfig config_;
 };
+
+// The crop starts along an axis of `length` in the authors' mscrop test: 0, stride, ...,
+// ((length - crop) / stride) * stride, plus length - crop when that leaves pixels uncovered.
+std::vector<int64_t> CropStarts(int64_t length, int64_t crop, int64_t stride);
 
 }  // namespace ann
 

@@ -2,6 +2,7 @@
 
 #include "ann/io/image.h"
 #include "gtest/gtest.h"
+#include "opencv2/imgproc.hpp"
 #include "torch/torch.h"
 
 namespace ann {
@@ -99,6 +100,107 @@ TEST(PredictorTest, SingleScaleAugEqualsWholeAndFlipIsSymmetric) {
   InferenceConfig scaled;
   scaled.test_scale = {96, 64};
   EXPECT_EQ(Predictor(model, scaled).Logits(image).sizes(), (std::vector<int64_t>{5, 32, 48}));
+}
+
+// One pass as mmseg runs it: the image resized to `size` (bilinear), optionally mirrored,
+// normalised, predicted, logits resized to the image; 0.x order (resize, softmax, un-flip).
+torch::Tensor PassProbabilities(EncoderDecoder& model, const cv::Mat& image, cv::Size size,
+                                bool flipped, bool mmseg1x) {
+  cv::Mat scaled = image.clone(), view;
+  if (size != image.size()) cv::resize(image, scaled, size, 0, 0, cv::INTER_LINEAR);
+  if (flipped) {
+    cv::flip(scaled, view, 1);
+  } else {
+    view = scaled;
+  }
+  torch::InferenceMode guard;
+  torch::Tensor out = model->Predict(NormalizeImage(ImageToTensor(view), model->config()));
+  if (mmseg1x && flipped) out = out.flip({3});
+  out = torch::softmax(ResizeLogits(out, image.rows, image.cols, false), 1);
+  if (!mmseg1x && flipped) out = out.flip({3});
+  return out[0];
+}
+
+// The flip-averaging bug: a ratio that needs no resize mirrored the caller's image in place, so
+// every later ratio ran on the mirror. An asymmetric, odd-sized image whose own size is one of the
+// pass sizes (ratio 1.0, not last) shows it.
+TEST(PredictorTest, MultiScaleFlipAveragesPassesAndLeavesTheImageAlone) {
+  EncoderDecoder model = TinyModel();
+  const cv::Mat image = RandomImage(37, 53, 5);
+  const cv::Mat before = image.clone();
+  InferenceConfig config;
+  config.ratios = {0.5, 1.0, 1.25};
+  config.flip = true;
+  torch::Tensor got = Predictor(model, config).Logits(image);
+  EXPECT_EQ(cv::norm(image, before, cv::NORM_INF), 0.0) << "the input image was modified";
+  // mmseg 0.x pass sizes without a test scale (Resize scale_factor + imrescale), by hand:
+  // 0.5 → target (26, 18), factor min(26/53, 18/37) → (26, 18); 1.25 → (66, 46) → (66, 46).
+  torch::Tensor expected = torch::zeros_like(got);
+  for (cv::Size size : {cv::Size(26, 18), cv::Size(53, 37), cv::Size(66, 46)}) {
+    for (bool flipped : {false, true}) {
+      expected += PassProbabilities(model, before, size, flipped, /*mmseg1x=*/false);
+    }
+  }
+  expected /= 6.0;
+  EXPECT_TRUE(torch::allclose(got, expected, 1e-5, 1e-6))
+      << (got - expected).abs().max().item<float>();
+  // Running it twice gives the same answer (nothing left mirrored between calls).
+  EXPECT_TRUE(torch::equal(got, Predictor(model, config).Logits(image)));
+}
+
+TEST(PredictorTest, Mmseg1xScalesTheImageItselfAndUnflipsBeforeResizing) {
+  EncoderDecoder model = TinyModel();
+  const cv::Mat image = RandomImage(37, 53, 6);
+  InferenceConfig config;
+  config.ratios = {0.5, 1.0};
+  config.flip = true;
+  config.test_scale = {200, 100};  // 1.x's TTA ignores the test scale
+  config.aug_style = InferenceConfig::AugStyle::kMmseg1x;
+  torch::Tensor got = Predictor(model, config).Logits(image);
+  // 1.x: _scale_size((53, 37), 0.5) = (int(27.0), int(19.0)) = (27, 19); imrescale keeps it.
+  torch::Tensor expected = torch::zeros_like(got);
+  for (cv::Size size : {cv::Size(27, 19), cv::Size(53, 37)}) {
+    for (bool flipped : {false, true}) {
+      expected += PassProbabilities(model, image, size, flipped, /*mmseg1x=*/true);
+    }
+  }
+  expected /= 4.0;
+  EXPECT_TRUE(torch::allclose(got, expected, 1e-5, 1e-6))
+      << (got - expected).abs().max().item<float>();
+  // mmseg 0.x on the same flags differs: its passes are ratios of the 200x100 test scale.
+  config.aug_style = InferenceConfig::AugStyle::kMmseg0x;
+  EXPECT_GT((Predictor(model, config).Logits(image) - got).abs().max().item<float>(), 1e-4);
+}
+
+TEST(PredictorTest, CropStartsFollowTheAuthorsRule) {
+  using V = std::vector<int64_t>;
+  EXPECT_EQ(CropStarts(864, 864, 576), (V{0}));
+  EXPECT_EQ(CropStarts(1024, 864, 576), (V{0, 160}));
+  EXPECT_EQ(CropStarts(1280, 864, 576), (V{0, 416}));
+  EXPECT_EQ(CropStarts(2048, 864, 576), (V{0, 576, 1152, 1184}));
+  EXPECT_EQ(CropStarts(2560, 864, 576), (V{0, 576, 1152, 1696}));
+  EXPECT_EQ(CropStarts(1440, 864, 576), (V{0, 576}));  // exact fit: nothing appended
+  EXPECT_EQ(CropStarts(237, 96, 64), (V{0, 64, 128, 141}));
+}
+
+TEST(PredictorTest, MsCropWithOneWholePassEqualsWhole) {
+  EncoderDecoder model = TinyModel();
+  const cv::Mat image = RandomImage(37, 53, 7);
+  const cv::Mat before = image.clone();
+  InferenceConfig config;
+  config.mode = InferenceConfig::Mode::kMsCrop;
+  config.crop = {864, 864};  // larger than the image: one whole pass
+  config.ratios = {1.0};
+  torch::Tensor got = Predictor(model, config).Logits(image);
+  EXPECT_TRUE(torch::equal(got, Predictor(model).Logits(image)));
+  // With flip, the sum of both passes' logits (raw, no softmax).
+  config.flip = true;
+  torch::Tensor both = Predictor(model, config).Logits(image);
+  cv::Mat mirrored;
+  cv::flip(image, mirrored, 1);
+  torch::Tensor expected = got + Predictor(model).Logits(mirrored).flip({2});
+  EXPECT_TRUE(torch::allclose(both, expected, 1e-5, 1e-5));
+  EXPECT_EQ(cv::norm(image, before, cv::NORM_INF), 0.0);
 }
 
 }  // namespace

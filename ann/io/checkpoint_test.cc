@@ -3,6 +3,8 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "ann/io/torch_file.h"
 #include "ann/model/segmentor.h"
 #include "gmock/gmock.h"
@@ -33,6 +35,24 @@ void Randomise(torch::nn::Module& module, int seed) {
       t.uniform_(0.5, 1.5);
     } else {
       t.fill_(seed + 3);
+    }
+  }
+}
+
+// Random weights that keep activations finite (He-scaled convolutions, BN statistics near the
+// identity), so that logits can be compared.
+void RandomiseForInference(torch::nn::Module& module, int seed) {
+  torch::manual_seed(seed);
+  torch::NoGradGuard no_grad;
+  for (auto& [name, t] : ModuleStateDict(module)) {
+    if (!t.is_floating_point()) {
+      t.fill_(seed);
+    } else if (t.dim() == 4) {
+      t.normal_(0, std::sqrt(2.0 / (t.size(1) * t.size(2) * t.size(3))));
+    } else if (absl::EndsWith(name, "running_var") || absl::EndsWith(name, ".weight")) {
+      t.uniform_(0.75, 1.25);
+    } else {
+      t.uniform_(-0.1, 0.1);
     }
   }
 }
@@ -112,13 +132,8 @@ TEST(CheckpointTest, PythonReadsOurCheckpointAndWeReadItsResave) {
   EXPECT_EQ((*root)->Get("optimizer")->kind, PickleValue::Kind::kDict);
 }
 
-TEST(CheckpointTest, ReadsEveryDtypeViewAndNesting) {
-  const std::string dir = MakeTempDir("dtypes");
-  std::string out;
-  ASSERT_EQ(RunPython("checkpoint_tool.py", "dtypes " + dir + "/d.pth", &out), 0) << out;
-  auto root = ReadTorchFile(dir + "/d.pth");
-  ASSERT_TRUE(root.ok()) << root.status();
-  const PickleValue& r = **root;
+// What checkpoint_tool.py's `dtypes` wrote, read back in either format.
+void ExpectDtypesFile(const PickleValue& r) {
   EXPECT_EQ(r.Get("one")->Get("only")->tensor.scalar_type(), torch::kUInt8);
   const PickleValuePtr list = r.Get("list");
   ASSERT_EQ(list->items.size(), 5u);
@@ -153,6 +168,118 @@ TEST(CheckpointTest, ReadsEveryDtypeViewAndNesting) {
   EXPECT_TRUE(torch::equal(transposed, torch::arange(24, torch::kFloat32).view({4, 6}).t()));
   EXPECT_EQ(slice.storage().data(), base.storage().data());  // still one shared storage
   EXPECT_EQ(t->Get("empty")->tensor.sizes(), torch::IntArrayRef({0, 3}));
+}
+
+TEST(CheckpointTest, ReadsEveryDtypeViewAndNesting) {
+  const std::string dir = MakeTempDir("dtypes");
+  std::string out;
+  ASSERT_EQ(RunPython("checkpoint_tool.py", "dtypes " + dir + "/d.pth", &out), 0) << out;
+  auto root = ReadTorchFile(dir + "/d.pth");
+  ASSERT_TRUE(root.ok()) << root.status();
+  ExpectDtypesFile(**root);
+}
+
+TEST(CheckpointTest, LegacyFormatReadsEveryDtypeViewAndNesting) {
+  const std::string dir = MakeTempDir("dtypes_legacy");
+  std::string out;
+  ASSERT_EQ(RunPython("checkpoint_tool.py", "dtypes " + dir + "/d.pth --legacy", &out), 0) << out;
+  ASSERT_NE(Slurp(dir + "/d.pth").substr(0, 2), "PK");  // really the legacy format
+  auto root = ReadTorchFile(dir + "/d.pth");
+  ASSERT_TRUE(root.ok()) << root.status();
+  ExpectDtypesFile(**root);
+}
+
+// Old PyTorch's own layout, written field by field: a storage view (view_metadata), the
+// pre-0.4 _rebuild_tensor, torch.cuda.FloatStorage on 'cuda:0'. Python's torch.load of the same
+// file, re-saved as zip, is the expectation.
+TEST(CheckpointTest, LegacyStorageViewsAndOldRebuildMatchTorchLoad) {
+  const std::string dir = MakeTempDir("handmade");
+  std::string out;
+  ASSERT_EQ(RunPython("checkpoint_tool.py",
+                      "legacy_handmade " + dir + "/old.pth " + dir + "/expected.pth", &out),
+            0)
+      << out;
+  auto got = ReadTorchFile(dir + "/old.pth");
+  ASSERT_TRUE(got.ok()) << got.status();
+  auto expected = ReadTorchFile(dir + "/expected.pth");
+  ASSERT_TRUE(expected.ok()) << expected.status();
+  ASSERT_EQ((*got)->entries.size(), 5u);
+  for (const char* key : {"whole", "in_view", "view_again", "old_rebuild", "longs"}) {
+    const torch::Tensor a = (*got)->Get(key)->tensor, b = (*expected)->Get(key)->tensor;
+    EXPECT_EQ(a.scalar_type(), b.scalar_type()) << key;
+    EXPECT_EQ(a.sizes(), b.sizes()) << key;
+    EXPECT_EQ(a.strides(), b.strides()) << key;
+    EXPECT_TRUE(torch::equal(a, b)) << key;
+  }
+  // The view and the whole storage are one buffer, as in Python.
+  const torch::Tensor whole = (*got)->Get("whole")->tensor;
+  const torch::Tensor in_view = (*got)->Get("in_view")->tensor;
+  EXPECT_EQ(in_view.storage().data(), whole.storage().data());
+  EXPECT_EQ(in_view.data_ptr<float>(), whole.data_ptr<float>() + 6);
+}
+
+// Every layout users hold, in the legacy format and with GPU-tagged storages, loads strictly and
+// computes the same logits as the same weights in a zip file.
+TEST(CheckpointTest, LegacyCheckpointsOfEveryLayoutLoadLikeZip) {
+  const std::string dir = MakeTempDir("legacy_layouts");
+  struct Case {
+    Variant variant;
+    std::string convert;  // checkpoint_tool.py step before the legacy re-save ("" = none)
+    std::string legacy_flags;
+    LoadMode mode;
+  };
+  const std::vector<Case> cases = {
+      {Variant::kMmseg, "", "--cuda", LoadMode::kStrict},                 // mmseg model zoo
+      {Variant::kMmseg, "", "--bare --cuda --cuda_class", LoadMode::kStrict},  // bare state_dict
+      {Variant::kOriginal, "to_original", "--cuda --cuda_class", LoadMode::kStrict},  // authors'
+      {Variant::kMmseg, "backbone", "", LoadMode::kNonStrict},            // ImageNet backbone
+  };
+  int index = 0;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(absl::StrCat("case ", index, " ", c.convert, " ", c.legacy_flags));
+    const std::string base = absl::StrCat(dir, "/", index++);
+    ModelConfig config = SmallConfig(c.variant);
+    EncoderDecoder a(config);
+    RandomiseForInference(*a, 10 + index);
+    ASSERT_TRUE(SaveCheckpoint(base + "_ours.pth", *a, nullptr).ok());
+    std::string zip = base + "_ours.pth", out;
+    if (!c.convert.empty()) {
+      zip = base + "_converted.pth";
+      ASSERT_EQ(RunPython("checkpoint_tool.py",
+                          absl::StrCat(c.convert, " ", base, "_ours.pth ", zip), &out),
+                0)
+          << out;
+    }
+    const std::string legacy = base + "_legacy.pth";
+    ASSERT_EQ(RunPython("checkpoint_tool.py",
+                        absl::StrCat("legacy ", zip, " ", legacy, " ", c.legacy_flags), &out),
+              0)
+        << out;
+    EncoderDecoder from_zip(config), from_legacy(config);
+    Randomise(*from_zip, 1);
+    Randomise(*from_legacy, 1);
+    auto zip_report = LoadCheckpoint(zip, *from_zip, c.mode);
+    ASSERT_TRUE(zip_report.ok()) << zip_report.status();
+    auto legacy_report = LoadCheckpoint(legacy, *from_legacy, c.mode);
+    ASSERT_TRUE(legacy_report.ok()) << legacy_report.status();
+    EXPECT_EQ(legacy_report->Summary(), zip_report->Summary());
+    if (c.mode == LoadMode::kStrict) {
+      EXPECT_TRUE(legacy_report->clean());
+      ExpectSameState(*a, *from_legacy);
+    } else {
+      ExpectSameState(*a->backbone, *from_legacy->backbone);
+    }
+    ExpectSameState(*from_zip, *from_legacy);
+    from_zip->eval();
+    from_legacy->eval();
+    torch::manual_seed(5);
+    const torch::Tensor input = torch::randn({1, 3, 33, 47});
+    torch::NoGradGuard no_grad;
+    const torch::Tensor logits = from_legacy->Predict(input);
+    ASSERT_TRUE(torch::isfinite(logits).all().item<bool>());
+    EXPECT_GT(logits.std().item<float>(), 1e-3);
+    EXPECT_TRUE(torch::equal(from_zip->Predict(input), logits));
+  }
 }
 
 TEST(CheckpointTest, LoadStateDictCopiesMatchesAndReportsTheRest) {
@@ -272,6 +399,48 @@ TEST(CheckpointTest, BadFilesGiveOneLineErrorsNamingTheFile) {
   ASSERT_FALSE(report.ok());
   EXPECT_THAT(std::string(report.status().message()),
               HasSubstr(corrupt_path + ": not a readable PyTorch zip checkpoint"));
+}
+
+TEST(CheckpointTest, CorruptLegacyFilesGiveOneLineErrorsNamingTheFile) {
+  const std::string dir = MakeTempDir("bad_legacy");
+  std::string out;
+  ASSERT_EQ(RunPython("checkpoint_tool.py", "dtypes " + dir + "/good.pth --legacy", &out), 0)
+      << out;
+  const std::string good = Slurp(dir + "/good.pth");
+  auto write = [&](const std::string& name, const std::string& bytes) {
+    std::ofstream(dir + "/" + name, std::ios::binary) << bytes;
+    return dir + "/" + name;
+  };
+  auto patched = [&](const std::string& from, const std::string& to) {
+    std::string bytes = good;
+    const size_t at = bytes.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) bytes.replace(at, from.size(), to);
+    return bytes;
+  };
+  std::vector<std::pair<std::string, std::string>> cases = {
+      {write("magic.pth", patched(std::string("\x8a\x0a\x6c", 3), std::string("\x8a\x0a\x6d", 3))),
+       "not a PyTorch checkpoint (a pickle without torch.save's magic number)"},
+      {write("protocol.pth", patched("M\xe9\x03.", "M\xea\x03.")),
+       "unsupported legacy protocol version 1002"},
+      {write("big_endian.pth", patched("little_endianq\x02\x88", "little_endianq\x02\x89")),
+       "big-endian"},
+      {write("pickle_only.pth", good.substr(0, 40)), "truncated or corrupt legacy torch.save file"},
+  };
+  // Cut anywhere: in the header pickles, the object, the key list or the raw storages.
+  for (size_t cut : {size_t{5}, size_t{16}, good.size() / 4, good.size() / 2, good.size() - 100,
+                     good.size() - 1}) {
+    cases.push_back({write(absl::StrCat("cut_", cut, ".pth"), good.substr(0, cut)),
+                     "truncated or corrupt legacy torch.save file"});
+  }
+  for (const auto& [path, problem] : cases) {
+    auto root = ReadTorchFile(path);
+    ASSERT_FALSE(root.ok()) << path;
+    const std::string message(root.status().message());
+    EXPECT_EQ(message.rfind(path + ": ", 0), 0u) << message;
+    EXPECT_THAT(message, HasSubstr(problem)) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  }
 }
 
 }  // namespace

@@ -94,6 +94,7 @@ std::string PickleValue::TypeName() const {
     case Kind::kBool:
       return "bool";
     case Kind::kInt:
+    case Kind::kBigInt:
       return "int";
     case Kind::kFloat:
       return "float";
@@ -138,6 +139,8 @@ class Unpickler {
     if (stack_.size() != 1) return Error("pickle leaves more than one value on the stack");
     return stack_.back();
   }
+
+  size_t position() const { return pos_; }
 
  private:
   absl::Status Error(std::string_view what) const {
@@ -204,7 +207,13 @@ class Unpickler {
 
   absl::Status PushInt(const std::string& bytes) {
     // Little-endian two's complement (LONG1 / LONG4).
-    if (bytes.size() > 8) return Error("integer wider than 64 bits");
+    if (bytes.size() > 8) {
+      auto big = std::make_shared<PickleValue>();
+      big->kind = Kind::kBigInt;
+      big->text = bytes;
+      Push(big);
+      return absl::OkStatus();
+    }
     uint64_t v = 0;
     for (size_t i = 0; i < bytes.size(); ++i) {
       v |= static_cast<uint64_t>(static_cast<uint8_t>(bytes[i])) << (8 * i);
@@ -233,17 +242,23 @@ class Unpickler {
     }
     if (size.size() != stride.size()) return Error("tensor size and stride differ in rank");
     const int64_t offset = args[1]->integer;
-    int64_t last = offset;
+    // The last element the view reaches, computed without overflow: a corrupt file may hold any
+    // size and stride.
     bool empty = false;
-    for (size_t i = 0; i < size.size(); ++i) {
-      if (size[i] == 0) empty = true;
-      last += (size[i] - 1) * stride[i];
+    for (int64_t s : size) empty = empty || s == 0;
+    const int64_t numel = storage.numel();
+    bool fits = offset >= 0 && (empty || offset < numel);
+    int64_t last = offset;
+    for (size_t i = 0; fits && !empty && i < size.size(); ++i) {
+      const int64_t reach = size[i] - 1;
+      if (reach > 0 && stride[i] > 0 && (stride[i] > (numel - 1 - last) / reach)) fits = false;
+      if (fits) last += reach * stride[i];
     }
-    if (offset < 0 || (!empty && last >= storage.numel())) {
-      return Error(absl::StrCat("tensor view reaches past its storage (", storage.numel(),
-                                " elements)"));
+    if (!fits) {
+      return Error(absl::StrCat("tensor view reaches past its storage (", numel, " elements)"));
     }
-    return PickleValue::Tensor(storage.as_strided(size, stride, offset));
+    // A storage may itself be a view into a larger one (legacy files): offsets are relative to it.
+    return PickleValue::Tensor(storage.as_strided(size, stride, storage.storage_offset() + offset));
   }
 
   absl::StatusOr<PickleValuePtr> Call(const PickleValuePtr& callable, const PickleValuePtr& args) {
@@ -761,6 +776,16 @@ class Pickler {
       case Kind::kInt:
         Int(v.integer);
         return;
+      case Kind::kBigInt:
+        if (v.text.size() < 256) {
+          Op(static_cast<char>(0x8a));  // LONG1
+          LE(v.text.size(), 1);
+        } else {
+          Op(static_cast<char>(0x8b));  // LONG4
+          LE(v.text.size(), 4);
+        }
+        out_ += v.text;
+        return;
       case Kind::kFloat: {
         Op('G');
         uint64_t bits;
@@ -866,8 +891,12 @@ class Pickler {
 
 }  // namespace
 
-absl::StatusOr<PickleValuePtr> Unpickle(std::string_view data, const PersistentLoadFn& load) {
-  return Unpickler(data, load).Run();
+absl::StatusOr<PickleValuePtr> Unpickle(std::string_view data, const PersistentLoadFn& load,
+                                        size_t* consumed) {
+  Unpickler unpickler(data, load);
+  absl::StatusOr<PickleValuePtr> value = unpickler.Run();
+  if (value.ok() && consumed != nullptr) *consumed = unpickler.position();
+  return value;
 }
 
 std::string Pickle(const PickleValue& value, const StorageIdFn& storage_id) {

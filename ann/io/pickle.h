@@ -30,6 +30,8 @@ struct PickleValue {
     kNone,
     kBool,
     kInt,
+    kBigInt,  // An integer wider than 64 bits: little-endian two's complement bytes in `text`
+              // (torch's legacy files open with one, their magic number).
     kFloat,
     kString,  // Python str (UTF-8)
     kBytes,
@@ -44,7 +46,7 @@ struct PickleValue {
   bool boolean = false;
   int64_t integer = 0;
   double floating = 0;
-  std::string text;  // kString, kBytes
+  std::string text;  // kString, kBytes, kBigInt
   std::vector<PickleValuePtr> items;                             // kTuple, kList
   std::vector<std::pair<PickleValuePtr, PickleValuePtr>> entries;  // kDict
   bool ordered = false;  // kDict: write as collections.OrderedDict
@@ -75,8 +77,12 @@ struct PickleValue {
 // usually a kTensor holding the storage as a 1-D tensor.
 using PersistentLoadFn = std::function<absl::StatusOr<PickleValuePtr>(const PickleValuePtr&)>;
 
-// Parses a pickle (protocols 0-5). Errors name the opcode and its offset.
-absl::StatusOr<PickleValuePtr> Unpickle(std::string_view data, const PersistentLoadFn& load);
+// Parses a pickle (protocols 0-5). Errors name the opcode and its offset. Parsing stops at the
+// pickle's STOP opcode; when `consumed` is given it receives the bytes read up to and including
+// it (torch's legacy format is several pickles back to back), otherwise trailing bytes are
+// ignored as Python's pickle.loads does.
+absl::StatusOr<PickleValuePtr> Unpickle(std::string_view data, const PersistentLoadFn& load,
+                                        size_t* consumed = nullptr);
 
 // Writes `value` as a protocol-2 pickle. Each kTensor becomes a torch._utils._rebuild_tensor_v2
 // call whose storage is referenced through `storage_id(tensor)`, which returns the torch storage

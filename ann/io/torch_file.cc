@@ -3,12 +3,14 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <set>
 #include <unordered_map>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
 #include "ann/util/atomic_file.h"
+#include "ann/util/status_macros.h"
 #include "caffe2/serialize/inline_container.h"
 
 namespace ann {
@@ -50,28 +52,34 @@ std::string FirstLine(const std::string& text) {
   return std::string(text.substr(0, text.find('\n')));
 }
 
-// Python's legacy (pre-1.6) torch.save output starts with a protocol-2 pickle of a magic number.
-bool LooksLikeLegacyTorchFile(const std::string& head) {
-  return head.size() >= 2 && static_cast<uint8_t>(head[0]) == 0x80 && head[1] == 0x02;
+// Checks a persistent id `('storage', <class>, key, location, numel, ...)` and returns the
+// storage's dtype, key and element count. The location ('cpu', 'cuda:0', ...) is ignored:
+// every storage is read onto the CPU, as torch.load(map_location='cpu') does.
+absl::Status ParseStorageId(const std::string& path, const PickleValue& pid,
+                            torch::ScalarType* dtype, std::string* key, int64_t* numel) {
+  const auto& t = pid.items;
+  if (pid.kind != PickleValue::Kind::kTuple || t.size() < 5 || !t[0]->IsString() ||
+      t[0]->text != "storage" || t[1]->kind != PickleValue::Kind::kGlobal ||
+      !t[2]->IsString() || t[4]->kind != PickleValue::Kind::kInt || t[4]->integer < 0) {
+    return absl::DataLossError(absl::StrCat(path, ": malformed storage reference"));
+  }
+  // torch.FloatStorage, or torch.cuda.FloatStorage in files saved from a GPU by old PyTorch.
+  if (!StorageDtype(t[1]->name, dtype)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": unsupported storage type ", t[1]->module, ".", t[1]->name));
+  }
+  *key = t[2]->text;
+  *numel = t[4]->integer;
+  return absl::OkStatus();
 }
 
-}  // namespace
+// Prefixes a pickle error with the file (and part) it came from, unless it names it already.
+absl::Status InFile(const std::string& path, const std::string& part, const absl::Status& status) {
+  if (absl::StartsWith(status.message(), path)) return status;
+  return absl::Status(status.code(), absl::StrCat(path, ": ", part, status.message()));
+}
 
-absl::StatusOr<PickleValuePtr> ReadTorchFile(const std::string& path) {
-  std::ifstream probe(path, std::ios::binary);
-  if (!probe) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
-  std::string head(4, '\0');
-  probe.read(head.data(), 4);
-  head.resize(static_cast<size_t>(probe.gcount()));
-  if (head.size() < 4 || head.compare(0, 4, "PK\x03\x04") != 0) {
-    if (LooksLikeLegacyTorchFile(head)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": legacy (pre-1.6) torch.save format is not supported; re-save it with "
-                "torch.save(obj, path) in PyTorch >= 1.6"));
-    }
-    return absl::DataLossError(
-        absl::StrCat(path, ": not a PyTorch checkpoint (no zip header; empty or corrupt file)"));
-  }
+absl::StatusOr<PickleValuePtr> ReadZipTorchFile(const std::string& path) {
   try {
     caffe2::serialize::PyTorchStreamReader reader(path);
     if (!reader.hasRecord("data.pkl")) {
@@ -82,18 +90,11 @@ absl::StatusOr<PickleValuePtr> ReadTorchFile(const std::string& path) {
     std::tie(pkl_data, pkl_size) = reader.getRecord("data.pkl");
     std::map<std::string, torch::Tensor> storages;
     PersistentLoadFn load = [&](const PickleValuePtr& pid) -> absl::StatusOr<PickleValuePtr> {
-      const auto& t = pid->items;
-      if (pid->kind != PickleValue::Kind::kTuple || t.size() < 5 || !t[0]->IsString() ||
-          t[0]->text != "storage" || t[1]->kind != PickleValue::Kind::kGlobal ||
-          !t[2]->IsString() || t[4]->kind != PickleValue::Kind::kInt) {
-        return absl::DataLossError(absl::StrCat(path, ": malformed storage reference"));
-      }
       torch::ScalarType dtype;
-      if (!StorageDtype(t[1]->name, &dtype)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(path, ": unsupported storage type torch.", t[1]->name));
-      }
-      const std::string& key = t[2]->text;
+      std::string key;
+      int64_t numel;
+      absl::Status parsed = ParseStorageId(path, *pid, &dtype, &key, &numel);
+      if (!parsed.ok()) return parsed;
       auto it = storages.find(key);
       if (it == storages.end()) {
         const std::string record = absl::StrCat("data/", key);
@@ -103,12 +104,13 @@ absl::StatusOr<PickleValuePtr> ReadTorchFile(const std::string& path) {
         at::DataPtr data;
         size_t size;
         std::tie(data, size) = reader.getRecord(record);
-        const int64_t numel = t[4]->integer;
-        const size_t expected = static_cast<size_t>(numel) * c10::elementSize(dtype);
-        if (numel < 0 || size < expected) {
+        const size_t element = c10::elementSize(dtype);
+        if (size / element < static_cast<uint64_t>(numel)) {
           return absl::DataLossError(absl::StrCat(path, ": storage ", record, " has ", size,
-                                                  " bytes, expected ", expected));
+                                                  " bytes, expected ", numel, " elements of ",
+                                                  element, " bytes"));
         }
+        const size_t expected = static_cast<size_t>(numel) * element;
         torch::Tensor storage = torch::empty({numel}, torch::TensorOptions().dtype(dtype));
         if (expected > 0) std::memcpy(storage.data_ptr(), data.get(), expected);
         it = storages.emplace(key, storage).first;
@@ -117,11 +119,7 @@ absl::StatusOr<PickleValuePtr> ReadTorchFile(const std::string& path) {
     };
     auto root = Unpickle(
         std::string_view(static_cast<const char*>(pkl_data.get()), pkl_size), load);
-    if (!root.ok()) {
-      if (absl::StartsWith(root.status().message(), path)) return root.status();
-      return absl::Status(root.status().code(),
-                          absl::StrCat(path, ": data.pkl: ", root.status().message()));
-    }
+    if (!root.ok()) return InFile(path, "data.pkl: ", root.status());
     return root;
   } catch (const c10::Error& e) {
     return absl::DataLossError(absl::StrCat(path, ": not a readable PyTorch zip checkpoint "
@@ -129,6 +127,179 @@ absl::StatusOr<PickleValuePtr> ReadTorchFile(const std::string& path) {
                                             FirstLine(e.what_without_backtrace())));
   } catch (const std::exception& e) {
     return absl::DataLossError(absl::StrCat(path, ": cannot read: ", FirstLine(e.what())));
+  }
+}
+
+// torch.save's legacy format (PyTorch < 1.6, or _use_new_zipfile_serialization=False), as
+// torch.serialization._legacy_load reads it: pickles of the magic number, the protocol version
+// and sys_info; the object, whose storages are persistent ids; the list of storage keys; then
+// for each key, in that order, an int64 element count and the raw little-endian elements.
+class LegacyReader {
+ public:
+  LegacyReader(const std::string& path, std::string data) : path_(path), data_(std::move(data)) {}
+
+  absl::StatusOr<PickleValuePtr> Read() {
+    ANN_ASSIGN_OR_RETURN(PickleValuePtr magic, Next("magic number", nullptr));
+    static const std::string kMagic("\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19", 10);
+    if (magic->kind != PickleValue::Kind::kBigInt || magic->text != kMagic) {
+      return absl::DataLossError(absl::StrCat(
+          path_, ": not a PyTorch checkpoint (a pickle without torch.save's magic number)"));
+    }
+    ANN_ASSIGN_OR_RETURN(PickleValuePtr protocol, Next("protocol version", nullptr));
+    if (protocol->kind != PickleValue::Kind::kInt || protocol->integer != 1001) {
+      return Corrupt(absl::StrCat("unsupported legacy protocol version ",
+                                  protocol->kind == PickleValue::Kind::kInt
+                                      ? std::to_string(protocol->integer)
+                                      : protocol->TypeName()));
+    }
+    ANN_ASSIGN_OR_RETURN(PickleValuePtr sys_info, Next("sys_info", nullptr));
+    if (sys_info->kind == PickleValue::Kind::kDict) {
+      PickleValuePtr little = sys_info->Get("little_endian");
+      if (little && little->kind == PickleValue::Kind::kBool && !little->boolean) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(path_, ": written on a big-endian machine; not supported"));
+      }
+    }
+    PersistentLoadFn load = [this](const PickleValuePtr& pid) { return Storage(*pid); };
+    ANN_ASSIGN_OR_RETURN(PickleValuePtr root, Next("data", load));
+    ANN_ASSIGN_OR_RETURN(PickleValuePtr keys, Next("storage keys", nullptr));
+    if (keys->kind != PickleValue::Kind::kList && keys->kind != PickleValue::Kind::kTuple) {
+      return Corrupt(absl::StrCat("storage key list is a ", keys->TypeName()));
+    }
+    std::set<std::string> filled;
+    for (const PickleValuePtr& key : keys->items) {
+      if (!key->IsString()) return Corrupt("storage key is not a string");
+      auto it = roots_.find(key->text);
+      if (it == roots_.end()) {
+        return Corrupt(absl::StrCat("storage ", key->text, " is listed but never used"));
+      }
+      ANN_RETURN_IF_ERROR(Fill(key->text, it->second));
+      filled.insert(key->text);
+    }
+    for (const auto& [key, storage] : roots_) {
+      if (!filled.count(key)) return Corrupt(absl::StrCat("storage ", key, " has no data"));
+    }
+    return root;
+  }
+
+ private:
+  absl::Status Corrupt(const std::string& what) const {
+    return absl::DataLossError(
+        absl::StrCat(path_, ": truncated or corrupt legacy torch.save file: ", what));
+  }
+
+  absl::StatusOr<PickleValuePtr> Next(const char* part, const PersistentLoadFn& load) {
+    size_t consumed = 0;
+    auto value = Unpickle(std::string_view(data_).substr(pos_), load, &consumed);
+    if (!value.ok()) {
+      if (absl::StartsWith(value.status().message(), path_)) return value.status();
+      return Corrupt(absl::StrCat(part, ": ", value.status().message()));
+    }
+    pos_ += consumed;
+    return value;
+  }
+
+  // persistent_load of _legacy_load: ('storage', class, root_key, location, numel,
+  // view_metadata), view_metadata None or (view_key, offset, view_numel); ('module', class, ...)
+  // for pickled nn.Module classes, whose source is not needed.
+  absl::StatusOr<PickleValuePtr> Storage(const PickleValue& pid) {
+    if (pid.kind == PickleValue::Kind::kTuple && pid.items.size() >= 2 &&
+        pid.items[0]->IsString() && pid.items[0]->text == "module") {
+      return pid.items[1];
+    }
+    torch::ScalarType dtype;
+    std::string key;
+    int64_t numel;
+    ANN_RETURN_IF_ERROR(ParseStorageId(path_, pid, &dtype, &key, &numel));
+    auto it = roots_.find(key);
+    if (it == roots_.end()) {
+      // Filled from the data section once the object is read; a file too short for it fails
+      // there, before anything is allocated past its size.
+      if (static_cast<uint64_t>(numel) > (data_.size() - pos_) / c10::elementSize(dtype)) {
+        return Corrupt(absl::StrCat("storage ", key, " of ", numel,
+                                    " elements is larger than the file"));
+      }
+      it = roots_.emplace(key, torch::empty({numel}, torch::TensorOptions().dtype(dtype))).first;
+    }
+    torch::Tensor root = it->second;
+    if (root.scalar_type() != dtype) {
+      return Corrupt(absl::StrCat("storage ", key, " is used with two element types"));
+    }
+    if (pid.items.size() >= 6 && pid.items[5]->kind == PickleValue::Kind::kTuple) {
+      const auto& view = pid.items[5]->items;
+      if (view.size() != 3 || !view[0]->IsString() || view[1]->kind != PickleValue::Kind::kInt ||
+          view[2]->kind != PickleValue::Kind::kInt || view[1]->integer < 0 ||
+          view[2]->integer < 0 || view[1]->integer > root.numel() ||
+          view[2]->integer > root.numel() - view[1]->integer) {
+        return Corrupt(absl::StrCat("bad view of storage ", key));
+      }
+      auto view_it =
+          views_.emplace(view[0]->text, root.narrow(0, view[1]->integer, view[2]->integer)).first;
+      return PickleValue::Tensor(view_it->second);
+    }
+    return PickleValue::Tensor(root);
+  }
+
+  absl::Status Fill(const std::string& key, torch::Tensor& storage) {
+    if (data_.size() - pos_ < 8) return Corrupt(absl::StrCat("storage ", key, " is missing"));
+    uint64_t count = 0;
+    for (int i = 0; i < 8; ++i) {
+      count |= static_cast<uint64_t>(static_cast<uint8_t>(data_[pos_ + i])) << (8 * i);
+    }
+    pos_ += 8;
+    if (count != static_cast<uint64_t>(storage.numel())) {
+      return Corrupt(absl::StrCat("storage ", key, " holds ", count, " elements, expected ",
+                                  storage.numel()));
+    }
+    const size_t bytes = static_cast<size_t>(storage.numel()) * storage.element_size();
+    if (data_.size() - pos_ < bytes) {
+      return Corrupt(absl::StrCat("storage ", key, " is cut short (", data_.size() - pos_,
+                                  " of ", bytes, " bytes)"));
+    }
+    if (bytes > 0) std::memcpy(storage.data_ptr(), data_.data() + pos_, bytes);
+    pos_ += bytes;
+    return absl::OkStatus();
+  }
+
+  const std::string& path_;
+  std::string data_;
+  size_t pos_ = 0;
+  std::map<std::string, torch::Tensor> roots_;
+  std::map<std::string, torch::Tensor> views_;
+};
+
+}  // namespace
+
+absl::StatusOr<PickleValuePtr> ReadTorchFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
+  std::string head(4, '\0');
+  in.read(head.data(), 4);
+  head.resize(static_cast<size_t>(in.gcount()));
+  if (head.size() == 4 && head.compare(0, 4, "PK\x03\x04") == 0) return ReadZipTorchFile(path);
+  // A legacy file opens with a pickle PROTO opcode (torch.save's default protocol is 2).
+  if (head.size() < 2 || static_cast<uint8_t>(head[0]) != 0x80 || head[1] < 2 || head[1] > 5) {
+    return absl::DataLossError(absl::StrCat(
+        path, ": not a PyTorch checkpoint (neither a zip archive nor a legacy torch.save file; "
+              "empty or corrupt)"));
+  }
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  in.seekg(0);
+  std::string data;
+  try {
+    data.resize(static_cast<size_t>(size));
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(absl::StrCat(path, ": not enough memory to read it"));
+  }
+  if (!in.read(data.data(), size)) return absl::DataLossError(absl::StrCat(path, ": cannot read"));
+  try {
+    return LegacyReader(path, std::move(data)).Read();
+  } catch (const c10::Error& e) {
+    return absl::DataLossError(absl::StrCat(path, ": cannot read legacy torch.save file: ",
+                                            FirstLine(e.what_without_backtrace())));
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(absl::StrCat(path, ": not enough memory to read it"));
   }
 }
 

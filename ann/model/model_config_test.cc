@@ -35,7 +35,9 @@ TEST_F(ModelConfigFlagsTest, OriginalVariantDefaults) {
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_TRUE(config->align_corners);
   EXPECT_FALSE(config->to_rgb);
-  EXPECT_DOUBLE_EQ(config->mean[0], 102.98);
+  EXPECT_DOUBLE_EQ(config->mean[0], 102.9801);
+  EXPECT_DOUBLE_EQ(config->mean[1], 115.9465);
+  EXPECT_DOUBLE_EQ(config->mean[2], 122.7717);
   EXPECT_DOUBLE_EQ(config->std[0], 1.0);
   EXPECT_EQ(config->stem_channels(), 128);
   EXPECT_EQ(config->auxiliary_channels(), 512);

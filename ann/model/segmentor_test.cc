@@ -149,7 +149,8 @@ TEST(SegmentorTest, NormalizeImageConvertsBgrAndStandardises) {
   EXPECT_FLOAT_EQ(x[0][2][0][0].item<float>(), (10 - 103.53f) / 57.375f);
   ModelConfig original = DefaultModelConfig(Variant::kOriginal);
   torch::Tensor y = NormalizeImage(image, original);
-  EXPECT_FLOAT_EQ(y[0][0][0][0].item<float>(), 10 - 102.98f);  // BGR kept
+  EXPECT_FLOAT_EQ(y[0][0][0][0].item<float>(), 10 - 102.9801f);  // BGR kept, exact mean
+  EXPECT_FLOAT_EQ(y[0][2][0][1].item<float>(), 0 - 122.7717f);
 }
 
 }  // namespace

@@ -5,9 +5,22 @@
   checkpoint_tool.py dtypes OUT            tensors of every supported dtype, views, nesting
   checkpoint_tool.py to_original IN OUT    mmseg-layout state_dict -> authors' names + module.
   checkpoint_tool.py backbone IN OUT       backbone only, mmcv resnet*_v1c names (no prefix)
+  checkpoint_tool.py legacy IN OUT [--bare] [--cuda] [--cuda_class]
+                                           IN re-saved in the legacy (pre-1.6) format, by torch
+                                           itself; --bare: the state_dict alone; --cuda: storages
+                                           tagged 'cuda:0'; --cuda_class: torch.cuda.*Storage
+  checkpoint_tool.py legacy_handmade OUT OUT_ZIP
+                                           a legacy file written by hand as PyTorch < 1.0 did:
+                                           storage views (view_metadata), _rebuild_tensor, a GPU
+                                           storage; OUT_ZIP is what torch.load makes of it
+  checkpoint_tool.py dtypes OUT [--legacy]
 """
 import collections
+import io
 import json
+import pickle
+import pickletools
+import struct
 import sys
 
 import numpy as np
@@ -48,7 +61,7 @@ def resave(src, dst):
     torch.save(ckpt, dst)
 
 
-def dtypes(dst):
+def dtypes(dst, legacy=False):
     base = torch.arange(24, dtype=torch.float32)
     d = collections.OrderedDict()
     d['f32'] = torch.linspace(-1, 1, 6).view(2, 3)
@@ -68,7 +81,7 @@ def dtypes(dst):
            'tensors': d,
            'big': 2 ** 62,
            'neg': -5}
-    torch.save(obj, dst)
+    torch.save(obj, dst, _use_new_zipfile_serialization=not legacy)
 
 
 # mmseg name prefix -> authors' torchcv name prefix (spec §2), written out independently of the
@@ -119,6 +132,105 @@ def backbone(src, dst):
     torch.save({'state_dict': out}, dst)
 
 
+def same(a, b):
+    """Structural equality of two torch.load results (tensors bit for bit, dtype included)."""
+    if isinstance(a, torch.Tensor):
+        return (isinstance(b, torch.Tensor) and a.dtype == b.dtype and a.shape == b.shape and
+                a.stride() == b.stride() and torch.equal(a, b))
+    if isinstance(a, dict):
+        return (isinstance(b, dict) and list(a.keys()) == list(b.keys()) and
+                all(same(a[k], b[k]) for k in a))
+    if isinstance(a, (list, tuple)):
+        return type(a) == type(b) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def pickles_end(data, count):
+    """Byte offset just past the first `count` pickles of a legacy file."""
+    pos = 0
+    for _ in range(count):
+        for op, _, at in pickletools.genops(io.BytesIO(data[pos:])):
+            if op.name == 'STOP':
+                end = at + 1
+        pos += end
+    return pos
+
+
+def legacy(src, dst, bare=False, cuda=False, cuda_class=False):
+    obj = torch.load(src, map_location='cpu')
+    if bare:
+        obj = obj['state_dict']
+    torch.save(obj, dst, _use_new_zipfile_serialization=False)
+    if cuda or cuda_class:
+        # What a GPU run of PyTorch < 1.6 writes: the location 'cuda:0' (and, before 1.x,
+        # torch.cuda.*Storage classes). Only the pickles are touched, never the raw storages.
+        data = open(dst, 'rb').read()
+        end = pickles_end(data, 5)
+        head, tail = data[:end], data[end:]
+        if cuda:
+            head = head.replace(b'X\x03\x00\x00\x00cpu', b'X\x06\x00\x00\x00cuda:0')
+        if cuda_class:
+            head = head.replace(b'ctorch\nFloatStorage\n', b'ctorch.cuda\nFloatStorage\n')
+        assert head != data[:end], 'nothing to rewrite'
+        open(dst, 'wb').write(head + tail)
+    back = torch.load(dst, map_location='cpu')
+    assert same(obj, back), 'torch.load does not read the legacy file back'
+
+
+class _Storage:
+    def __init__(self, pid):
+        self.pid = pid
+
+
+class _Tensor:
+    def __init__(self, rebuild, args):
+        self.rebuild, self.args = rebuild, args
+
+    def __reduce__(self):
+        return self.rebuild, self.args
+
+
+class _LegacyPickler(pickle.Pickler):
+    def persistent_id(self, obj):
+        return obj.pid if isinstance(obj, _Storage) else None
+
+
+def legacy_handmade(dst, dst_zip):
+    """The legacy layout of PyTorch 0.3-1.0, written field by field (spec §1)."""
+    import torch._utils as tu
+    root = torch.arange(24, dtype=torch.float32) * 0.5 - 3
+    longs = torch.tensor([7, -1, 1 << 40], dtype=torch.int64)
+    # Storage 'r' (24 floats, on 'cuda:0'); storage view 'v' = elements 4..13 of it.
+    r = _Storage(('storage', torch.cuda.FloatStorage, 'r', 'cuda:0', 24, None))
+    v = _Storage(('storage', torch.cuda.FloatStorage, 'r', 'cuda:0', 24, ('v', 4, 10)))
+    l = _Storage(('storage', torch.LongStorage, 'l', 'cpu', 3, None))
+    obj = collections.OrderedDict([
+        ('whole', _Tensor(tu._rebuild_tensor_v2,
+                          (r, 0, (4, 6), (6, 1), False, collections.OrderedDict()))),
+        ('in_view', _Tensor(tu._rebuild_tensor_v2,
+                            (v, 2, (3,), (1,), False, collections.OrderedDict()))),
+        ('view_again', _Tensor(tu._rebuild_tensor_v2,
+                               (v, 0, (2, 5), (5, 1), False, collections.OrderedDict()))),
+        ('old_rebuild', _Tensor(tu._rebuild_tensor, (r, 1, (3, 2), (1, 6)))),
+        ('longs', _Tensor(tu._rebuild_tensor, (l, 0, (3,), (1,)))),
+    ])
+    out = io.BytesIO()
+    for value in (0x1950a86a20f9469cfc6c, 1001,
+                  {'protocol_version': 1001, 'little_endian': True,
+                   'type_sizes': {'short': 2, 'int': 4, 'long': 8}}):
+        pickle.dump(value, out, protocol=2)
+    _LegacyPickler(out, protocol=2).dump(obj)
+    pickle.dump(['r', 'l'], out, protocol=2)
+    for key, tensor in (('r', root), ('l', longs)):
+        out.write(struct.pack('<q', tensor.numel()))
+        out.write(tensor.numpy().tobytes())
+    open(dst, 'wb').write(out.getvalue())
+    loaded = torch.load(dst, map_location='cpu')
+    assert torch.equal(loaded['in_view'], root[6:9])
+    assert torch.equal(loaded['old_rebuild'], root.as_strided((3, 2), (1, 6), 1))
+    torch.save(loaded, dst_zip)
+
+
 def main(argv):
     cmd = argv[0]
     if cmd == 'inspect':
@@ -126,7 +238,12 @@ def main(argv):
     elif cmd == 'resave':
         resave(argv[1], argv[2])
     elif cmd == 'dtypes':
-        dtypes(argv[1])
+        dtypes(argv[1], legacy='--legacy' in argv)
+    elif cmd == 'legacy':
+        legacy(argv[1], argv[2], bare='--bare' in argv, cuda='--cuda' in argv,
+               cuda_class='--cuda_class' in argv)
+    elif cmd == 'legacy_handmade':
+        legacy_handmade(argv[1], argv[2])
     elif cmd == 'to_original':
         to_original(argv[1], argv[2])
     elif cmd == 'backbone':
