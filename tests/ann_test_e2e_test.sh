@@ -40,6 +40,12 @@ same_tensor() { $PY -c 'import sys, torch; sys.exit(0 if torch.equal(torch.load(
 check "legacy checkpoint: logits identical to the zip checkpoint's" \
   same_tensor "$T/logits/a.pt" "$T/logits_legacy/a.pt"
 
+# ann_init_checkpoint writes the meta mmseg's loading helpers need.
+check "ann_init_checkpoint" "$ROOT/tools/ann_init_checkpoint" --config=configs/toy.flags \
+  --out="$T/init.pth"
+check "init checkpoint: mmseg's init_segmentor reads CLASSES and PALETTE" \
+  $PY tests/python/torch_compare.py --mmseg_meta "$T/init.pth"
+
 # Bad input: one line naming the file and the problem, exit status 1, no partial output.
 expect_error() {  # expect_error NAME PATTERN ARGS...
   local name=$1 pattern=$2

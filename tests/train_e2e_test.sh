@@ -33,6 +33,8 @@ done
 info=$($PY tests/python/torch_compare.py --inspect "$T/a/iter_8.pth")
 case "$info" in "iter=8 keys="*" momentum="[1-9]*) ok "torch.load reads the checkpoint ($info)" ;;
   *) fail "checkpoint content: $info" ;; esac
+meta=$($PY tests/python/torch_compare.py --mmseg_meta "$T/a/iter_8.pth") &&
+  ok "mmseg's init_segmentor reads CLASSES and PALETTE ($meta)" || fail "checkpoint meta: $meta"
 lines=$(grep -c '"mode": "train"' "$T/a/train.log.json")
 fields=$(grep '"mode": "train"' "$T/a/train.log.json" | head -1 |
   grep -o '"\(iter\|lr\|loss\|decode.loss_ce\|aux.loss_ce\|time\|data_time\|memory\)"' | wc -l)
@@ -122,6 +124,11 @@ mkdir -p "$T/m2" && cp "$T/m/iter_4.pth" "$T/m2/"
 out=$("$TRAIN" "${ARGS[@]}" --work_dir="$T/m3" --world_size=2 --rank=5 --dist_port=1 2>&1); rc=$?
 [ $rc -eq 1 ] && printf '%s' "$out" | grep -q "^error: --rank=5 is not in" && ok "bad --rank refused" ||
   fail "bad rank: $out"
+
+# Training on several splits at once (the authors' test-server model: train + val).
+"$TRAIN" "${ARGS[@]}" --work_dir="$T/tv" --train_split=train,val --max_iters=1 >"$T/tv.log" 2>&1 &&
+  grep -q "training on 16 images (train 12 + val 4)" "$T/tv.log" && ok "--train_split=train,val" ||
+  { fail "--train_split=train,val"; cat "$T/tv.log"; }
 
 # Every shipped config parses and gets as far as the data (flags valid, dataset known).
 for cfg in configs/*.flags; do

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "ann/data/dataset.h"
 #include "ann/io/checkpoint.h"
 #include "ann/io/pickle.h"
 #include "ann/model/model_config.h"
@@ -17,7 +18,8 @@
 #include "torch/torch.h"
 
 DEFINE_string(out, "", "Output checkpoint path (.pth).");
-DECLARE_uint64(seed);  // ann/train/train_config.cc: the config's seed.
+DECLARE_uint64(seed);       // ann/train/train_config.cc: the config's seed.
+DECLARE_string(dataset);    // ann/train/train_config.cc: names and colours for meta.
 
 namespace ann {
 namespace {
@@ -25,6 +27,9 @@ namespace {
 absl::Status Run() {
   if (FLAGS_out.empty()) return absl::InvalidArgumentError("--out is required");
   ANN_ASSIGN_OR_RETURN(ModelConfig config, ModelConfigFromFlags());
+  ANN_ASSIGN_OR_RETURN(DatasetKind kind, ParseDatasetKind(FLAGS_dataset));
+  const DatasetInfo& info = GetDatasetInfo(kind);
+  ANN_RETURN_IF_ERROR(CheckClassCount(info, config.num_classes));
   torch::manual_seed(FLAGS_seed);
   EncoderDecoder model(config);
   model->InitWeights();
@@ -32,6 +37,7 @@ absl::Status Run() {
   meta->Set("ann_version", PickleValue::String("0.1.0"));
   meta->Set("seed", PickleValue::Int(static_cast<int64_t>(FLAGS_seed)));
   meta->Set("iter", PickleValue::Int(0));
+  SetClassMeta(*meta, info.class_names, info.palette);
   ANN_RETURN_IF_ERROR(SaveCheckpoint(FLAGS_out, *model, meta));
   std::printf("%s: %lld parameters, %zu keys\n", FLAGS_out.c_str(),
               static_cast<long long>(CountParameters(*model)), ModuleStateDict(*model).size());

@@ -269,6 +269,18 @@ absl::StatusOr<LoadReport> LoadCheckpointRoot(const PickleValue& root, const std
   return report;
 }
 
+void SetClassMeta(PickleValue& meta, const std::vector<std::string>& class_names,
+                  const std::vector<Rgb>& palette) {
+  std::vector<PickleValuePtr> names, colors;
+  for (const std::string& name : class_names) names.push_back(PickleValue::String(name));
+  for (const Rgb& rgb : palette) {
+    colors.push_back(PickleValue::List(
+        {PickleValue::Int(rgb[0]), PickleValue::Int(rgb[1]), PickleValue::Int(rgb[2])}));
+  }
+  meta.Set("CLASSES", PickleValue::Tuple(std::move(names)));
+  meta.Set("PALETTE", PickleValue::List(std::move(colors)));
+}
+
 PickleValuePtr StateDictToPickle(const StateDict& state_dict) {
   auto dict = PickleValue::Dict(/*ordered=*/true);
   for (const auto& [k, v] : state_dict) {

@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "ann/io/palette.h"
 #include "ann/io/pickle.h"
 #include "torch/torch.h"
 
@@ -70,6 +71,12 @@ absl::StatusOr<LoadReport> LoadCheckpointRoot(const PickleValue& root, const std
 // `meta` may be null (an empty dict is written).
 absl::Status SaveCheckpoint(const std::string& path, const torch::nn::Module& module,
                             PickleValuePtr meta);
+
+// Sets mmseg's class entries of a checkpoint's `meta`: `CLASSES`, a tuple of names, and
+// `PALETTE`, a list of [R, G, B] lists, as mmseg 0.x writes them and as init_segmentor (0.x) and
+// init_model (1.x) read them.
+void SetClassMeta(PickleValue& meta, const std::vector<std::string>& class_names,
+                  const std::vector<Rgb>& palette);
 
 // A PickleValue OrderedDict of tensors from `state_dict`.
 PickleValuePtr StateDictToPickle(const StateDict& state_dict);

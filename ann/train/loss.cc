@@ -53,28 +53,48 @@ double PixelAccuracy(const torch::Tensor& logits, const torch::Tensor& labels) {
   return 100.0 * right / n;
 }
 
+namespace {
+
+// The recipe's loss of one head: over the whole batch (mmseg), or per image and averaged over the
+// images (the authors' 8 GPUs of one image each, losses balanced across GPUs).
+template <typename LossFn>
+torch::Tensor BatchLoss(const torch::Tensor& logits, const torch::Tensor& labels, bool per_image,
+                        const LossFn& loss) {
+  if (!per_image || labels.size(0) == 1) return loss(logits, labels);
+  std::vector<torch::Tensor> losses;
+  for (int64_t b = 0; b < labels.size(0); ++b) {
+    losses.push_back(loss(logits.narrow(0, b, 1), labels.narrow(0, b, 1)));
+  }
+  return torch::stack(losses).mean();
+}
+
+}  // namespace
+
 LossTerms SegmentationLoss(const SegmentorOutputs& outputs, const torch::Tensor& labels,
                            const TrainConfig& config, bool align_corners) {
   const int64_t h = labels.size(1), w = labels.size(2);
   torch::Tensor weight;
   if (!config.class_weight.empty()) {
-    weight = torch::tensor(config.class_weight, torch::kFloat32);
+    weight = torch::tensor(config.class_weight, outputs.decode.scalar_type());
   }
+  const bool ohem = config.loss == TrainConfig::Loss::kOhem;
   LossTerms terms;
   torch::Tensor decode = ResizeLogits(outputs.decode, h, w, align_corners);
-  torch::Tensor decode_loss = config.loss == TrainConfig::Loss::kOhem
-                                  ? OhemCrossEntropy(decode, labels, weight, config.ohem_thresh,
-                                                     config.ohem_min_kept)
-                                  : MmsegCrossEntropy(decode, labels, weight);
+  torch::Tensor decode_loss = BatchLoss(
+      decode, labels, config.loss_per_image, [&](const torch::Tensor& x, const torch::Tensor& y) {
+        return ohem ? OhemCrossEntropy(x, y, weight, config.ohem_thresh, config.ohem_min_kept)
+                    : MmsegCrossEntropy(x, y, weight);
+      });
   terms.total = decode_loss;
   terms.decode = decode_loss.item<double>();
   terms.decode_acc = PixelAccuracy(decode, labels);
   if (outputs.auxiliary.defined() && config.aux_weight > 0) {
     torch::Tensor aux = ResizeLogits(outputs.auxiliary, h, w, align_corners);
     // The authors' recipe uses PyTorch's weighted mean for the aux head; mmseg its own CE.
-    torch::Tensor aux_loss = config.loss == TrainConfig::Loss::kOhem
-                                 ? WeightedMeanCrossEntropy(aux, labels, weight)
-                                 : MmsegCrossEntropy(aux, labels, weight);
+    torch::Tensor aux_loss = BatchLoss(
+        aux, labels, config.loss_per_image, [&](const torch::Tensor& x, const torch::Tensor& y) {
+          return ohem ? WeightedMeanCrossEntropy(x, y, weight) : MmsegCrossEntropy(x, y, weight);
+        });
     terms.total = terms.total + config.aux_weight * aux_loss;
     terms.aux = aux_loss.item<double>();
     terms.aux_acc = PixelAccuracy(aux, labels);

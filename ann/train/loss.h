@@ -6,6 +6,9 @@
 //    below max(thresh, the probability at index min(min_kept, n - 1)); mean of their
 //    (class-weighted) losses.
 //  - torchcv's aux loss: PyTorch's weighted mean, sum(w[y] * l) / sum(w[y]) over labelled pixels.
+// The authors trained 8 GPUs x 1 image and balanced the loss per GPU: with
+// TrainConfig::loss_per_image both losses are computed per image and averaged over the batch, so
+// OHEM keeps at least min_kept pixels of every image.
 #ifndef ANN_TRAIN_LOSS_H_
 #define ANN_TRAIN_LOSS_H_
 

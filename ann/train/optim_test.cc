@@ -72,6 +72,75 @@ TEST(LossTest, AuxWeighting) {
   EXPECT_DOUBLE_EQ(terms.decode_acc, 50.0);  // Pixel 0 argmax is 0 (ties → first), pixel 1 is 0.
 }
 
+// Two 1x4 images, two classes; every pixel's logits are (ln p0, ln p1), so softmax gives exactly
+// the probabilities below. True-class probabilities: image A (easy) 0.9 0.8 0.95 0.6, image B
+// (hard) 0.1 0.2 0.3 0.5.
+struct TwoImages {
+  torch::Tensor logits, labels;
+};
+
+TwoImages MakeTwoImages() {
+  const double p_true[2][4] = {{0.9, 0.8, 0.95, 0.6}, {0.1, 0.2, 0.3, 0.5}};
+  const int64_t label[2][4] = {{0, 0, 1, 1}, {1, 1, 1, 0}};
+  TwoImages t{torch::zeros({2, 2, 1, 4}, torch::kFloat64), torch::zeros({2, 1, 4}, torch::kLong)};
+  for (int b = 0; b < 2; ++b) {
+    for (int x = 0; x < 4; ++x) {
+      const int64_t y = label[b][x];
+      t.labels[b][0][x] = y;
+      t.logits[b][y][0][x] = std::log(p_true[b][x]);
+      t.logits[b][1 - y][0][x] = std::log(1 - p_true[b][x]);
+    }
+  }
+  return t;
+}
+
+double Nll(double p) { return -std::log(p); }
+
+TEST(LossTest, OhemPerImageKeepsMinKeptPixelsOfEveryImage) {
+  const TwoImages t = MakeTwoImages();
+  TrainConfig config;
+  config.loss = TrainConfig::Loss::kOhem;
+  config.ohem_thresh = 0.7;
+  config.ohem_min_kept = 2;
+  config.aux_weight = 0;
+  // Over the batch: sorted 0.1 0.2 0.3 0.5 0.6 0.8 0.9 0.95, the 3rd smallest (index 2) is 0.3,
+  // threshold max(0.3, 0.7) = 0.7: the five pixels below 0.7 are kept.
+  const double batch = (Nll(0.1) + Nll(0.2) + Nll(0.3) + Nll(0.5) + Nll(0.6)) / 5;
+  // Per image: A sorted 0.6 0.8 0.9 0.95 → threshold max(0.9, 0.7) = 0.9 keeps 0.6 and 0.8;
+  // B sorted 0.1 0.2 0.3 0.5 → threshold 0.7 keeps all four; then the mean of the two images.
+  const double image_a = (Nll(0.6) + Nll(0.8)) / 2;
+  const double image_b = (Nll(0.1) + Nll(0.2) + Nll(0.3) + Nll(0.5)) / 4;
+  SegmentorOutputs outputs{t.logits, torch::Tensor()};
+  EXPECT_NEAR(SegmentationLoss(outputs, t.labels, config, false).decode, batch, 1e-12);
+  config.loss_per_image = true;
+  LossTerms terms = SegmentationLoss(outputs, t.labels, config, false);
+  EXPECT_NEAR(terms.decode, (image_a + image_b) / 2, 1e-12);
+  EXPECT_NEAR(terms.total.item<double>(), (image_a + image_b) / 2, 1e-12);
+  EXPECT_GT(std::abs(batch - (image_a + image_b) / 2), 0.3);  // the two really differ
+}
+
+TEST(LossTest, WeightedAuxCrossEntropyPerImage) {
+  const TwoImages t = MakeTwoImages();
+  TrainConfig config;
+  config.loss = TrainConfig::Loss::kOhem;
+  config.class_weight = {1.0f, 3.0f};
+  config.aux_weight = 0.4;
+  config.loss_per_image = true;
+  // Aux head: PyTorch's weighted mean per image, sum(w[y] l) / sum(w[y]), then averaged.
+  // Labels A: 0 0 1 1 (weights 1 1 3 3), B: 1 1 1 0 (weights 3 3 3 1).
+  const double aux_a = (Nll(0.9) + Nll(0.8) + 3 * Nll(0.95) + 3 * Nll(0.6)) / 8;
+  const double aux_b = (3 * Nll(0.1) + 3 * Nll(0.2) + 3 * Nll(0.3) + Nll(0.5)) / 10;
+  const double aux_batch = (Nll(0.9) + Nll(0.8) + 3 * Nll(0.95) + 3 * Nll(0.6) + 3 * Nll(0.1) +
+                            3 * Nll(0.2) + 3 * Nll(0.3) + Nll(0.5)) /
+                           18;
+  SegmentorOutputs outputs{t.logits, t.logits};
+  LossTerms terms = SegmentationLoss(outputs, t.labels, config, false);
+  EXPECT_NEAR(terms.aux, (aux_a + aux_b) / 2, 1e-12);
+  EXPECT_NEAR(terms.total.item<double>(), terms.decode + 0.4 * (aux_a + aux_b) / 2, 1e-12);
+  config.loss_per_image = false;
+  EXPECT_NEAR(SegmentationLoss(outputs, t.labels, config, false).aux, aux_batch, 1e-12);
+}
+
 TEST(SgdTest, MatchesTorchOptimSgdByHand) {
   torch::Tensor p = torch::tensor({1.0, -2.0}, torch::kFloat64).requires_grad_(true);
   Sgd sgd({p}, 0.9, 0.1);

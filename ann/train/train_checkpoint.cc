@@ -25,9 +25,7 @@ absl::StatusOr<std::string> SaveTrainingCheckpoint(const std::string& work_dir,
   meta->Set("seed", PickleValue::Int(static_cast<int64_t>(state.seed)));
   meta->Set("lr", PickleValue::Float(state.lr));
   meta->Set("config", PickleValue::String(state.config));
-  std::vector<PickleValuePtr> names;
-  for (const std::string& n : state.class_names) names.push_back(PickleValue::String(n));
-  meta->Set("CLASSES", PickleValue::Tuple(std::move(names)));
+  SetClassMeta(*meta, state.class_names, state.palette);
   meta->Set("torch_rng_state",
             PickleValue::Tensor(at::detail::getDefaultCPUGenerator().get_state()));
   auto root = PickleValue::Dict();

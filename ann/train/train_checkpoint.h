@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ann/io/palette.h"
 #include "ann/model/segmentor.h"
 #include "ann/train/sgd.h"
 
@@ -22,7 +23,8 @@ struct TrainingState {
   uint64_t seed = 0;
   double lr = 0;
   std::string config;  // The flags in effect, for the record.
-  std::vector<std::string> class_names;
+  std::vector<std::string> class_names;  // meta.CLASSES and meta.PALETTE, as mmseg writes them
+  std::vector<Rgb> palette;
 };
 
 // Writes <work_dir>/iter_<iter>.pth atomically and points <work_dir>/latest.pth at it.

@@ -30,6 +30,13 @@ DEFINE_string(class_weight, "", "Per-class loss weights, comma separated (empty:
 DEFINE_double(ohem_thresh, 0.7, "OHEM probability threshold.");
 DEFINE_int64(ohem_min_kept, 100000, "OHEM minimum kept pixels.");
 DEFINE_double(aux_weight, 0.4, "Auxiliary head loss weight.");
+DEFINE_bool(loss_per_image, false,
+            "Compute the losses per image and average them over the batch (the authors' per-GPU "
+            "loss balancing: OHEM keeps --ohem_min_kept pixels of every image).");
+DEFINE_string(train_split, "train",
+              "Training split(s), comma separated and concatenated (e.g. train,val for the "
+              "test-server model).");
+DEFINE_string(val_split, "val", "Split validated during training (--eval_interval).");
 DEFINE_int64(checkpoint_interval, 4000, "Save a checkpoint every N iterations (and at the end).");
 DEFINE_int64(eval_interval, 0, "Validate (mIoU) every N iterations; 0 = never.");
 DEFINE_int64(log_interval, 50, "Log every N iterations.");
@@ -117,6 +124,20 @@ absl::StatusOr<TrainConfig> TrainConfigFromFlags(const ModelConfig& model) {
   c.ohem_min_kept = FLAGS_ohem_min_kept;
   if (!(FLAGS_aux_weight >= 0)) return absl::InvalidArgumentError("--aux_weight: must be >= 0");
   c.aux_weight = FLAGS_aux_weight;
+  c.loss_per_image = FLAGS_loss_per_image;
+  c.train_splits.clear();
+  for (absl::string_view part : absl::StrSplit(FLAGS_train_split, ',', absl::SkipWhitespace())) {
+    for (const std::string& seen : c.train_splits) {
+      if (seen == part) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--train_split: '", part, "' is listed twice"));
+      }
+    }
+    c.train_splits.emplace_back(part);
+  }
+  if (c.train_splits.empty()) return absl::InvalidArgumentError("--train_split: no split given");
+  if (FLAGS_val_split.empty()) return absl::InvalidArgumentError("--val_split: no split given");
+  c.val_split = FLAGS_val_split;
   if (FLAGS_checkpoint_interval < 1) {
     return absl::InvalidArgumentError("--checkpoint_interval: must be >= 1");
   }

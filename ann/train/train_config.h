@@ -17,7 +17,7 @@ struct TrainConfig {
   // Data.
   std::string dataset = "cityscapes";
   std::string data_root;
-  std::string train_split = "train";
+  std::vector<std::string> train_splits = {"train"};  // Concatenated (e.g. train + val).
   std::string val_split = "val";
   TrainPipelineConfig pipeline;
   int batch_size = 8;  // Per process.
@@ -35,6 +35,9 @@ struct TrainConfig {
   double ohem_thresh = 0.7;
   int64_t ohem_min_kept = 100000;
   double aux_weight = 0.4;
+  // Losses per image, averaged over images (the authors' per-GPU loss balancing) instead of
+  // over the batch's pixels.
+  bool loss_per_image = false;
   // Bookkeeping.
   int64_t checkpoint_interval = 4000;
   int64_t eval_interval = 0;  // 0: no validation during training.
@@ -42,11 +45,12 @@ struct TrainConfig {
   uint64_t seed = 0;
 };
 
-// Reads the training flags (--dataset --data_root --crop_size --img_scale --ratio_range
-// --cat_max_ratio --flip_prob --photometric --batch_size --workers --max_iters --lr --min_lr
-// --power --momentum --weight_decay --loss --class_weight --ohem_thresh --ohem_min_kept
-// --aux_weight --checkpoint_interval --eval_interval --log_interval --seed); the pipeline
-// variant follows the model's. Every bad value is reported before any work starts.
+// Reads the training flags (--dataset --data_root --train_split --val_split --crop_size
+// --img_scale --ratio_range --cat_max_ratio --flip_prob --photometric --batch_size --workers
+// --max_iters --lr --min_lr --power --momentum --weight_decay --loss --class_weight
+// --ohem_thresh --ohem_min_kept --aux_weight --loss_per_image --checkpoint_interval
+// --eval_interval --log_interval --seed); the pipeline variant follows the model's. Every bad
+// value is reported before any work starts.
 absl::StatusOr<TrainConfig> TrainConfigFromFlags(const ModelConfig& model);
 
 }  // namespace ann

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "ann/data/dataset.h"
 #include "ann/data/loader.h"
 #include "ann/eval/evaluator.h"
@@ -143,8 +144,13 @@ absl::Status Train(const ModelConfig& model_config, const TrainConfig& config,
   ANN_ASSIGN_OR_RETURN(DatasetKind kind, ParseDatasetKind(config.dataset));
   const DatasetInfo& info = GetDatasetInfo(kind);
   ANN_RETURN_IF_ERROR(CheckClassCount(info, model_config.num_classes));
-  ANN_ASSIGN_OR_RETURN(std::vector<Sample> train_samples,
-                       ListSamples(kind, config.data_root, config.train_split));
+  std::vector<Sample> train_samples;
+  std::vector<std::string> split_counts;
+  for (const std::string& split : config.train_splits) {
+    ANN_ASSIGN_OR_RETURN(std::vector<Sample> samples, ListSamples(kind, config.data_root, split));
+    split_counts.push_back(absl::StrCat(split, " ", samples.size()));
+    train_samples.insert(train_samples.end(), samples.begin(), samples.end());
+  }
   std::vector<Sample> val_samples;
   if (config.eval_interval > 0) {
     ANN_ASSIGN_OR_RETURN(val_samples, ListSamples(kind, config.data_root, config.val_split));
@@ -152,6 +158,10 @@ absl::Status Train(const ModelConfig& model_config, const TrainConfig& config,
   Distributed* dist = options.distributed;
   const int rank = dist ? dist->rank() : 0;
   const bool main_rank = rank == 0;
+  if (main_rank) {
+    std::fprintf(stderr, "training on %zu images (%s)\n", train_samples.size(),
+                 absl::StrJoin(split_counts, " + ").c_str());
+  }
   ANN_RETURN_IF_ERROR(MakeDirectories(options.work_dir));
 
   torch::manual_seed(config.seed);
@@ -224,6 +234,7 @@ absl::Status Train(const ModelConfig& model_config, const TrainConfig& config,
   state.seed = config.seed;
   state.config = options.config_text;
   state.class_names = info.class_names;
+  state.palette = info.palette;
   auto save = [&](int64_t iter, double lr) -> absl::StatusOr<std::string> {
     state.iter = iter;
     state.lr = lr;

@@ -3,6 +3,9 @@ optimizer's momentum buffers) must be bit-identical; prints a summary.
 
   torch_compare.py A.pth B.pth [--optimizer]
   torch_compare.py --inspect A.pth   (prints meta.iter and the key count)
+  torch_compare.py --mmseg_meta A.pth
+      loads A's classes and palette as mmseg's init_segmentor (0.x) / init_model (1.x) do, and
+      checks them against mmseg's CityscapesDataset.CLASSES / PALETTE
 """
 import argparse
 import sys
@@ -10,12 +13,43 @@ import sys
 import torch
 
 
+# mmseg/datasets/cityscapes.py (0.30): CityscapesDataset.CLASSES and .PALETTE.
+CITYSCAPES_CLASSES = ('road', 'sidewalk', 'building', 'wall', 'fence', 'pole', 'traffic light',
+                      'traffic sign', 'vegetation', 'terrain', 'sky', 'person', 'rider', 'car',
+                      'truck', 'bus', 'train', 'motorcycle', 'bicycle')
+CITYSCAPES_PALETTE = [[128, 64, 128], [244, 35, 232], [70, 70, 70], [102, 102, 156],
+                      [190, 153, 153], [153, 153, 153], [250, 170, 30], [220, 220, 0],
+                      [107, 142, 35], [152, 251, 152], [70, 130, 180], [220, 20, 60],
+                      [255, 0, 0], [0, 0, 142], [0, 0, 70], [0, 60, 100], [0, 80, 100],
+                      [0, 0, 230], [119, 11, 32]]
+
+
+def mmseg_meta(path):
+    checkpoint = torch.load(path, map_location="cpu")
+    # init_segmentor: model.CLASSES = checkpoint['meta']['CLASSES'];
+    #                 model.PALETTE = checkpoint['meta']['PALETTE']
+    classes = checkpoint["meta"]["CLASSES"]
+    palette = checkpoint["meta"]["PALETTE"]
+    if not isinstance(classes, tuple) or classes != CITYSCAPES_CLASSES:
+        print(f"CLASSES is {classes!r}")
+        return 1
+    if not isinstance(palette, list) or palette != CITYSCAPES_PALETTE or \
+            not all(isinstance(c, list) for c in palette):
+        print(f"PALETTE is {palette!r}")
+        return 1
+    print(f"mmseg meta: {len(classes)} CLASSES (tuple), {len(palette)} PALETTE entries (lists)")
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("paths", nargs="+")
     parser.add_argument("--optimizer", action="store_true")
     parser.add_argument("--inspect", action="store_true")
+    parser.add_argument("--mmseg_meta", action="store_true")
     args = parser.parse_args()
+    if args.mmseg_meta:
+        return mmseg_meta(args.paths[0])
     a = torch.load(args.paths[0], map_location="cpu")
     if args.inspect:
         opt = a.get("optimizer", {})
