@@ -65,6 +65,10 @@ expect_error() {  # expect_error NAME PATTERN ARGS...
 head -c 100000 "$T/r50.pth" > "$T/truncated.pth"
 expect_error "truncated checkpoint" "$T/truncated.pth: not a readable PyTorch zip checkpoint" \
   --checkpoint="$T/truncated.pth" --images="$T/images" --out_dir="$T/bad1"
+head -c 3000000 "$T/r50_legacy.pth" > "$T/truncated_legacy.pth"
+expect_error "truncated legacy checkpoint" \
+  "$T/truncated_legacy.pth: truncated or corrupt legacy torch.save file" \
+  --checkpoint="$T/truncated_legacy.pth" --images="$T/images" --out_dir="$T/bad1l"
 printf 'not a checkpoint' > "$T/text.pth"
 expect_error "corrupt checkpoint" "$T/text.pth: not a PyTorch checkpoint" \
   --checkpoint="$T/text.pth" --images="$T/images" --out_dir="$T/bad2"
