@@ -142,7 +142,7 @@ absl::Status PreprocessPascalContext(const PreprocessOptions& o) {
     }
     if (json_path.empty()) {
       return absl::NotFoundError(
-          absl::StrCat(o.src, ": trainval_merged.json not found (or pass --json)"));
+          absl::StrCat(o.src, ": trainval_merged.json not found (or pass --detail_json)"));
     }
   }
   std::ifstream in(json_path);

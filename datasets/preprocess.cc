@@ -1,5 +1,7 @@
 #include "datasets/preprocess.h"
 
+#include "ann/util/files.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -97,19 +99,8 @@ absl::Status MirrorFile(const std::string& src, const std::string& dst) {
 }
 
 std::vector<std::string> FindFiles(const std::string& dir, const std::string& suffix) {
-  std::vector<std::string> files;
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return files;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::end(it); it.increment(ec)) {
-    if (ec) break;
-    const std::string name = it->path().filename().string();
-    if (it->is_regular_file() && name.size() >= suffix.size() && name[0] != '.' &&
-        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      files.push_back(it->path().string());
-    }
-  }
-  std::sort(files.begin(), files.end());
-  return files;
+  absl::StatusOr<std::vector<std::string>> files = ListFiles(dir, suffix, /*recursive=*/true);
+  return files.ok() ? *files : std::vector<std::string>{};
 }
 
 }  // namespace ann

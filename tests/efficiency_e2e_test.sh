@@ -18,7 +18,7 @@ out=$("$EFF" --block=nonlocal --shape=1,2048,128,256 --json --flops_convention=2
 g2=$(printf '%s' "$out" | $PY -c "import json,sys; print(json.load(sys.stdin)['blocks'][0]['gflops'])")
 [ "$g2" = "1202.62" ] && ok "2mac convention doubles: $g2" || fail "2mac: $out"
 
-out=$("$EFF" --config=configs/ann_r50-d8_512x1024_40k_cityscapes.flags --input=512x1024 --json \
+out=$("$EFF" --config=configs/ann_r50-d8_512x1024_40k_cityscapes.flags --input=1024x512 --json \
   "${FAST[@]}" 2>/dev/null)
 printf '%s' "$out" | $PY -c "
 import json, sys
@@ -31,7 +31,7 @@ assert 'decode_head.fusion' in mods and 'decode_head.context' in mods
 assert abs(sum(m['gflops'] for m in d['modules']) - d['total']['gflops']) < 0.05
 " && ok "R-50 at 512x1024: 369.95 GFLOPs, 43,863,923 inference parameters, per-module rows sum up" ||
   fail "whole model: $out"
-table=$("$EFF" --config=configs/ann_r50-d8_512x1024_40k_cityscapes.flags --input=512x1024 \
+table=$("$EFF" --config=configs/ann_r50-d8_512x1024_40k_cityscapes.flags --input=1024x512 \
   "${FAST[@]}" 2>/dev/null)
 printf '%s' "$table" | grep -q "1 multiply-add = 1 FLOP" &&
   printf '%s' "$table" | grep -q "^total (inference) *43863923 *369.95" &&

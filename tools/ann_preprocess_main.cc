@@ -1,14 +1,11 @@
 // ann_preprocess: raw dataset downloads → the training layout (see datasets/*.h), or a generated
 // toy Cityscapes tree.
 //
-//   ann_preprocess --dataset=cityscapes --src=/data/cityscapes_raw --dst=data/cityscapes
-//   ann_preprocess --dataset=toy_cityscapes --dst=data/toy_raw --seed=0
 #include <string>
 #include <thread>
 
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_split.h"
 #include "ann/util/flags.h"
+#include "ann/util/status_macros.h"
 #include "datasets/datasets.h"
 #include "gflags/gflags.h"
 
@@ -18,42 +15,51 @@ DEFINE_string(src, "", "Raw dataset root (the directory holding leftImg8bit/ & g
 DEFINE_string(dst, "", "Output root; may equal --src to convert in place");
 DEFINE_int32(workers, 0, "Parallel workers (0: one per core)");
 DEFINE_string(sbd_dir, "", "voc_aug: SBD's benchmark_RELEASE/dataset (default: under --src)");
-DEFINE_string(json, "", "pascal_context: trainval_merged.json (default: under --src)");
+DEFINE_string(detail_json, "", "pascal_context: the Detail trainval_merged.json (default: under --src)");
 DEFINE_uint64(seed, 0, "toy_cityscapes: generator seed");
 DEFINE_string(toy_size, "256x128", "toy_cityscapes: image WIDTHxHEIGHT");
 DEFINE_string(toy_splits, "48,12,6", "toy_cityscapes: train,val,test image counts");
 
+namespace ann {
 namespace {
 
+const ToolInfo kTool = {
+    "ann_preprocess",
+    "converts a raw dataset download into the training layout, or generates a toy Cityscapes",
+    "--dataset=cityscapes|ade20k|voc_aug|pascal_context --src=RAW --dst=OUT [--workers=N] | "
+    "--dataset=toy_cityscapes --dst=RAW [--seed=N --toy_size=WxH --toy_splits=T,V,T]",
+    "ann_preprocess --dataset=cityscapes --src=/data/cityscapes_raw --dst=data/cityscapes"};
+
 absl::Status Run() {
-  ann::PreprocessOptions o;
+  if (FLAGS_dataset.empty()) return absl::InvalidArgumentError("--dataset is required");
+  if (FLAGS_workers < 0) return absl::InvalidArgumentError("--workers: must be >= 0");
+  PreprocessOptions o;
   o.src = FLAGS_src;
   o.dst = FLAGS_dst;
   o.workers = FLAGS_workers > 0 ? FLAGS_workers
                                 : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   o.sbd_dir = FLAGS_sbd_dir;
-  o.json = FLAGS_json;
+  o.json = FLAGS_detail_json;
   o.seed = FLAGS_seed;
-  std::vector<std::string> size = absl::StrSplit(FLAGS_toy_size, 'x');
-  if (size.size() != 2 || !absl::SimpleAtoi(size[0], &o.toy_width) ||
-      !absl::SimpleAtoi(size[1], &o.toy_height)) {
-    return absl::InvalidArgumentError("--toy_size: expected WIDTHxHEIGHT, e.g. 256x128");
+  ANN_ASSIGN_OR_RETURN(cv::Size size, ParseSizeFlag("toy_size", FLAGS_toy_size));
+  o.toy_width = size.width;
+  o.toy_height = size.height;
+  ANN_ASSIGN_OR_RETURN(std::vector<int64_t> splits,
+                       ParseIntListFlag("toy_splits", FLAGS_toy_splits, 3, 3, /*min_value=*/0));
+  if (splits[0] < 1 || splits[1] < 1) {
+    return absl::InvalidArgumentError("--toy_splits: train and val need at least one image");
   }
-  std::vector<std::string> splits = absl::StrSplit(FLAGS_toy_splits, ',');
-  if (splits.size() != 3 || !absl::SimpleAtoi(splits[0], &o.toy_train) ||
-      !absl::SimpleAtoi(splits[1], &o.toy_val) || !absl::SimpleAtoi(splits[2], &o.toy_test) ||
-      o.toy_train < 1 || o.toy_val < 1 || o.toy_test < 0) {
-    return absl::InvalidArgumentError("--toy_splits: expected TRAIN,VAL,TEST counts, e.g. 48,12,6");
-  }
-  if (FLAGS_dataset.empty()) return absl::InvalidArgumentError("--dataset is required");
-  return ann::Preprocess(FLAGS_dataset, o);
+  o.toy_train = static_cast<int>(splits[0]);
+  o.toy_val = static_cast<int>(splits[1]);
+  o.toy_test = static_cast<int>(splits[2]);
+  return Preprocess(FLAGS_dataset, o);
 }
 
 }  // namespace
+}  // namespace ann
 
 int main(int argc, char** argv) {
-  ann::ParseCommandLine(&argc, &argv,
-                        "Converts a raw dataset download into the training layout.\n"
-                        "  ann_preprocess --dataset=cityscapes --src=RAW --dst=OUT");
-  return ann::ExitCode(Run());
+  absl::Status parsed = ann::ParseCommandLine(argc, argv, ann::kTool);
+  if (!parsed.ok()) return ann::CommandLineExitCode(parsed);
+  return ann::ExitCode(ann::Run());
 }

@@ -9,6 +9,7 @@
 #include "absl/strings/strip.h"
 #include "ann/data/cityscapes_labels.h"
 #include "ann/io/image.h"
+#include "ann/util/files.h"
 #include "ann/util/status_macros.h"
 
 namespace ann {
@@ -92,19 +93,11 @@ namespace {
 // Ids of files under `dir` (recursively) ending in `suffix`, relative to `dir`, suffix removed.
 absl::StatusOr<std::vector<std::string>> ScanIds(const std::string& dir,
                                                  const std::string& suffix) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) {
-    return absl::NotFoundError(absl::StrCat(dir, ": no such directory"));
-  }
+  ANN_ASSIGN_OR_RETURN(std::vector<std::string> files, ListFiles(dir, suffix, /*recursive=*/true));
   std::vector<std::string> ids;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::end(it); it.increment(ec)) {
-    if (ec) break;
-    if (!it->is_regular_file()) continue;
-    std::string rel = fs::relative(it->path(), dir).string();
-    if (rel.size() > suffix.size() && rel.compare(rel.size() - suffix.size(), suffix.size(),
-                                                  suffix) == 0) {
-      ids.push_back(rel.substr(0, rel.size() - suffix.size()));
-    }
+  for (const std::string& file : files) {
+    const std::string rel = fs::relative(file, dir).string();
+    ids.push_back(rel.substr(0, rel.size() - suffix.size()));
   }
   std::sort(ids.begin(), ids.end());
   return ids;
@@ -240,6 +233,16 @@ absl::StatusOr<cv::Mat> LoadLabel(const std::string& path, const DatasetInfo& in
   }
   if (info.reduce_zero_label) ReduceZeroLabel(label);
   return label;
+}
+
+absl::Status RequireLabels(const std::vector<Sample>& samples, const std::string& split) {
+  for (const Sample& s : samples) {
+    if (s.label.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(s.image, ": split '", split, "' has no labels to evaluate against"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace ann

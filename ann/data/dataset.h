@@ -52,6 +52,9 @@ struct Sample {
 absl::StatusOr<std::vector<Sample>> ListSamples(DatasetKind kind, const std::string& data_root,
                                                 const std::string& split);
 
+// Fails naming the first image of `split` that has no label (e.g. Cityscapes' test split).
+absl::Status RequireLabels(const std::vector<Sample>& samples, const std::string& split);
+
 // Reads a label PNG as training/evaluation targets: single-channel 8-bit, reduce_zero_label
 // applied, every value a class index or 255. Errors name the file and the problem.
 absl::StatusOr<cv::Mat> LoadLabel(const std::string& path, const DatasetInfo& info);

@@ -1,10 +1,14 @@
 #include "ann/eval/predict_images.h"
 
+#include <filesystem>
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "ann/data/cityscapes_labels.h"
 #include "ann/io/image.h"
 #include "ann/io/torch_file.h"
 #include "ann/util/atomic_file.h"
+#include "ann/util/flags.h"
 #include "ann/util/prefetch.h"
 #include "ann/util/progress.h"
 #include "ann/util/status_macros.h"
@@ -12,10 +16,9 @@
 namespace ann {
 
 absl::StatusOr<PredictOutput::Format> ParsePredictFormat(const std::string& text) {
-  if (text == "trainid") return PredictOutput::Format::kTrainId;
-  if (text == "cityscapes") return PredictOutput::Format::kCityscapes;
-  return absl::InvalidArgumentError(
-      absl::StrCat("--format: expected trainid or cityscapes, got '", text, "'"));
+  return ParseEnumFlag<PredictOutput::Format>(
+      "format", text,
+      {{"trainid", PredictOutput::Format::kTrainId}, {"cityscapes", PredictOutput::Format::kCityscapes}});
 }
 
 cv::Mat TrainIdsToLabelIds(const cv::Mat& train_ids) {
@@ -23,6 +26,28 @@ cv::Mat TrainIdsToLabelIds(const cv::Mat& train_ids) {
   const auto& table = TrainIdToLabelId();
   cv::LUT(train_ids, cv::Mat(1, 256, CV_8UC1, const_cast<uint8_t*>(table.data())), out);
   return out;
+}
+
+std::vector<std::string> OutputNames(const std::vector<std::string>& images) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> names;
+  std::set<std::string> seen;
+  bool unique = true;
+  for (const std::string& path : images) {
+    names.push_back(FileStem(path));
+    unique = unique && seen.insert(names.back()).second;
+  }
+  if (unique || images.empty()) return names;
+  fs::path common = fs::path(images[0]).parent_path();
+  for (const std::string& path : images) {
+    while (!common.empty() && fs::relative(path, common).string().rfind("..", 0) == 0) {
+      common = common.parent_path();
+    }
+  }
+  for (size_t i = 0; i < images.size(); ++i) {
+    names[i] = fs::relative(images[i], common).replace_extension().string();
+  }
+  return names;
 }
 
 absl::Status PredictImages(Predictor& predictor, const std::vector<std::string>& images,
@@ -33,10 +58,10 @@ absl::Status PredictImages(Predictor& predictor, const std::vector<std::string>&
                     std::max<int64_t>(1, static_cast<int64_t>(images.size()) / 10));
   Prefetch<absl::StatusOr<cv::Mat>> decoded(images.size(), output.workers, 4,
                                             [&](size_t i) { return ReadColorImage(images[i]); });
-  for (const std::string& path : images) {
+  const std::vector<std::string> names = OutputNames(images);
+  for (const std::string& stem : names) {
     ANN_ASSIGN_OR_RETURN(cv::Mat image, decoded.Next());
     torch::Tensor scores = predictor.Logits(image);
-    const std::string stem = FileStem(path);
     if (!output.out_dir.empty()) {
       cv::Mat labels = LabelTensorToMat(Predictor::Labels(scores));
       cv::Mat written =

@@ -29,6 +29,11 @@ absl::StatusOr<PredictOutput::Format> ParsePredictFormat(const std::string& text
 // trainIds (CV_8UC1) → Cityscapes labelIds; 255 (and anything else) → 0.
 cv::Mat TrainIdsToLabelIds(const cv::Mat& train_ids);
 
+// The output name (no extension) of each image: its stem when all stems differ, otherwise its
+// path relative to the images' common folder (sub-folders mirrored), so names stay unique.
+std::vector<std::string> OutputNames(const std::vector<std::string>& images);
+
+// Predicts `images` in order and writes what `output` asks for, under OutputNames.
 absl::Status PredictImages(Predictor& predictor, const std::vector<std::string>& images,
                            const PredictOutput& output);
 

@@ -2,78 +2,14 @@
 
 #include <algorithm>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "ann/data/transforms.h"
 #include "ann/io/image.h"
-#include "ann/util/flags.h"
-#include "gflags/gflags.h"
 #include "opencv2/imgproc.hpp"
-
-DEFINE_string(test_mode, "whole",
-              "Inference mode: whole, slide (mmseg) or mscrop (the authors' multi-scale crop test: "
-              "--scales, --flip, --test_crop, --test_stride).");
-DEFINE_string(test_scale, "none",
-              "Keep-ratio test scale WIDTHxHEIGHT (e.g. 2048x1024), or none for the image size.");
-DEFINE_string(test_crop, "769x769", "Slide window WIDTHxHEIGHT.");
-DEFINE_string(test_stride, "513x513", "Slide stride WIDTHxHEIGHT.");
-DEFINE_string(scales, "1.0", "Test-scale ratios, comma separated (multi-scale: averaged softmax).");
-DEFINE_bool(flip, false, "Also predict the mirrored image and average (flip augmentation).");
-DEFINE_bool(aug_test, false, "mmseg's aug test: --scales=0.5,0.75,1.0,1.25,1.5,1.75 --flip.");
-DEFINE_string(aug_style, "mmseg0x",
-              "How multi-scale ratios size each pass: mmseg0x (ratio x --test_scale, as mmseg "
-              "0.x's MultiScaleFlipAug and the seed's configs) or mmseg1x (ratio x the image's "
-              "own size, as mmseg 1.x's TestTimeAug).");
 
 namespace ann {
 
-absl::StatusOr<InferenceConfig> InferenceConfigFromFlags() {
-  InferenceConfig c;
-  if (FLAGS_test_mode == "whole") {
-    c.mode = InferenceConfig::Mode::kWhole;
-  } else if (FLAGS_test_mode == "slide") {
-    c.mode = InferenceConfig::Mode::kSlide;
-  } else if (FLAGS_test_mode == "mscrop") {
-    c.mode = InferenceConfig::Mode::kMsCrop;
-  } else {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--test_mode: expected whole, slide or mscrop, got '", FLAGS_test_mode, "'"));
-  }
-  if (FLAGS_aug_style == "mmseg0x") {
-    c.aug_style = InferenceConfig::AugStyle::kMmseg0x;
-  } else if (FLAGS_aug_style == "mmseg1x") {
-    c.aug_style = InferenceConfig::AugStyle::kMmseg1x;
-  } else {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--aug_style: expected mmseg0x or mmseg1x, got '", FLAGS_aug_style, "'"));
-  }
-  if (FLAGS_test_scale != "none") {
-    auto scale = ParseSizeFlag("test_scale", FLAGS_test_scale);
-    if (!scale.ok()) return scale.status();
-    c.test_scale = *scale;
-  }
-  auto crop = ParseSizeFlag("test_crop", FLAGS_test_crop);
-  if (!crop.ok()) return crop.status();
-  c.crop = *crop;
-  auto stride = ParseSizeFlag("test_stride", FLAGS_test_stride);
-  if (!stride.ok()) return stride.status();
-  c.stride = *stride;
-  c.ratios.clear();
-  const std::string scales = FLAGS_aug_test ? "0.5,0.75,1.0,1.25,1.5,1.75" : FLAGS_scales;
-  for (absl::string_view part : absl::StrSplit(scales, ',', absl::SkipWhitespace())) {
-    double r;
-    if (!absl::SimpleAtod(part, &r) || !(r > 0)) {
-      return absl::InvalidArgumentError(absl::StrCat("--scales: '", part, "' is not a positive ratio"));
-    }
-    c.ratios.push_back(r);
-  }
-  if (c.ratios.empty()) return absl::InvalidArgumentError("--scales: no ratio given");
-  c.flip = FLAGS_flip || FLAGS_aug_test;
-  return c;
-}
-
-Predictor::Predictor(EncoderDecoder model, InferenceConfig config)
+Predictor::Predictor(EncoderDecoder model, TestConfig config)
     : model_(std::move(model)), config_(std::move(config)) {
   model_->eval();
 }
@@ -101,12 +37,12 @@ torch::Tensor Predictor::SlideInfer(const torch::Tensor& input) {
 }
 
 torch::Tensor Predictor::Infer(const torch::Tensor& input) {
-  return config_.mode == InferenceConfig::Mode::kSlide ? SlideInfer(input)
+  return config_.mode == TestConfig::Mode::kSlide ? SlideInfer(input)
                                                        : model_->Predict(input);
 }
 
 cv::Size Predictor::PassSize(cv::Size original, double ratio) const {
-  if (config_.aug_style == InferenceConfig::AugStyle::kMmseg1x && config_.IsAugmented()) {
+  if (config_.aug_style == TestConfig::AugStyle::kMmseg1x && config_.IsAugmented()) {
     // mmcv 2.x Resize(scale_factor=r, keep_ratio=True): the scale is the image's own size times
     // r, rounded (_scale_size), then imrescale's keep-ratio rounding.
     const cv::Size target(static_cast<int>(original.width * ratio + 0.5),
@@ -124,10 +60,10 @@ cv::Size Predictor::PassSize(cv::Size original, double ratio) const {
 
 torch::Tensor Predictor::Logits(const cv::Mat& image_bgr) {
   torch::InferenceMode guard;
-  if (config_.mode == InferenceConfig::Mode::kMsCrop) return MsCropLogits(image_bgr);
+  if (config_.mode == TestConfig::Mode::kMsCrop) return MsCropLogits(image_bgr);
   const cv::Size original = image_bgr.size();
   const bool augmented = config_.IsAugmented();
-  const bool mmseg1x = config_.aug_style == InferenceConfig::AugStyle::kMmseg1x;
+  const bool mmseg1x = config_.aug_style == TestConfig::AugStyle::kMmseg1x;
   const bool align_corners = model_->config().align_corners;
   torch::Tensor total;
   for (double ratio : config_.ratios) {

@@ -19,30 +19,12 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ann/eval/test_config.h"
 #include "ann/model/segmentor.h"
 #include "opencv2/core.hpp"
 #include "torch/torch.h"
 
 namespace ann {
-
-struct InferenceConfig {
-  enum class Mode { kWhole, kSlide, kMsCrop } mode = Mode::kWhole;
-  // How the ratios of a multi-scale test size each pass.
-  enum class AugStyle {
-    kMmseg0x,  // MultiScaleFlipAug: ratio x test_scale, then keep-ratio rescale of the image.
-    kMmseg1x,  // TestTimeAug: Resize(scale_factor=ratio, keep_ratio=True) of the image itself.
-  } aug_style = AugStyle::kMmseg0x;
-  cv::Size test_scale{0, 0};  // (w, h) keep-ratio target; {0, 0}: the image's own size.
-  cv::Size crop{769, 769};    // Slide / mscrop window (w, h).
-  cv::Size stride{513, 513};
-  std::vector<double> ratios = {1.0};  // Multi-scale ratios (mscrop: its scales).
-  bool flip = false;
-  bool IsAugmented() const { return ratios.size() > 1 || flip; }
-};
-
-// From --test_mode --test_scale --test_crop --test_stride --scales --flip --aug_test
-// --aug_style.
-absl::StatusOr<InferenceConfig> InferenceConfigFromFlags();
 
 // Runs a model in the configured test mode.
 //
@@ -51,7 +33,7 @@ absl::StatusOr<InferenceConfig> InferenceConfigFromFlags();
 //   torch::Tensor labels = Predictor::Labels(scores);     // uint8 [H, W]
 class Predictor {
  public:
-  explicit Predictor(EncoderDecoder model, InferenceConfig config = InferenceConfig());
+  explicit Predictor(EncoderDecoder model, TestConfig config = TestConfig());
 
   // Scores [K, H, W] (float32) for a BGR uint8 image of size H x W: logits for one pass,
   // averaged softmax probabilities for multi-scale / flip, summed logits for mscrop. The image
@@ -65,7 +47,7 @@ class Predictor {
   // Argmax of Logits as a uint8 [H, W] label map.
   static torch::Tensor Labels(const torch::Tensor& logits);
 
-  const InferenceConfig& config() const { return config_; }
+  const TestConfig& config() const { return config_; }
 
  private:
   torch::Tensor SlideInfer(const torch::Tensor& input);
@@ -76,7 +58,7 @@ class Predictor {
   torch::Tensor CropPredict(const torch::Tensor& input);
 
   EncoderDecoder model_;
-  InferenceConfig config_;
+  TestConfig config_;
 };
 
 // The crop starts along an axis of `length` in the authors' mscrop test: 0, stride, ...,

@@ -35,8 +35,8 @@ TEST(PredictorTest, SlideWithOneWindowEqualsWhole) {
   EncoderDecoder model = TinyModel();
   const cv::Mat image = RandomImage(48, 64, 1);
   Predictor whole(model);
-  InferenceConfig slide_config;
-  slide_config.mode = InferenceConfig::Mode::kSlide;
+  TestConfig slide_config;
+  slide_config.mode = TestConfig::Mode::kSlide;
   slide_config.crop = {64, 48};  // One window covers the image.
   slide_config.stride = {32, 32};
   Predictor slide(model, slide_config);
@@ -50,8 +50,8 @@ TEST(PredictorTest, SlideWithOneWindowEqualsWhole) {
 TEST(PredictorTest, SlideAveragesOverlappingWindows) {
   EncoderDecoder model = TinyModel();
   const cv::Mat image = RandomImage(40, 56, 2);
-  InferenceConfig config;
-  config.mode = InferenceConfig::Mode::kSlide;
+  TestConfig config;
+  config.mode = TestConfig::Mode::kSlide;
   config.crop = {32, 32};
   config.stride = {24, 16};
   Predictor slide(model, config);
@@ -76,7 +76,7 @@ TEST(PredictorTest, SingleScaleAugEqualsWholeAndFlipIsSymmetric) {
   EncoderDecoder model = TinyModel();
   const cv::Mat image = RandomImage(32, 48, 3);
   Predictor whole(model);
-  InferenceConfig one;
+  TestConfig one;
   one.ratios = {1.0};
   Predictor single(model, one);
   EXPECT_TRUE(whole.Logits(image).equal(single.Logits(image)));
@@ -85,19 +85,19 @@ TEST(PredictorTest, SingleScaleAugEqualsWholeAndFlipIsSymmetric) {
   cv::Mat half = RandomImage(32, 24, 4), mirrored, symmetric;
   cv::flip(half, mirrored, 1);
   cv::hconcat(half, mirrored, symmetric);
-  InferenceConfig flip;
+  TestConfig flip;
   flip.flip = true;
   Predictor flipped(model, flip);
   torch::Tensor p = flipped.Logits(symmetric);
   EXPECT_TRUE(torch::allclose(p, p.flip({2}), 1e-5, 1e-6));
   EXPECT_TRUE(torch::allclose(p.sum(0), torch::ones({32, 48}), 1e-5, 1e-5));
   // Multi-scale keeps the image size.
-  InferenceConfig multi;
+  TestConfig multi;
   multi.ratios = {0.5, 1.0, 1.5};
   multi.flip = true;
   EXPECT_EQ(Predictor(model, multi).Logits(image).sizes(), (std::vector<int64_t>{5, 32, 48}));
   // The test scale resizes keep-ratio before inference, and back after.
-  InferenceConfig scaled;
+  TestConfig scaled;
   scaled.test_scale = {96, 64};
   EXPECT_EQ(Predictor(model, scaled).Logits(image).sizes(), (std::vector<int64_t>{5, 32, 48}));
 }
@@ -128,7 +128,7 @@ TEST(PredictorTest, MultiScaleFlipAveragesPassesAndLeavesTheImageAlone) {
   EncoderDecoder model = TinyModel();
   const cv::Mat image = RandomImage(37, 53, 5);
   const cv::Mat before = image.clone();
-  InferenceConfig config;
+  TestConfig config;
   config.ratios = {0.5, 1.0, 1.25};
   config.flip = true;
   torch::Tensor got = Predictor(model, config).Logits(image);
@@ -151,11 +151,11 @@ TEST(PredictorTest, MultiScaleFlipAveragesPassesAndLeavesTheImageAlone) {
 TEST(PredictorTest, Mmseg1xScalesTheImageItselfAndUnflipsBeforeResizing) {
   EncoderDecoder model = TinyModel();
   const cv::Mat image = RandomImage(37, 53, 6);
-  InferenceConfig config;
+  TestConfig config;
   config.ratios = {0.5, 1.0};
   config.flip = true;
   config.test_scale = {200, 100};  // 1.x's TTA ignores the test scale
-  config.aug_style = InferenceConfig::AugStyle::kMmseg1x;
+  config.aug_style = TestConfig::AugStyle::kMmseg1x;
   torch::Tensor got = Predictor(model, config).Logits(image);
   // 1.x: _scale_size((53, 37), 0.5) = (int(27.0), int(19.0)) = (27, 19); imrescale keeps it.
   torch::Tensor expected = torch::zeros_like(got);
@@ -168,7 +168,7 @@ TEST(PredictorTest, Mmseg1xScalesTheImageItselfAndUnflipsBeforeResizing) {
   EXPECT_TRUE(torch::allclose(got, expected, 1e-5, 1e-6))
       << (got - expected).abs().max().item<float>();
   // mmseg 0.x on the same flags differs: its passes are ratios of the 200x100 test scale.
-  config.aug_style = InferenceConfig::AugStyle::kMmseg0x;
+  config.aug_style = TestConfig::AugStyle::kMmseg0x;
   EXPECT_GT((Predictor(model, config).Logits(image) - got).abs().max().item<float>(), 1e-4);
 }
 
@@ -187,8 +187,8 @@ TEST(PredictorTest, MsCropWithOneWholePassEqualsWhole) {
   EncoderDecoder model = TinyModel();
   const cv::Mat image = RandomImage(37, 53, 7);
   const cv::Mat before = image.clone();
-  InferenceConfig config;
-  config.mode = InferenceConfig::Mode::kMsCrop;
+  TestConfig config;
+  config.mode = TestConfig::Mode::kMsCrop;
   config.crop = {864, 864};  // larger than the image: one whole pass
   config.ratios = {1.0};
   torch::Tensor got = Predictor(model, config).Logits(image);

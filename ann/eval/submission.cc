@@ -1,5 +1,7 @@
 #include "ann/eval/submission.h"
 
+#include <cstdio>
+
 #include <zip.h>
 
 #include <filesystem>
@@ -13,15 +15,13 @@
 #include "ann/io/image.h"
 #include "ann/util/atomic_file.h"
 #include "opencv2/imgcodecs.hpp"
+#include "ann/util/files.h"
+#include "absl/strings/match.h"
 
 namespace ann {
 namespace fs = std::filesystem;
 
 namespace {
-
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // PNG width and height from the IHDR chunk (bytes 16..23), without decoding.
 bool PngSize(const std::string& path, cv::Size* size) {
@@ -42,16 +42,10 @@ SubmissionCheck CheckPredictions(const std::vector<std::string>& test_images,
                                  const std::string& pred_dir, PredictionIds ids) {
   SubmissionCheck check;
   std::map<std::string, std::vector<std::string>> predictions;  // stem → files
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(pred_dir, ec); it != fs::end(it);
-       it.increment(ec)) {
-    if (ec) break;
-    const std::string name = it->path().filename().string();
-    if (!it->is_regular_file() || !EndsWith(name, ".png") || EndsWith(name, "_overlay.png") ||
-        name[0] == '.') {
-      continue;
-    }
-    predictions[it->path().stem().string()].push_back(it->path().string());
+  absl::StatusOr<std::vector<std::string>> files = ListFiles(pred_dir, ".png", true);
+  for (const std::string& file : files.ok() ? *files : std::vector<std::string>{}) {
+    if (absl::EndsWith(file, "_overlay.png")) continue;
+    predictions[fs::path(file).stem().string()].push_back(file);
   }
   std::set<std::string> expected;
   for (const std::string& image : test_images) {
@@ -181,6 +175,25 @@ absl::StatusOr<int64_t> WriteSubmissionZip(const std::string& zip_path,
   });
   if (!status.ok()) return status;
   return size;
+}
+
+absl::StatusOr<std::pair<size_t, int64_t>> MakeSubmission(const std::vector<std::string>& test_images,
+                                                         const std::string& pred_dir,
+                                                         PredictionIds ids,
+                                                         const std::string& zip_path) {
+  const SubmissionCheck check = CheckPredictions(test_images, pred_dir, ids);
+  if (!check.ok()) {
+    for (const std::string& line : DescribeProblems(check)) {
+      std::fprintf(stderr, "error: %s\n", line.c_str());
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        pred_dir, ": submission refused: ", check.missing.size(), " missing, ",
+        check.extra.size(), " extra, ", check.wrong.size(), " wrong (of ", test_images.size(),
+        " test images); nothing written"));
+  }
+  absl::StatusOr<int64_t> bytes = WriteSubmissionZip(zip_path, check.entries, ids);
+  if (!bytes.ok()) return bytes.status();
+  return std::make_pair(check.entries.size(), *bytes);
 }
 
 }  // namespace ann

@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "ann/util/atomic_file.h"
+#include "ann/util/files.h"
 #include "opencv2/imgcodecs.hpp"
 
 namespace ann {
@@ -64,8 +65,11 @@ absl::StatusOr<std::vector<std::string>> ListImages(const std::string& spec) {
   std::vector<std::string> paths;
   std::error_code ec;
   if (std::filesystem::is_directory(spec, ec)) {
-    for (const auto& entry : std::filesystem::directory_iterator(spec, ec)) {
-      if (entry.is_regular_file() && IsImageFile(entry.path())) paths.push_back(entry.path());
+    // Recursively: Cityscapes' leftImg8bit/val holds one folder per city.
+    absl::StatusOr<std::vector<std::string>> files = ListFiles(spec, "", /*recursive=*/true);
+    if (!files.ok()) return files.status();
+    for (const std::string& file : *files) {
+      if (IsImageFile(file)) paths.push_back(file);
     }
   } else if (std::filesystem::exists(spec, ec)) {
     paths.push_back(spec);

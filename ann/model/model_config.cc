@@ -4,9 +4,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "ann/util/flags.h"
+#include "ann/util/status_macros.h"
 #include "gflags/gflags.h"
 
 DEFINE_int32(depth, 50, "ResNetV1c depth: 18, 34, 50 or 101.");
@@ -26,39 +26,20 @@ DEFINE_string(to_rgb, "default", "Convert BGR input to RGB before normalising: t
 namespace ann {
 namespace {
 
-absl::StatusOr<std::vector<double>> ParseDoubles(const std::string& flag, const std::string& text) {
-  std::vector<double> values;
-  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
-    double v;
-    if (!absl::SimpleAtod(part, &v)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", flag, ": '", part, "' is not a number"));
-    }
-    values.push_back(v);
-  }
-  return values;
-}
-
-absl::StatusOr<bool> ParseTriState(const std::string& flag, const std::string& text,
+// true, false, or default (the variant's value).
+absl::StatusOr<bool> ParseTriState(absl::string_view flag, absl::string_view text,
                                    bool default_value) {
-  if (text == "default") return default_value;
-  if (text == "true" || text == "1") return true;
-  if (text == "false" || text == "0") return false;
-  return absl::InvalidArgumentError(
-      absl::StrCat("--", flag, ": expected true, false or default, got '", text, "'"));
+  ANN_ASSIGN_OR_RETURN(int value,
+                       ParseEnumFlag<int>(flag, text, {{"true", 1}, {"false", 0}, {"default", -1}}));
+  return value < 0 ? default_value : value == 1;
 }
 
-absl::StatusOr<std::array<double, 3>> ParseTriple(const std::string& flag,
-                                                  const std::string& text,
+// Three comma-separated numbers, or default (the variant's value).
+absl::StatusOr<std::array<double, 3>> ParseTriple(absl::string_view flag, absl::string_view text,
                                                   const std::array<double, 3>& default_value) {
   if (text == "default") return default_value;
-  auto values = ParseDoubles(flag, text);
-  if (!values.ok()) return values.status();
-  if (values->size() != 3) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", flag, ": expected 3 comma-separated values, got '", text, "'"));
-  }
-  return std::array<double, 3>{(*values)[0], (*values)[1], (*values)[2]};
+  ANN_ASSIGN_OR_RETURN(std::vector<double> values, ParseNumberListFlag(flag, text, 3, 3));
+  return std::array<double, 3>{values[0], values[1], values[2]};
 }
 
 }  // namespace
@@ -106,42 +87,23 @@ absl::Status ValidateModelConfig(const ModelConfig& config) {
 }
 
 absl::StatusOr<ModelConfig> ModelConfigFromFlags() {
-  Variant variant;
-  if (FLAGS_variant == "mmseg") {
-    variant = Variant::kMmseg;
-  } else if (FLAGS_variant == "original") {
-    variant = Variant::kOriginal;
-  } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--variant: expected mmseg or original, got '", FLAGS_variant, "'"));
-  }
+  ANN_ASSIGN_OR_RETURN(Variant variant,
+                       ParseEnumFlag<Variant>("variant", FLAGS_variant,
+                                              {{"mmseg", Variant::kMmseg},
+                                               {"original", Variant::kOriginal}}));
   ModelConfig config = DefaultModelConfig(variant);
   config.depth = FLAGS_depth;
   config.num_classes = FLAGS_num_classes;
   config.with_auxiliary_head = FLAGS_aux_head;
   config.channels = FLAGS_channels;
   config.project_channels = FLAGS_project_channels;
-  auto scales = ParseDoubles("pool_scales", FLAGS_pool_scales);
-  if (!scales.ok()) return scales.status();
-  config.pool_scales.clear();
-  for (double s : *scales) {
-    if (s != static_cast<int64_t>(s)) {
-      return absl::InvalidArgumentError(absl::StrCat("--pool_scales: ", s, " is not an integer"));
-    }
-    config.pool_scales.push_back(static_cast<int64_t>(s));
-  }
-  auto align = ParseTriState("align_corners", FLAGS_align_corners, config.align_corners);
-  if (!align.ok()) return align.status();
-  config.align_corners = *align;
-  auto to_rgb = ParseTriState("to_rgb", FLAGS_to_rgb, config.to_rgb);
-  if (!to_rgb.ok()) return to_rgb.status();
-  config.to_rgb = *to_rgb;
-  auto mean = ParseTriple("mean", FLAGS_mean, config.mean);
-  if (!mean.ok()) return mean.status();
-  config.mean = *mean;
-  auto std = ParseTriple("std", FLAGS_std, config.std);
-  if (!std.ok()) return std.status();
-  config.std = *std;
+  ANN_ASSIGN_OR_RETURN(config.pool_scales, ParseIntListFlag("pool_scales", FLAGS_pool_scales,
+                                                            1, SIZE_MAX, /*min_value=*/1));
+  ANN_ASSIGN_OR_RETURN(config.align_corners,
+                       ParseTriState("align_corners", FLAGS_align_corners, config.align_corners));
+  ANN_ASSIGN_OR_RETURN(config.to_rgb, ParseTriState("to_rgb", FLAGS_to_rgb, config.to_rgb));
+  ANN_ASSIGN_OR_RETURN(config.mean, ParseTriple("mean", FLAGS_mean, config.mean));
+  ANN_ASSIGN_OR_RETURN(config.std, ParseTriple("std", FLAGS_std, config.std));
   absl::Status valid = ValidateModelConfig(config);
   if (!valid.ok()) return absl::InvalidArgumentError(absl::StrCat("--", valid.message()));
   return config;

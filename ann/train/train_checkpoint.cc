@@ -7,9 +7,11 @@
 #include <filesystem>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "ann/io/checkpoint.h"
 #include "ann/io/torch_file.h"
+#include "ann/util/files.h"
 #include "ann/util/status_macros.h"
 
 namespace ann {
@@ -83,15 +85,13 @@ absl::StatusOr<TrainingState> LoadTrainingCheckpoint(const std::string& path,
 
 std::vector<std::string> ListTrainingCheckpoints(const std::string& work_dir) {
   std::vector<std::pair<int64_t, std::string>> found;
-  std::error_code ec;
-  if (!fs::is_directory(work_dir, ec)) return {};
-  for (const auto& entry : fs::directory_iterator(work_dir, ec)) {
-    const std::string name = entry.path().filename().string();
+  absl::StatusOr<std::vector<std::string>> files = ListFiles(work_dir, ".pth", false);
+  for (const std::string& path : files.ok() ? *files : std::vector<std::string>{}) {
+    const std::string name = fs::path(path).filename().string();
     int64_t n;
-    if (name.rfind("iter_", 0) == 0 && name.size() > 9 &&
-        name.compare(name.size() - 4, 4, ".pth") == 0 &&
+    if (absl::StartsWith(name, "iter_") &&
         absl::SimpleAtoi(name.substr(5, name.size() - 9), &n)) {
-      found.emplace_back(n, entry.path().string());
+      found.emplace_back(n, path);
     }
   }
   std::sort(found.rbegin(), found.rend());

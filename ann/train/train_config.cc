@@ -2,15 +2,11 @@
 
 #include <cmath>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "ann/data/dataset.h"
 #include "ann/util/flags.h"
+#include "ann/util/status_macros.h"
 #include "gflags/gflags.h"
 
-DEFINE_string(dataset, "cityscapes", "Dataset: cityscapes, ade20k, voc_aug, pascal_context.");
-DEFINE_string(data_root, "", "Root of the preprocessed dataset (ann_preprocess --dst).");
 DEFINE_string(crop_size, "1024x512", "Training crop WIDTHxHEIGHT.");
 DEFINE_string(img_scale, "2048x1024", "Base scale WIDTHxHEIGHT before the random ratio.");
 DEFINE_string(ratio_range, "0.5,2.0", "Random resize ratio range LO,HI.");
@@ -18,7 +14,6 @@ DEFINE_double(cat_max_ratio, 0.75, "RandomCrop: max share of one class in a crop
 DEFINE_double(flip_prob, 0.5, "Horizontal flip probability.");
 DEFINE_bool(photometric, true, "mmseg's PhotoMetricDistortion.");
 DEFINE_int32(batch_size, 8, "Images per iteration (per process).");
-DEFINE_int32(workers, 2, "Data loading threads.");
 DEFINE_int64(max_iters, 40000, "Training iterations.");
 DEFINE_double(lr, 0.01, "Base learning rate.");
 DEFINE_double(min_lr, 1e-4, "Poly schedule floor.");
@@ -33,10 +28,6 @@ DEFINE_double(aux_weight, 0.4, "Auxiliary head loss weight.");
 DEFINE_bool(loss_per_image, false,
             "Compute the losses per image and average them over the batch (the authors' per-GPU "
             "loss balancing: OHEM keeps --ohem_min_kept pixels of every image).");
-DEFINE_string(train_split, "train",
-              "Training split(s), comma separated and concatenated (e.g. train,val for the "
-              "test-server model).");
-DEFINE_string(val_split, "val", "Split validated during training (--eval_interval).");
 DEFINE_int64(checkpoint_interval, 4000, "Save a checkpoint every N iterations (and at the end).");
 DEFINE_int64(eval_interval, 0, "Validate (mIoU) every N iterations; 0 = never.");
 DEFINE_int64(log_interval, 50, "Log every N iterations.");
@@ -46,24 +37,17 @@ namespace ann {
 
 absl::StatusOr<TrainConfig> TrainConfigFromFlags(const ModelConfig& model) {
   TrainConfig c;
-  auto kind = ParseDatasetKind(FLAGS_dataset);
-  if (!kind.ok()) return absl::InvalidArgumentError(absl::StrCat("--dataset: ", kind.status().message()));
-  c.dataset = FLAGS_dataset;
-  c.data_root = FLAGS_data_root;
   c.pipeline.variant = model.IsOriginal() ? TrainPipelineConfig::Variant::kOriginal
                                           : TrainPipelineConfig::Variant::kMmseg;
-  auto crop = ParseSizeFlag("crop_size", FLAGS_crop_size);
-  if (!crop.ok()) return crop.status();
-  c.pipeline.crop = *crop;
-  auto scale = ParseSizeFlag("img_scale", FLAGS_img_scale);
-  if (!scale.ok()) return scale.status();
-  c.pipeline.scale = *scale;
-  std::vector<std::string> ratio = absl::StrSplit(FLAGS_ratio_range, ',');
-  if (ratio.size() != 2 || !absl::SimpleAtod(ratio[0], &c.pipeline.ratio_lo) ||
-      !absl::SimpleAtod(ratio[1], &c.pipeline.ratio_hi) || c.pipeline.ratio_lo <= 0 ||
-      c.pipeline.ratio_hi < c.pipeline.ratio_lo) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--ratio_range: expected LO,HI with 0 < LO <= HI, got '", FLAGS_ratio_range, "'"));
+  ANN_ASSIGN_OR_RETURN(c.pipeline.crop, ParseSizeFlag("crop_size", FLAGS_crop_size));
+  ANN_ASSIGN_OR_RETURN(c.pipeline.scale, ParseSizeFlag("img_scale", FLAGS_img_scale));
+  ANN_ASSIGN_OR_RETURN(std::vector<double> ratio,
+                       ParseNumberListFlag("ratio_range", FLAGS_ratio_range, 2, 2));
+  c.pipeline.ratio_lo = ratio[0];
+  c.pipeline.ratio_hi = ratio[1];
+  if (!(c.pipeline.ratio_lo > 0) || c.pipeline.ratio_hi < c.pipeline.ratio_lo) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--ratio_range: expected LO,HI with 0 < LO <= HI, got '", FLAGS_ratio_range, "'"));
   }
   if (!(FLAGS_cat_max_ratio > 0 && FLAGS_cat_max_ratio <= 1)) {
     return absl::InvalidArgumentError("--cat_max_ratio: must be in (0, 1]");
@@ -76,8 +60,6 @@ absl::StatusOr<TrainConfig> TrainConfigFromFlags(const ModelConfig& model) {
   c.pipeline.photometric = FLAGS_photometric;
   if (FLAGS_batch_size < 1) return absl::InvalidArgumentError("--batch_size: must be >= 1");
   c.batch_size = FLAGS_batch_size;
-  if (FLAGS_workers < 1) return absl::InvalidArgumentError("--workers: must be >= 1");
-  c.workers = FLAGS_workers;
   if (FLAGS_max_iters < 1) return absl::InvalidArgumentError("--max_iters: must be >= 1");
   c.max_iters = FLAGS_max_iters;
   if (!(FLAGS_lr > 0) || !std::isfinite(FLAGS_lr)) {
@@ -96,21 +78,18 @@ absl::StatusOr<TrainConfig> TrainConfigFromFlags(const ModelConfig& model) {
   c.momentum = FLAGS_momentum;
   if (!(FLAGS_weight_decay >= 0)) return absl::InvalidArgumentError("--weight_decay: must be >= 0");
   c.weight_decay = FLAGS_weight_decay;
-  if (FLAGS_loss == "ce") {
-    c.loss = TrainConfig::Loss::kCrossEntropy;
-  } else if (FLAGS_loss == "ohem") {
-    c.loss = TrainConfig::Loss::kOhem;
-  } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--loss: expected ce or ohem, got '", FLAGS_loss, "'"));
-  }
-  for (absl::string_view part : absl::StrSplit(FLAGS_class_weight, ',', absl::SkipWhitespace())) {
-    float w;
-    if (!absl::SimpleAtof(part, &w) || !(w >= 0)) {
+  ANN_ASSIGN_OR_RETURN(c.loss, ParseEnumFlag<TrainConfig::Loss>(
+                                   "loss", FLAGS_loss,
+                                   {{"ce", TrainConfig::Loss::kCrossEntropy},
+                                    {"ohem", TrainConfig::Loss::kOhem}}));
+  ANN_ASSIGN_OR_RETURN(std::vector<double> weights,
+                       ParseNumberListFlag("class_weight", FLAGS_class_weight, 0));
+  for (double w : weights) {
+    if (!(w >= 0)) {
       return absl::InvalidArgumentError(
-          absl::StrCat("--class_weight: '", part, "' is not a non-negative number"));
+          absl::StrCat("--class_weight: ", w, " is not a non-negative number"));
     }
-    c.class_weight.push_back(w);
+    c.class_weight.push_back(static_cast<float>(w));
   }
   if (!c.class_weight.empty() && static_cast<int64_t>(c.class_weight.size()) != model.num_classes) {
     return absl::InvalidArgumentError(absl::StrCat("--class_weight: ", c.class_weight.size(),
@@ -125,19 +104,6 @@ absl::StatusOr<TrainConfig> TrainConfigFromFlags(const ModelConfig& model) {
   if (!(FLAGS_aux_weight >= 0)) return absl::InvalidArgumentError("--aux_weight: must be >= 0");
   c.aux_weight = FLAGS_aux_weight;
   c.loss_per_image = FLAGS_loss_per_image;
-  c.train_splits.clear();
-  for (absl::string_view part : absl::StrSplit(FLAGS_train_split, ',', absl::SkipWhitespace())) {
-    for (const std::string& seen : c.train_splits) {
-      if (seen == part) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("--train_split: '", part, "' is listed twice"));
-      }
-    }
-    c.train_splits.emplace_back(part);
-  }
-  if (c.train_splits.empty()) return absl::InvalidArgumentError("--train_split: no split given");
-  if (FLAGS_val_split.empty()) return absl::InvalidArgumentError("--val_split: no split given");
-  c.val_split = FLAGS_val_split;
   if (FLAGS_checkpoint_interval < 1) {
     return absl::InvalidArgumentError("--checkpoint_interval: must be >= 1");
   }

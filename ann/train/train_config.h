@@ -1,5 +1,6 @@
-// The training recipe of a config: data, augmentation, schedule, loss and bookkeeping. Set by
-// the flags declared here (configs/*.flags), read by the library only as TrainConfig.
+// The training recipe of a config: augmentation pipeline, batch, schedule, loss and bookkeeping
+// (mmseg's train pipeline, optimizer, lr_config, runner and hooks). Set by the flags defined
+// here (configs/_base_/schedules/*.flags and the rows), read by the library only as TrainConfig.
 #ifndef ANN_TRAIN_TRAIN_CONFIG_H_
 #define ANN_TRAIN_TRAIN_CONFIG_H_
 
@@ -14,14 +15,9 @@
 namespace ann {
 
 struct TrainConfig {
-  // Data.
-  std::string dataset = "cityscapes";
-  std::string data_root;
-  std::vector<std::string> train_splits = {"train"};  // Concatenated (e.g. train + val).
-  std::string val_split = "val";
+  // Augmentation and batch.
   TrainPipelineConfig pipeline;
   int batch_size = 8;  // Per process.
-  int workers = 2;
   // Schedule (SGD + poly, per iteration).
   int64_t max_iters = 40000;
   double lr = 0.01;
@@ -45,12 +41,11 @@ struct TrainConfig {
   uint64_t seed = 0;
 };
 
-// Reads the training flags (--dataset --data_root --train_split --val_split --crop_size
-// --img_scale --ratio_range --cat_max_ratio --flip_prob --photometric --batch_size --workers
-// --max_iters --lr --min_lr --power --momentum --weight_decay --loss --class_weight
-// --ohem_thresh --ohem_min_kept --aux_weight --loss_per_image --checkpoint_interval
-// --eval_interval --log_interval --seed); the pipeline variant follows the model's. Every bad
-// value is reported before any work starts.
+// Reads the training flags (--crop_size --img_scale --ratio_range --cat_max_ratio --flip_prob
+// --photometric --batch_size --max_iters --lr --min_lr --power --momentum --weight_decay --loss
+// --class_weight --ohem_thresh --ohem_min_kept --aux_weight --loss_per_image
+// --checkpoint_interval --eval_interval --log_interval --seed); the pipeline variant and the
+// class count follow the model. Every bad value is an error naming its flag.
 absl::StatusOr<TrainConfig> TrainConfigFromFlags(const ModelConfig& model);
 
 }  // namespace ann

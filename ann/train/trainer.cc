@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -26,9 +27,11 @@
 #include "ann/train/sgd.h"
 #include "ann/train/train_checkpoint.h"
 #include "ann/util/atomic_file.h"
+#include "ann/util/json.h"
 #include "ann/util/plot.h"
 #include "ann/util/progress.h"
 #include "ann/util/status_macros.h"
+#include "glog/logging.h"
 
 namespace ann {
 namespace {
@@ -43,8 +46,10 @@ double PeakMemoryMb() {
   return usage.ru_maxrss / 1024.0;
 }
 
-// Appends json lines to <work_dir>/train.log.json (flushed per line) and keeps the series for
-// the curves (the last value per iteration wins, so a resumed run overwrites what it redoes).
+// Appends json lines to <work_dir>/train.log.json in mmcv's TextLoggerHook layout (what mmseg's
+// tools/analyze_logs.py reads: lines without `epoch` are skipped; iteration-based runs write
+// epoch 1) and keeps the series for the curves (the last value per iteration wins, so a resumed
+// run overwrites what it redoes).
 class TrainLog {
  public:
   explicit TrainLog(const std::string& work_dir) : work_dir_(work_dir) {
@@ -53,13 +58,25 @@ class TrainLog {
     out_.open(path, std::ios::app);
   }
 
-  void Write(const std::string& line) {
-    out_ << line << "\n";
+  void Write(const Json& line) {
+    out_ << JsonLine(line) << "\n";
     out_.flush();
   }
 
-  void Train(int64_t iter, double lr, double loss) {
+  // mmcv's line head: mode, epoch, iter, lr.
+  static Json Line(const char* mode, int64_t iter, double lr) {
+    Json line = Json::object();
+    line["mode"] = mode;
+    line["epoch"] = 1;
+    line["iter"] = iter;
+    line["lr"] = JsonNumber(lr, 5);
+    return line;
+  }
+
+  void Train(int64_t iter, double lr, double loss, double decode, double aux) {
     loss_[iter] = loss;
+    decode_[iter] = decode;
+    aux_[iter] = aux;
     lr_[iter] = lr;
   }
   void Val(int64_t iter, double miou) { miou_[iter] = miou; }
@@ -73,13 +90,15 @@ class TrainLog {
       }
       return s;
     };
+    std::vector<Series> losses = {series("total", loss_), series("decode", decode_)};
+    if (!aux_.empty()) losses.push_back(series("aux", aux_));
     ANN_RETURN_IF_ERROR(WriteLinePlot(work_dir_ + "/loss.png", "training loss", "iteration",
-                                      {series("loss", loss_)}));
+                                      "loss", losses));
     ANN_RETURN_IF_ERROR(WriteLinePlot(work_dir_ + "/lr.png", "learning rate", "iteration",
-                                      {series("lr", lr_)}));
+                                      "lr", {series("lr", lr_)}));
     if (!miou_.empty()) {
       ANN_RETURN_IF_ERROR(WriteLinePlot(work_dir_ + "/miou.png", "validation mIoU", "iteration",
-                                        {series("mIoU", miou_)}));
+                                        "mIoU", {series("val mIoU", miou_)}));
     }
     return absl::OkStatus();
   }
@@ -88,47 +107,30 @@ class TrainLog {
   // Picks the numbers back up from an earlier run's log (resume).
   void Reload(const std::string& path) {
     std::ifstream in(path);
-    std::string line;
-    auto number = [&](const std::string& key) -> double {
-      const size_t at = line.find("\"" + key + "\": ");
-      if (at == std::string::npos) return NAN;
-      return std::atof(line.c_str() + at + key.size() + 4);
-    };
-    while (std::getline(in, line)) {
-      const double iter = number("iter");
-      if (std::isnan(iter)) continue;
-      if (line.find("\"mode\": \"train\"") != std::string::npos) {
-        loss_[static_cast<int64_t>(iter)] = number("loss");
-        lr_[static_cast<int64_t>(iter)] = number("lr");
-      } else if (line.find("\"mode\": \"val\"") != std::string::npos) {
-        miou_[static_cast<int64_t>(iter)] = number("mIoU");
+    std::string text;
+    while (std::getline(in, text)) {
+      std::optional<Json> line = ParseJson(text);
+      if (!line || !line->is_object() || !line->contains("iter") || !line->contains("mode")) {
+        continue;
+      }
+      const int64_t iter = (*line)["iter"].get<int64_t>();
+      auto number = [&](const char* key) {
+        return line->contains(key) && (*line)[key].is_number() ? (*line)[key].get<double>()
+                                                               : NAN;
+      };
+      if ((*line)["mode"] == "train") {
+        Train(iter, number("lr"), number("loss"), number("decode.loss_ce"), number("aux.loss_ce"));
+        if (std::isnan(aux_[iter])) aux_.erase(iter);
+      } else if ((*line)["mode"] == "val") {
+        Val(iter, number("mIoU"));
       }
     }
   }
 
   std::string work_dir_;
   std::ofstream out_;
-  std::map<int64_t, double> loss_, lr_, miou_;
+  std::map<int64_t, double> loss_, decode_, aux_, lr_, miou_;
 };
-
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (static_cast<unsigned char>(c) >= 0x20) {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
-std::string JsonNumber(double v) {
-  return std::isfinite(v) ? absl::StrFormat("%.6g", v) : std::string("NaN");
-}
 
 }  // namespace
 
@@ -137,32 +139,38 @@ void InstallStopSignalHandlers() {
   std::signal(SIGTERM, OnStopSignal);
 }
 
-absl::Status Train(const ModelConfig& model_config, const TrainConfig& config,
-                   const TrainOptions& options) {
+absl::Status Train(const Config& full_config, const TrainOptions& options) {
+  const ModelConfig& model_config = full_config.model;
+  const DataConfig& data = full_config.data;
+  const TrainConfig& config = full_config.train;
   if (options.work_dir.empty()) return absl::InvalidArgumentError("--work_dir is required");
-  if (config.data_root.empty()) return absl::InvalidArgumentError("--data_root is required");
-  ANN_ASSIGN_OR_RETURN(DatasetKind kind, ParseDatasetKind(config.dataset));
+  if (data.data_root.empty()) return absl::InvalidArgumentError("--data_root is required");
+  const DatasetKind kind = data.kind;
   const DatasetInfo& info = GetDatasetInfo(kind);
   ANN_RETURN_IF_ERROR(CheckClassCount(info, model_config.num_classes));
   std::vector<Sample> train_samples;
   std::vector<std::string> split_counts;
-  for (const std::string& split : config.train_splits) {
-    ANN_ASSIGN_OR_RETURN(std::vector<Sample> samples, ListSamples(kind, config.data_root, split));
+  for (const std::string& split : data.train_splits) {
+    ANN_ASSIGN_OR_RETURN(std::vector<Sample> samples, ListSamples(kind, data.data_root, split));
     split_counts.push_back(absl::StrCat(split, " ", samples.size()));
     train_samples.insert(train_samples.end(), samples.begin(), samples.end());
   }
   std::vector<Sample> val_samples;
   if (config.eval_interval > 0) {
-    ANN_ASSIGN_OR_RETURN(val_samples, ListSamples(kind, config.data_root, config.val_split));
+    ANN_ASSIGN_OR_RETURN(val_samples, ListSamples(kind, data.data_root, data.val_split));
   }
   Distributed* dist = options.distributed;
   const int rank = dist ? dist->rank() : 0;
   const bool main_rank = rank == 0;
-  if (main_rank) {
-    std::fprintf(stderr, "training on %zu images (%s)\n", train_samples.size(),
-                 absl::StrJoin(split_counts, " + ").c_str());
-  }
   ANN_RETURN_IF_ERROR(MakeDirectories(options.work_dir));
+  if (main_rank) {
+    // Info and warnings also go to <work_dir>/ann_train.log.<date>-<time>.<pid>.
+    google::SetLogDestination(google::GLOG_INFO, (options.work_dir + "/ann_train.log.").c_str());
+    FLAGS_logtostderr = false;
+    FLAGS_alsologtostderr = true;
+    LOG(INFO) << "training on " << train_samples.size() << " images ("
+              << absl::StrJoin(split_counts, " + ") << ")";
+  }
 
   torch::manual_seed(config.seed);
   EncoderDecoder model(model_config);
@@ -179,18 +187,15 @@ absl::Status Train(const ModelConfig& model_config, const TrainConfig& config,
     for (const std::string& path : candidates) {
       absl::StatusOr<TrainingState> state = LoadTrainingCheckpoint(path, model, sgd);
       if (!state.ok()) {
-        std::fprintf(stderr, "warning: %s; trying an older checkpoint\n",
-                     std::string(state.status().message()).c_str());
+        LOG(WARNING) << state.status().message() << "; trying an older checkpoint";
         continue;
       }
       if (state->max_iters != 0 && state->max_iters != config.max_iters) {
-        std::fprintf(stderr, "warning: %s was saved by a run of %lld iterations, now %lld\n",
-                     path.c_str(), static_cast<long long>(state->max_iters),
-                     static_cast<long long>(config.max_iters));
+        LOG(WARNING) << path << " was saved by a run of " << state->max_iters
+                     << " iterations, now " << config.max_iters;
       }
       start = state->iter;
-      std::fprintf(stderr, "resumed from %s at iteration %lld\n", path.c_str(),
-                   static_cast<long long>(start));
+      LOG(INFO) << "resumed from " << path << " at iteration " << start;
       resumed = true;
       break;
     }
@@ -203,12 +208,10 @@ absl::Status Train(const ModelConfig& model_config, const TrainConfig& config,
   } else if (!options.backbone_init.empty()) {
     ANN_ASSIGN_OR_RETURN(LoadReport report,
                          LoadCheckpoint(options.backbone_init, *model, LoadMode::kNonStrict));
-    std::fprintf(stderr, "backbone init from %s: %s\n", options.backbone_init.c_str(),
-                 report.Summary().c_str());
+    LOG(INFO) << "backbone init from " << options.backbone_init << ": " << report.Summary();
   }
   if (start >= config.max_iters) {
-    std::fprintf(stderr, "nothing to do: already at iteration %lld of %lld\n",
-                 static_cast<long long>(start), static_cast<long long>(config.max_iters));
+    LOG(INFO) << "nothing to do: already at iteration " << start << " of " << config.max_iters;
     return absl::OkStatus();
   }
 
@@ -217,17 +220,20 @@ absl::Status Train(const ModelConfig& model_config, const TrainConfig& config,
   loader_options.rank = rank;
   loader_options.world_size = dist ? dist->world_size() : 1;
   loader_options.seed = config.seed;
-  loader_options.workers = config.workers;
-  loader_options.prefetch = std::max(2, config.workers);
+  loader_options.workers = data.workers;
+  loader_options.prefetch = std::max(2, data.workers);
   NormalizeParams normalize{model_config.mean, model_config.std, model_config.to_rgb};
   TrainLoader loader(train_samples, info, config.pipeline, normalize, loader_options, start);
 
   std::unique_ptr<TrainLog> log;  // Rank 0 logs, checkpoints and validates.
   if (main_rank) log = std::make_unique<TrainLog>(options.work_dir);
   if (start == 0 && main_rank) {
-    log->Write(absl::StrCat("{\"env_info\": ", JsonString("ann C++ / LibTorch " TORCH_VERSION),
-                           ", \"seed\": ", config.seed, ", \"config\": ",
-                           JsonString(options.config_text), "}"));
+    // mmcv's first line: the run's meta (no `epoch`, so log readers skip it).
+    Json meta = Json::object();
+    meta["env_info"] = "ann C++ / LibTorch " TORCH_VERSION;
+    meta["seed"] = config.seed;
+    meta["config"] = options.config_text;
+    log->Write(meta);
   }
   TrainingState state;
   state.max_iters = config.max_iters;
@@ -243,6 +249,7 @@ absl::Status Train(const ModelConfig& model_config, const TrainConfig& config,
   const std::vector<std::string> existing = ListTrainingCheckpoints(options.work_dir);
   std::string last_saved = existing.empty() ? "none" : existing.front();
 
+  const bool has_aux = model_config.with_auxiliary_head && config.aux_weight > 0;
   model->train();
   Progress progress("train", config.max_iters - start, config.log_interval);
   double window_time = 0, window_data = 0, window_loss = 0, window_decode = 0, window_aux = 0,
@@ -293,15 +300,21 @@ absl::Status Train(const ModelConfig& model_config, const TrainConfig& config,
     if (main_rank) progress.Advance(1, absl::StrFormat("iter %d loss %.4f lr %.3g", done, loss, lr));
     if (main_rank && (done % config.log_interval == 0 || done == config.max_iters)) {
       const double n = window;
-      log->Write(absl::StrCat(
-          "{\"mode\": \"train\", \"iter\": ", done, ", \"lr\": ", JsonNumber(lr),
-          ", \"memory\": ", static_cast<int64_t>(PeakMemoryMb()),
-          ", \"data_time\": ", JsonNumber(window_data / n), ", \"decode.loss_ce\": ",
-          JsonNumber(window_decode / n), ", \"decode.acc_seg\": ",
-          JsonNumber(window_decode_acc / n), ", \"aux.loss_ce\": ", JsonNumber(window_aux / n),
-          ", \"aux.acc_seg\": ", JsonNumber(window_aux_acc / n), ", \"loss\": ",
-          JsonNumber(window_loss / n), ", \"time\": ", JsonNumber(window_time / n), "}"));
-      log->Train(done, lr, window_loss / n);
+      // mmcv's train line: mode, epoch, iter, lr, memory, data_time, the loss terms, time.
+      Json line = TrainLog::Line("train", done, lr);
+      line["memory"] = static_cast<int64_t>(PeakMemoryMb());
+      line["data_time"] = JsonNumber(window_data / n, 5);
+      line["decode.loss_ce"] = JsonNumber(window_decode / n, 5);
+      line["decode.acc_seg"] = JsonNumber(window_decode_acc / n, 5);
+      if (has_aux) {
+        line["aux.loss_ce"] = JsonNumber(window_aux / n, 5);
+        line["aux.acc_seg"] = JsonNumber(window_aux_acc / n, 5);
+      }
+      line["loss"] = JsonNumber(window_loss / n, 5);
+      line["time"] = JsonNumber(window_time / n, 5);
+      log->Write(line);
+      log->Train(done, lr, window_loss / n, window_decode / n,
+                 has_aux ? window_aux / n : std::nan(""));
       window_time = window_data = window_loss = window_decode = window_aux = 0;
       window_decode_acc = window_aux_acc = 0;
       window = 0;
@@ -321,11 +334,11 @@ absl::Status Train(const ModelConfig& model_config, const TrainConfig& config,
     }
     if (main_rank && checkpoint) {
       ANN_ASSIGN_OR_RETURN(last_saved, save(done, lr));
-      if (!stop) std::fprintf(stderr, "\nsaved %s\n", last_saved.c_str());
+      if (!stop) LOG(INFO) << "saved " << last_saved;
     }
     if (main_rank && config.eval_interval > 0 &&
         (done % config.eval_interval == 0 || done == config.max_iters) && !stop) {
-      Predictor predictor(model, options.inference);
+      Predictor predictor(model, full_config.test);
       EvaluateOptions eval_options;
       eval_options.progress_label = "val";
       ANN_ASSIGN_OR_RETURN(Evaluation evaluation,
@@ -334,13 +347,22 @@ absl::Status Train(const ModelConfig& model_config, const TrainConfig& config,
                                            eval_options));
       const ConfusionMatrix& matrix = evaluation.matrix;
       model->train();
-      log->Write(absl::StrCat("{\"mode\": \"val\", \"iter\": ", done,
-                             ", \"aAcc\": ", JsonNumber(matrix.AllAccuracy()),
-                             ", \"mIoU\": ", JsonNumber(matrix.MeanIoU()),
-                             ", \"mAcc\": ", JsonNumber(matrix.MeanAccuracy()), "}"));
+      // mmseg's evaluation line: aAcc, mIoU, mAcc, then per class (fractions, as mmseg).
+      Json line = TrainLog::Line("val", done, lr);
+      line["aAcc"] = JsonNumber(matrix.AllAccuracy(), 5);
+      line["mIoU"] = JsonNumber(matrix.MeanIoU(), 5);
+      line["mAcc"] = JsonNumber(matrix.MeanAccuracy(), 5);
+      const std::vector<double> iou = matrix.IoU(), acc = matrix.Accuracy();
+      for (size_t c = 0; c < info.class_names.size() && c < iou.size(); ++c) {
+        line["IoU." + info.class_names[c]] = JsonNumber(iou[c], 5);
+      }
+      for (size_t c = 0; c < info.class_names.size() && c < acc.size(); ++c) {
+        line["Acc." + info.class_names[c]] = JsonNumber(acc[c], 5);
+      }
+      log->Write(line);
       log->Val(done, matrix.MeanIoU());
-      std::fprintf(stderr, "iter %lld: val mIoU %.4f aAcc %.4f\n", static_cast<long long>(done),
-                   matrix.MeanIoU(), matrix.AllAccuracy());
+      LOG(INFO) << absl::StrFormat("iter %d: val mIoU %.4f aAcc %.4f", done, matrix.MeanIoU(),
+                                   matrix.AllAccuracy());
     }
     if (stop) {
       progress.Finish();

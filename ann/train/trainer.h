@@ -8,25 +8,25 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "ann/eval/predictor.h"
-#include "ann/model/model_config.h"
+#include "ann/config/config.h"
 #include "ann/train/distributed.h"
-#include "ann/train/train_config.h"
 
 namespace ann {
 
+// What a run does besides its config: where it writes and how it starts.
 struct TrainOptions {
   std::string work_dir;
   bool resume = false;        // Continue from the newest loadable checkpoint in work_dir.
   std::string load_from;      // Initialise all weights (strict), start at iteration 0.
   std::string backbone_init;  // ImageNet backbone (non-strict), start at iteration 0.
   std::string config_text;    // Recorded in checkpoints and the log.
-  InferenceConfig inference;  // How validation predicts (the config's test mode).
   Distributed* distributed = nullptr;  // Multi-process data parallel (null: one process).
 };
 
-absl::Status Train(const ModelConfig& model_config, const TrainConfig& config,
-                   const TrainOptions& options);
+// Trains `config.model` on `config.data` with `config.train`, validating (when
+// config.train.eval_interval > 0) in the `config.test` mode. Returns CancelledError after a stop
+// signal (a checkpoint was saved), an error naming the last good checkpoint on a non-finite loss.
+absl::Status Train(const Config& config, const TrainOptions& options);
 
 // Installs SIGINT / SIGTERM handlers that ask a running Train() to save and stop.
 void InstallStopSignalHandlers();

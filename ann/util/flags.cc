@@ -1,48 +1,266 @@
 #include "ann/util/flags.h"
 
+#include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <vector>
+#include <fstream>
+#include <algorithm>
+#include <map>
+#include <ostream>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "gflags/gflags.h"
+#include "ann/util/status_macros.h"
+// Debian's glog 0.6 is built with custom log prefixes; its header needs telling.
+#ifndef GLOG_CUSTOM_PREFIX_SUPPORT
+#define GLOG_CUSTOM_PREFIX_SUPPORT
+#endif
+#include "glog/logging.h"
 
 namespace ann {
+namespace {
 
-void ParseCommandLine(int* argc, char*** argv, const std::string& usage) {
-  gflags::SetUsageMessage(usage);
-  static std::vector<std::string> storage;
-  static std::vector<char*> rewritten;
-  storage.assign(*argv, *argv + *argc);
-  for (size_t i = 1; i < storage.size(); ++i) {
-    std::string& arg = storage[i];
-    std::string path;
-    if (arg.rfind("--config=", 0) == 0) {
-      path = arg.substr(9);
-    } else if (arg == "--config" && i + 1 < storage.size()) {
-      path = storage[i + 1];
-      storage.erase(storage.begin() + static_cast<long>(i) + 1);
-    } else {
-      continue;
+// Flags of this project: defined in ann/, tools/ or datasets/ (not LibTorch's, glog's, ...).
+bool IsProjectFlag(const gflags::CommandLineFlagInfo& info) {
+  for (const char* dir : {"ann/", "tools/", "datasets/"}) {
+    if (absl::StartsWith(info.filename, dir) ||
+        absl::StrContains(info.filename, std::string("/") + dir)) {
+      return true;
     }
-    if (!std::filesystem::is_regular_file(path)) {
-      std::fprintf(stderr, "error: --config: %s: no such config file\n", path.c_str());
-      std::exit(2);
-    }
-    arg = "--flagfile=" + path;
   }
-  rewritten.clear();
-  for (auto& s : storage) rewritten.push_back(s.data());
-  rewritten.push_back(nullptr);
-  *argc = static_cast<int>(storage.size());
-  *argv = rewritten.data();
-  gflags::ParseCommandLineFlags(argc, argv, /*remove_flags=*/true);
+  return false;
 }
 
-absl::StatusOr<cv::Size> ParseSizeFlag(const std::string& flag, const std::string& text) {
+// "1", "2 to 4", "1 or more": how many list entries a flag takes.
+std::string CountText(size_t min_count, size_t max_count) {
+  if (min_count == max_count) return absl::StrCat(min_count);
+  if (max_count == SIZE_MAX) return absl::StrCat(min_count, " or more");
+  return absl::StrCat(min_count, " to ", max_count);
+}
+
+// "ann/model/model_config.cc" from whatever path the compiler recorded.
+std::string ProjectPath(const std::string& filename) {
+  for (const char* dir : {"ann/", "tools/", "datasets/"}) {
+    const size_t at = filename.rfind(std::string("/") + dir);
+    if (absl::StartsWith(filename, dir)) return filename;
+    if (at != std::string::npos) return filename.substr(at + 1);
+  }
+  return filename;
+}
+
+// glog lines read "info: ...", "warning: ...", like our "error: ..." lines.
+void LogPrefix(std::ostream& s, const google::LogMessageInfo& info, void*) {
+  s << absl::AsciiStrToLower(info.severity) << ":";
+}
+
+void PrintHelp(const ToolInfo& tool) {
+  std::printf("%s: %s\n\nusage: %s %s\n\nexample:\n  %s\n\n", tool.name.c_str(),
+              tool.summary.c_str(), tool.name.c_str(), tool.usage.c_str(), tool.example.c_str());
+  std::printf("  --config=FILE  a flagfile of configs/ (one per results row); flags after it "
+              "override it\n");
+  std::vector<gflags::CommandLineFlagInfo> flags;
+  gflags::GetAllFlags(&flags);
+  std::map<std::string, std::vector<const gflags::CommandLineFlagInfo*>> groups;
+  for (const auto& f : flags) {
+    if (IsProjectFlag(f)) groups[ProjectPath(f.filename)].push_back(&f);
+  }
+  // The tool's own flags first, then its libraries'.
+  std::vector<std::string> order;
+  for (const auto& [file, members] : groups) {
+    if (absl::StartsWith(file, "tools/")) {
+      order.insert(order.begin(), file);
+    } else {
+      order.push_back(file);
+    }
+  }
+  for (const std::string& file : order) {
+    std::printf("\n%s:\n", file.c_str());
+    for (const gflags::CommandLineFlagInfo* f : groups[file]) {
+      const std::string value = f->type == "string" ? absl::StrCat("\"", f->default_value, "\"")
+                                                    : f->default_value;
+      std::printf("  --%s=%s\n      %s\n", f->name.c_str(), value.c_str(),
+                  f->description.c_str());
+    }
+  }
+}
+
+class CommandLine {
+ public:
+  explicit CommandLine(const ToolInfo& tool) : tool_(tool) {}
+
+  // Applies args (from argv, or a flagfile's lines when `where` names the file).
+  absl::Status Apply(const std::vector<std::string>& args, const std::string& where) {
+    for (size_t i = 0; i < args.size(); ++i) {
+      const std::string& arg = args[i];
+      if (!absl::StartsWith(arg, "-") || arg == "-" || arg == "--") {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where.empty() ? "" : where + ": ", "unexpected argument '", arg,
+            "' (flags are --name=value)"));
+      }
+      absl::string_view body = arg;
+      absl::ConsumePrefix(&body, "-");
+      absl::ConsumePrefix(&body, "-");
+      std::string name(body.substr(0, body.find('=')));
+      const bool has_value = body.find('=') != absl::string_view::npos;
+      std::string value = has_value ? std::string(body.substr(body.find('=') + 1)) : "";
+      if (name == "help" || name == "helpfull" || name == "helpshort") {
+        PrintHelp(tool_);
+        return absl::CancelledError("help");
+      }
+      if (name == "config" || name == "flagfile") {
+        if (!has_value) {
+          if (i + 1 >= args.size()) {
+            return absl::InvalidArgumentError(absl::StrCat("--", name, ": missing file"));
+          }
+          value = args[++i];
+        }
+        ANN_RETURN_IF_ERROR(ApplyFile(name, value));
+        continue;
+      }
+      gflags::CommandLineFlagInfo info;
+      const bool known = gflags::GetCommandLineFlagInfo(name.c_str(), &info);
+      if (!known && !where.empty() &&
+          std::find(tool_.foreign_flags.begin(), tool_.foreign_flags.end(), name) !=
+              tool_.foreign_flags.end()) {
+        continue;  // another config part's flag, read by other tools
+      }
+      if (!known) {
+        gflags::CommandLineFlagInfo negated;
+        if (!has_value && absl::StartsWith(name, "no") &&
+            gflags::GetCommandLineFlagInfo(name.c_str() + 2, &negated) && negated.type == "bool") {
+          name = name.substr(2);
+          value = "false";
+          info = negated;
+        } else {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where.empty() ? "" : where + ": ", "--", name, ": unknown flag"));
+        }
+      } else if (!has_value) {
+        if (info.type == "bool") {
+          value = "true";
+        } else if (i + 1 < args.size() && !absl::StartsWith(args[i + 1], "--")) {
+          value = args[++i];
+        } else {
+          return absl::InvalidArgumentError(absl::StrCat("--", name, ": missing value"));
+        }
+      }
+      if (gflags::SetCommandLineOption(name.c_str(), value.c_str()).empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(where.empty() ? "" : where + ": ", "--",
+                                                       name, ": '", value, "' is not a valid ",
+                                                       info.type));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::Status ApplyFile(const std::string& flag, const std::string& path) {
+    if (!std::filesystem::is_regular_file(path)) {
+      return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", path, ": no such file"));
+    }
+    if (++depth_ > 16) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": flagfiles nest too deep"));
+    }
+    std::ifstream in(path);
+    std::string line;
+    int number = 0;
+    std::vector<std::string> args;
+    std::vector<int> lines;
+    while (std::getline(in, line)) {
+      ++number;
+      const absl::string_view text = absl::StripAsciiWhitespace(line);
+      if (text.empty() || absl::StartsWith(text, "#") || absl::StartsWith(text, "//")) continue;
+      if (!absl::StartsWith(text, "-")) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            path, ":", number, ": not a flag: every line must be --flag=value, a # comment or "
+            "blank"));
+      }
+      args.emplace_back(text);
+      lines.push_back(number);
+    }
+    for (size_t i = 0; i < args.size(); ++i) {
+      ANN_RETURN_IF_ERROR(Apply({args[i]}, absl::StrCat(path, ":", lines[i])));
+    }
+    --depth_;
+    return absl::OkStatus();
+  }
+
+  const ToolInfo& tool_;
+  int depth_ = 0;
+};
+
+}  // namespace
+
+absl::Status ParseCommandLine(int argc, char** argv, const ToolInfo& tool) {
+  gflags::SetUsageMessage(absl::StrCat(tool.name, " ", tool.usage));
+  static bool logging_started = false;
+  if (!logging_started) {
+    FLAGS_logtostderr = true;
+    google::InitGoogleLogging(argc > 0 ? argv[0] : tool.name.c_str(), &LogPrefix, nullptr);
+    logging_started = true;
+  }
+  std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
+  return CommandLine(tool).Apply(args, "");
+}
+
+int CommandLineExitCode(const absl::Status& status) {
+  if (status.ok() || absl::IsCancelled(status)) return 0;
+  std::fprintf(stderr, "error: %s\n", std::string(status.message()).c_str());
+  return 2;
+}
+
+int ExitCode(const absl::Status& status) {
+  if (status.ok()) return 0;
+  std::fprintf(stderr, "error: %s\n", std::string(status.message()).c_str());
+  return 1;
+}
+
+absl::StatusOr<std::vector<double>> ParseNumberListFlag(absl::string_view flag,
+                                                        absl::string_view text, size_t min_count,
+                                                        size_t max_count) {
+  std::vector<double> values;
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    double v;
+    if (!absl::SimpleAtod(absl::StripAsciiWhitespace(part), &v) || !std::isfinite(v)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag, ": '", part, "' is not a number"));
+    }
+    values.push_back(v);
+  }
+  if (values.size() < min_count || values.size() > max_count) {
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": expected ",
+                                                   CountText(min_count, max_count),
+                                                   " comma-separated numbers, got '", text, "'"));
+  }
+  return values;
+}
+
+absl::StatusOr<std::vector<int64_t>> ParseIntListFlag(absl::string_view flag, absl::string_view text,
+                                                      size_t min_count, size_t max_count,
+                                                      int64_t min_value) {
+  std::vector<int64_t> values;
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    int64_t v;
+    if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(part), &v) || v < min_value) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--", flag, ": '", part, "' is not an integer",
+          min_value == INT64_MIN ? "" : absl::StrCat(" >= ", min_value)));
+    }
+    values.push_back(v);
+  }
+  if (values.size() < min_count || values.size() > max_count) {
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": expected ",
+                                                   CountText(min_count, max_count),
+                                                   " comma-separated integers, got '", text, "'"));
+  }
+  return values;
+}
+
+absl::StatusOr<cv::Size> ParseSizeFlag(absl::string_view flag, absl::string_view text) {
   std::vector<std::string> parts = absl::StrSplit(text, 'x');
   int w = 0, h = 0;
   if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &w) || !absl::SimpleAtoi(parts[1], &h) ||
@@ -58,17 +276,9 @@ std::string ProjectFlagsAsText() {
   gflags::GetAllFlags(&flags);
   std::string text;
   for (const auto& f : flags) {
-    const bool ours = f.filename.find("ann/") != std::string::npos ||
-                      f.filename.find("tools/") != std::string::npos;
-    if (ours) text += "--" + f.name + "=" + f.current_value + "\n";
+    if (IsProjectFlag(f)) text += "--" + f.name + "=" + f.current_value + "\n";
   }
   return text;
-}
-
-int ExitCode(const absl::Status& status) {
-  if (status.ok()) return 0;
-  std::fprintf(stderr, "error: %s\n", std::string(status.message()).c_str());
-  return 1;
 }
 
 }  // namespace ann

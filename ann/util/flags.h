@@ -1,31 +1,105 @@
-// Command-line handling shared by every binary: `--config=configs/<row>.flags` is a gflags
-// flagfile (which may nest further --flagfile lines); flags given on the command line after it
-// override it.
+// Command-line handling shared by every binary, and the table-driven parsers of flag values.
+//
+// Flags are gflags flags, but the command line is read here rather than by gflags, so that a bad
+// command line is a status (never an exit from library code) and configs are checked strictly:
+//  - `--config=configs/<row>.flags` is a flagfile; flagfiles hold one `--flag=value` per line and
+//    may nest (`--flagfile=...`); blank lines and `#` comments are skipped, and any other line
+//    is an error naming the file and line (gflags would silently drop every line after it);
+//  - flags are applied in order, so a flag after --config overrides it;
+//  - a config sets the flags of every part (model, data, train, test), and a tool links only the
+//    parts it reads: flags listed in ToolInfo::foreign_flags are skipped in flagfiles;
+//  - an unknown flag, a bad value or a stray argument is an error naming the flag;
+//  - `--help` prints the tool's usage, an example and its own flags (those of its main and the
+//    ann/ libraries it links), grouped by the file that defines them.
+//
+//   int main(int argc, char** argv) {
+//     absl::Status parsed = ann::ParseCommandLine(argc, argv, kTool);
+//     if (!parsed.ok()) return ann::CommandLineExitCode(parsed);
+//     return ann::ExitCode(Run());
+//   }
 #ifndef ANN_UTIL_FLAGS_H_
 #define ANN_UTIL_FLAGS_H_
 
+#include <cstdint>
+#include <initializer_list>
 #include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "opencv2/core.hpp"
 
 namespace ann {
 
-// Rewrites --config into --flagfile, parses flags (removing them from argv) and sets the usage
-// text. Exits with a one-line error if the config file is missing.
-void ParseCommandLine(int* argc, char*** argv, const std::string& usage);
+// What --help says about a binary.
+struct ToolInfo {
+  std::string name;     // "ann_test"
+  std::string summary;  // one line: what it does
+  std::string usage;    // the synopsis after the name
+  std::string example;  // a complete command
+  // Flags defined by libraries this tool does not link (other parts of a config): a flagfile may
+  // set them, and they are skipped there; on the command line they are unknown.
+  std::vector<std::string> foreign_flags;
+};
+
+// Applies argv[1..] to the registered flags (see the file comment). Returns OK to run,
+// CancelledError after printing --help, InvalidArgumentError for a bad command line. Also starts
+// glog: info and warnings go to stderr as "info: ..." and "warning: ...".
+absl::Status ParseCommandLine(int argc, char** argv, const ToolInfo& tool);
+
+// The exit code for a command line that ParseCommandLine refused: 0 after --help; otherwise it
+// prints "error: <message>" and returns 2.
+int CommandLineExitCode(const absl::Status& status);
 
 // The exit code of a binary whose Run() returned `status`: 0, or 1 after printing one line
 // "error: <message>" to stderr.
-// "WIDTHxHEIGHT" → cv::Size (both >= 1); errors name the flag.
-absl::StatusOr<cv::Size> ParseSizeFlag(const std::string& flag, const std::string& text);
-
-// "--name=value" lines of every flag defined by this project (ann/, tools/), for records
-// such as the config saved in checkpoints.
-std::string ProjectFlagsAsText();
-
 int ExitCode(const absl::Status& status);
+
+// One name of an enum flag's value.
+template <typename T>
+struct FlagValueName {
+  absl::string_view name;
+  T value;
+};
+
+// Looks `text` up in `names`; the error lists the accepted names:
+//   --flag: expected whole, slide or mscrop, got 'x'
+template <typename T>
+absl::StatusOr<T> ParseEnumFlag(absl::string_view flag, absl::string_view text,
+                                std::initializer_list<FlagValueName<T>> names) {
+  std::vector<absl::string_view> accepted;
+  for (const FlagValueName<T>& n : names) {
+    if (n.name == text) return n.value;
+    accepted.push_back(n.name);
+  }
+  std::string list = absl::StrJoin(accepted.begin(), accepted.end() - 1, ", ");
+  if (accepted.size() > 1) absl::StrAppend(&list, " or ");
+  absl::StrAppend(&list, accepted.back());
+  return absl::InvalidArgumentError(
+      absl::StrCat("--", flag, ": expected ", list, ", got '", text, "'"));
+}
+
+// A comma-separated list of finite numbers with min_count..max_count entries ("" is empty).
+absl::StatusOr<std::vector<double>> ParseNumberListFlag(absl::string_view flag,
+                                                        absl::string_view text,
+                                                        size_t min_count = 1,
+                                                        size_t max_count = SIZE_MAX);
+
+// A comma-separated list of integers with min_count..max_count entries, each >= min_value.
+absl::StatusOr<std::vector<int64_t>> ParseIntListFlag(absl::string_view flag, absl::string_view text,
+                                                      size_t min_count = 1,
+                                                      size_t max_count = SIZE_MAX,
+                                                      int64_t min_value = INT64_MIN);
+
+// "WIDTHxHEIGHT" → cv::Size (both >= 1); errors name the flag.
+absl::StatusOr<cv::Size> ParseSizeFlag(absl::string_view flag, absl::string_view text);
+
+// "--name=value" lines of every flag defined by this project (ann/, tools/, datasets/), for
+// records such as the config saved in checkpoints.
+std::string ProjectFlagsAsText();
 
 }  // namespace ann
 

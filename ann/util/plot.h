@@ -1,4 +1,5 @@
-// Minimal line charts as PNG (OpenCV drawing): training curves of loss, lr and mIoU.
+// Minimal line charts as PNG (OpenCV drawing): training curves of loss, lr and mIoU, with round
+// tick values, axis titles and a legend.
 #ifndef ANN_UTIL_PLOT_H_
 #define ANN_UTIL_PLOT_H_
 
@@ -9,14 +10,21 @@
 
 namespace ann {
 
+// One named curve: y over x (non-finite y values are skipped).
 struct Series {
   std::string name;
   std::vector<double> x, y;
 };
 
-// Draws `series` (shared axes, auto-scaled, ticks labelled) and writes `path` atomically.
+// Tick values covering [lo, hi] at a round step (1, 2 or 5 times a power of ten), at most
+// `max_ticks` of them: (0.97, 3.66) → 1, 1.5, 2, 2.5, 3, 3.5.
+std::vector<double> RoundTicks(double lo, double hi, int max_ticks = 7);
+
+// Draws `series` on shared axes (auto-scaled to round ticks, titled axes, a legend when there
+// are several) and writes `path` atomically.
 absl::Status WriteLinePlot(const std::string& path, const std::string& title,
-                           const std::string& x_label, const std::vector<Series>& series);
+                           const std::string& x_label, const std::string& y_label,
+                           const std::vector<Series>& series);
 
 }  // namespace ann
 

@@ -1,0 +1,45 @@
+#include "ann/data/data_config.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "ann/util/status_macros.h"
+#include "gflags/gflags.h"
+
+DEFINE_string(dataset, "cityscapes", "Dataset: cityscapes, ade20k, voc_aug, pascal_context.");
+DEFINE_string(data_root, "", "Root of the preprocessed dataset (ann_preprocess --dst).");
+DEFINE_string(train_split, "train",
+              "Training split(s), comma separated and concatenated (e.g. train,val for the "
+              "test-server model).");
+DEFINE_string(val_split, "val", "Split validated during training (--eval_interval).");
+DEFINE_int32(workers, 2, "Data loading / image decoding threads.");
+
+namespace ann {
+
+absl::StatusOr<DataConfig> DataConfigFromFlags() {
+  DataConfig c;
+  auto kind = ParseDatasetKind(FLAGS_dataset);
+  if (!kind.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--dataset: ", kind.status().message()));
+  }
+  c.kind = *kind;
+  c.dataset = FLAGS_dataset;
+  c.data_root = FLAGS_data_root;
+  c.train_splits.clear();
+  for (absl::string_view part : absl::StrSplit(FLAGS_train_split, ',', absl::SkipWhitespace())) {
+    for (const std::string& seen : c.train_splits) {
+      if (seen == part) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--train_split: '", part, "' is listed twice"));
+      }
+    }
+    c.train_splits.emplace_back(part);
+  }
+  if (c.train_splits.empty()) return absl::InvalidArgumentError("--train_split: no split given");
+  if (FLAGS_val_split.empty()) return absl::InvalidArgumentError("--val_split: no split given");
+  c.val_split = FLAGS_val_split;
+  if (FLAGS_workers < 1) return absl::InvalidArgumentError("--workers: must be >= 1");
+  c.workers = FLAGS_workers;
+  return c;
+}
+
+}  // namespace ann

@@ -1,0 +1,30 @@
+// Where a config's data is and how it is read: mmseg's `data` settings without the training
+// pipeline (which is the training recipe's, ann/train/train_config.h). Set by the flags defined
+// here (configs/_base_/datasets/*.flags); the library reads only DataConfig.
+#ifndef ANN_DATA_DATA_CONFIG_H_
+#define ANN_DATA_DATA_CONFIG_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ann/data/dataset.h"
+
+namespace ann {
+
+struct DataConfig {
+  DatasetKind kind = DatasetKind::kCityscapes;
+  std::string dataset = "cityscapes";  // The name given (e.g. "voc12aug" for kVocAug).
+  std::string data_root;               // Root of the preprocessed layout; may be empty.
+  std::vector<std::string> train_splits = {"train"};  // Concatenated (e.g. train + val).
+  std::string val_split = "val";
+  int workers = 2;  // Decoding / loading threads.
+};
+
+// Reads --dataset --data_root --train_split --val_split --workers; every bad value is an error
+// naming its flag.
+absl::StatusOr<DataConfig> DataConfigFromFlags();
+
+}  // namespace ann
+
+#endif  // ANN_DATA_DATA_CONFIG_H_

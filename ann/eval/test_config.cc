@@ -1,0 +1,57 @@
+#include "ann/eval/test_config.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "ann/util/flags.h"
+#include "ann/util/status_macros.h"
+#include "gflags/gflags.h"
+
+DEFINE_string(test_mode, "whole",
+              "Inference mode: whole, slide (mmseg) or mscrop (the authors' multi-scale crop test: "
+              "--scales, --flip, --test_crop, --test_stride).");
+DEFINE_string(test_scale, "none",
+              "Keep-ratio test scale WIDTHxHEIGHT (e.g. 2048x1024), or none for the image size.");
+DEFINE_string(test_crop, "769x769", "Slide / mscrop window WIDTHxHEIGHT.");
+DEFINE_string(test_stride, "513x513", "Slide / mscrop stride WIDTHxHEIGHT.");
+DEFINE_string(scales, "1.0",
+              "Test-scale ratios, comma separated (multi-scale: averaged softmax; mscrop: its "
+              "scales).");
+DEFINE_bool(flip, false, "Also predict the mirrored image and average (flip augmentation).");
+DEFINE_bool(aug_test, false, "mmseg's aug test: --scales=0.5,0.75,1.0,1.25,1.5,1.75 --flip.");
+DEFINE_string(aug_style, "mmseg0x",
+              "How multi-scale ratios size each pass: mmseg0x (ratio x --test_scale, as mmseg "
+              "0.x's MultiScaleFlipAug and the seed's configs) or mmseg1x (ratio x the image's "
+              "own size, as mmseg 1.x's TestTimeAug).");
+
+namespace ann {
+
+absl::StatusOr<TestConfig> TestConfigFromFlags() {
+  TestConfig c;
+  using Mode = TestConfig::Mode;
+  using Style = TestConfig::AugStyle;
+  ANN_ASSIGN_OR_RETURN(c.mode, ParseEnumFlag<Mode>("test_mode", FLAGS_test_mode,
+                                                   {{"whole", Mode::kWhole},
+                                                    {"slide", Mode::kSlide},
+                                                    {"mscrop", Mode::kMsCrop}}));
+  ANN_ASSIGN_OR_RETURN(c.aug_style, ParseEnumFlag<Style>("aug_style", FLAGS_aug_style,
+                                                         {{"mmseg0x", Style::kMmseg0x},
+                                                          {"mmseg1x", Style::kMmseg1x}}));
+  if (FLAGS_test_scale != "none") {
+    ANN_ASSIGN_OR_RETURN(c.test_scale, ParseSizeFlag("test_scale", FLAGS_test_scale));
+  }
+  ANN_ASSIGN_OR_RETURN(c.crop, ParseSizeFlag("test_crop", FLAGS_test_crop));
+  ANN_ASSIGN_OR_RETURN(c.stride, ParseSizeFlag("test_stride", FLAGS_test_stride));
+  ANN_ASSIGN_OR_RETURN(c.ratios, ParseNumberListFlag(FLAGS_aug_test ? "aug_test" : "scales",
+                                                     FLAGS_aug_test ? "0.5,0.75,1.0,1.25,1.5,1.75"
+                                                                    : FLAGS_scales));
+  for (double r : c.ratios) {
+    if (!(r > 0)) {
+      return absl::InvalidArgumentError(absl::StrCat("--scales: ", r, " is not a positive ratio"));
+    }
+  }
+  c.flip = FLAGS_flip || FLAGS_aug_test;
+  return c;
+}
+
+}  // namespace ann

@@ -1,0 +1,36 @@
+// How a config tests: mmseg's `test_cfg` and test pipeline (the mode, the test scale, sliding
+// window, multi-scale ratios and flip), plus the authors' mscrop test. Set by the flags defined
+// here (configs/_base_/datasets/*.flags); ann/eval/predictor.h runs it.
+#ifndef ANN_EVAL_TEST_CONFIG_H_
+#define ANN_EVAL_TEST_CONFIG_H_
+
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "opencv2/core.hpp"
+
+namespace ann {
+
+// The test mode and its parameters (spec §4).
+struct TestConfig {
+  enum class Mode { kWhole, kSlide, kMsCrop } mode = Mode::kWhole;
+  // How the ratios of a multi-scale test size each pass.
+  enum class AugStyle {
+    kMmseg0x,  // MultiScaleFlipAug: ratio x test_scale, then keep-ratio rescale of the image.
+    kMmseg1x,  // TestTimeAug: Resize(scale_factor=ratio, keep_ratio=True) of the image itself.
+  } aug_style = AugStyle::kMmseg0x;
+  cv::Size test_scale{0, 0};  // (w, h) keep-ratio target; {0, 0}: the image's own size.
+  cv::Size crop{769, 769};    // Slide / mscrop window (w, h).
+  cv::Size stride{513, 513};
+  std::vector<double> ratios = {1.0};  // Multi-scale ratios (mscrop: its scales).
+  bool flip = false;
+  bool IsAugmented() const { return ratios.size() > 1 || flip; }
+};
+
+// Reads --test_mode --test_scale --test_crop --test_stride --scales --flip --aug_test
+// --aug_style; every bad value is an error naming its flag.
+absl::StatusOr<TestConfig> TestConfigFromFlags();
+
+}  // namespace ann
+
+#endif  // ANN_EVAL_TEST_CONFIG_H_

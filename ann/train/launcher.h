@@ -1,0 +1,18 @@
+// The --nproc launcher of ann_train: runs N copies of the same command on this machine as ranks
+// 0..N-1 over loopback (appending --rank, --world_size, --dist_port and --nproc=1), forwards
+// SIGINT / SIGTERM to them, and when one rank fails stops the others.
+#ifndef ANN_TRAIN_LAUNCHER_H_
+#define ANN_TRAIN_LAUNCHER_H_
+
+#include <string>
+#include <vector>
+
+namespace ann {
+
+// Runs `command` (argv of this process, argv[0] first) as `nproc` ranks with the rendezvous on
+// `port` (0: a free loopback port), waits for all, and returns the worst exit status.
+int LaunchLocalRanks(const std::vector<std::string>& command, int nproc, int port);
+
+}  // namespace ann
+
+#endif  // ANN_TRAIN_LAUNCHER_H_
