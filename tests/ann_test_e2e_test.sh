@@ -2,16 +2,9 @@
 # End to end: a Python-written mmseg-layout R-50 checkpoint -> ann_test -> the logits Python
 # computes for the same weights and images (max relative error <= 1e-4), then bad inputs.
 set -u
-ROOT="${TEST_SRCDIR}/${TEST_WORKSPACE}"
-cd "$ROOT"
-PY=/usr/bin/python3
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib.sh" e2e
 ANN_TEST="$ROOT/tools/ann_test"
-T="${TEST_TMPDIR}/e2e"
-rm -rf "$T" && mkdir -p "$T/images"
-fails=0
-check() {  # check NAME COMMAND...: the command must succeed
-  if "${@:2}"; then echo "ok: $1"; else echo "FAIL: $1"; fails=$((fails + 1)); fi
-}
+mkdir -p "$T/images"
 
 $PY tests/python/ann_reference.py make_checkpoint --depth 50 --classes 19 --seed 7 \
   --out "$T/r50.pth" || exit 1
@@ -45,6 +38,35 @@ check "ann_init_checkpoint" "$ROOT/tools/ann_init_checkpoint" --config=configs/t
   --out="$T/init.pth"
 check "init checkpoint: mmseg's init_segmentor reads CLASSES and PALETTE" \
   $PY tests/python/torch_compare.py --mmseg_meta "$T/init.pth"
+
+# --help: the usage line, an example and the tool's own flags (its main's and its libraries'),
+# none of LibTorch's or glog's, none of another tool's.
+help=$("$ANN_TEST" --help 2>&1); rc=$?
+if [ $rc -eq 0 ] && printf '%s' "$help" | grep -q "^usage: ann_test " &&
+   printf '%s' "$help" | grep -q "^example:" &&
+   printf '%s' "$help" | grep -q -- "--config=FILE" &&
+   printf '%s' "$help" | grep -q -- "--threads=" && printf '%s' "$help" | grep -q -- "--test_mode=" &&
+   ! printf '%s' "$help" | grep -q -- "caffe2\|--logtostderr\|--lr=\|--max_iters="; then
+  ok "ann_test --help lists its own flags only"
+else
+  fail "ann_test --help: $help"
+fi
+help=$("$ROOT/tools/ann_efficiency" --help 2>&1)
+printf '%s' "$help" | grep -q -- "--flops_convention=" && printf '%s' "$help" | grep -q -- "--depth=" &&
+  ! printf '%s' "$help" | grep -q -- "--test_mode=\|--lr=\|--checkpoint=" &&
+  ok "ann_efficiency --help: no test or training flags" || fail "ann_efficiency --help: $help"
+# A flagfile line that is not a flag stops everything (gflags would drop the lines after it).
+printf -- '--depth=50\nnum_classes=7\n--num_classes=19\n' > "$T/bad.flags"
+out=$("$ANN_TEST" --config="$T/bad.flags" --checkpoint="$T/r50.pth" --images="$T/images" \
+  --out_dir="$T/bad0" 2>&1); rc=$?
+[ $rc -eq 2 ] && [ "$(printf '%s\n' "$out" | grep -c '^error: ')" -eq 1 ] &&
+  printf '%s' "$out" | grep -q "^error: $T/bad.flags:2: not a flag" &&
+  ok "a flagfile line that is not a flag is refused, naming file and line" ||
+  fail "bad flagfile line (exit $rc): $out"
+out=$("$ANN_TEST" --checkpoint="$T/r50.pth" --images="$T/images" --out_dir="$T/bad0" --lr=1 2>&1)
+rc=$?
+[ $rc -eq 2 ] && [ "$out" = "error: --lr: unknown flag" ] && ok "a training flag is unknown to ann_test" ||
+  fail "unknown flag (exit $rc): $out"
 
 # Bad input: one line naming the file and the problem, exit status 1, no partial output.
 expect_error() {  # expect_error NAME PATTERN ARGS...
@@ -89,5 +111,4 @@ expect_error "bad flag value" "depth must be 18, 34, 50 or 101" \
   --depth=42 --checkpoint="$T/r50.pth" --images="$T/images" --out_dir="$T/bad8"
 check "no partial output for a bad image" test -z "$(ls -A "$T/bad6" 2>/dev/null)"
 
-echo "$fails failures"
-[ $fails -eq 0 ]
+finish

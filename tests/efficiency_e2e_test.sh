@@ -2,13 +2,8 @@
 # ann_efficiency end to end: block and whole-model counts (json and table), the 2xMAC option,
 # the paper table's layout, and bad flags. (Counts only here; timings belong to benchmarks/.)
 set -u
-ROOT="${TEST_SRCDIR}/${TEST_WORKSPACE}"
-cd "$ROOT"
-PY=/usr/bin/python3
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib.sh" eff
 EFF="$ROOT/tools/ann_efficiency"
-fails=0
-ok() { echo "ok: $1"; }
-fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
 FAST=(--time=false --memory=false --threads=2)
 
 out=$("$EFF" --block=nonlocal --shape=1,2048,128,256 --json "${FAST[@]}" 2>/dev/null)
@@ -20,6 +15,8 @@ g2=$(printf '%s' "$out" | $PY -c "import json,sys; print(json.load(sys.stdin)['b
 
 out=$("$EFF" --config=configs/ann_r50-d8_512x1024_40k_cityscapes.flags --input=1024x512 --json \
   "${FAST[@]}" 2>/dev/null)
+printf '%s' "$out" > "$T/model.json"
+check "the json parses strictly" $PY tests/python/json_check.py strict "$T/model.json"
 printf '%s' "$out" | $PY -c "
 import json, sys
 d = json.load(sys.stdin)
@@ -53,5 +50,4 @@ out=$("$EFF" --paper_table --block=apnb "${FAST[@]}" 2>&1); rc=$?
 [ $rc -eq 1 ] && printf '%s' "$out" | grep -q "exactly one of" && ok "one mode at a time" ||
   fail "modes: $out"
 
-echo "$fails failure(s)"
-[ $fails -eq 0 ]
+finish

@@ -7,15 +7,7 @@
 # predictions (labelIds, trainIds) and from a checkpoint, the zip read back in Python; refusals
 # of missing, extra and 3-channel predictions.
 set -u
-ROOT="${TEST_SRCDIR}/${TEST_WORKSPACE}"
-cd "$ROOT"
-PY=/usr/bin/python3
-BIN="$ROOT/tools"
-T="${TEST_TMPDIR}/eval"
-rm -rf "$T" && mkdir -p "$T"
-fails=0
-ok() { echo "ok: $1"; }
-fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib.sh" eval
 
 "$BIN/ann_preprocess" --dataset=toy_cityscapes --dst="$T/raw" --toy_size=128x64 \
   --toy_splits=12,4,3 --seed=2 >/dev/null 2>&1 &&
@@ -24,6 +16,7 @@ fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
 CFG=(--config=configs/toy.flags --threads=2)
 "$BIN/ann_train" "${CFG[@]}" --data_root="$T/data" --work_dir="$T/work" --crop_size=64x64 \
   --img_scale=128x64 --batch_size=4 --max_iters=30 --checkpoint_interval=30 --log_interval=10 \
+  --eval_interval=30 \
   >"$T/train.log" 2>&1 || { cat "$T/train.log"; echo "FAIL: training"; exit 1; }
 CKPT="$T/work/latest.pth"
 
@@ -41,6 +34,28 @@ for f in metrics.json confusion.csv confusion.png; do [ -s "$T/ev/$f" ] || fail 
 out=$($PY tests/python/cityscapes_eval.py "$T/data" val "$T/pred_val" "$T/ev/metrics.json")
 [ $? -eq 0 ] && ok "cityscapesScripts-style Python evaluation agrees ($out)" ||
   fail "metrics differ from Python: $out"
+
+check "metrics.json and train.log.json parse strictly" \
+  $PY tests/python/json_check.py strict "$T/ev/metrics.json" "$T/work/train.log.json"
+check "mmseg's analyze_logs reads 3 loss points and 1 mIoU from the training log" \
+  $PY tests/python/json_check.py mmseg_log "$T/work/train.log.json" --train 3 --val 1
+
+# A Cityscapes val root holds one folder per city: --images recurses, names stay unique.
+mkdir -p "$T/cities/aachen" "$T/cities/bremen" "$T/dups/x" "$T/dups/y"
+for f in "$T/data/leftImg8bit/val/minicity/"*_leftImg8bit.png; do
+  b=$(basename "$f")
+  cp "$f" "$T/cities/aachen/aachen_${b#*_}" && cp "$f" "$T/cities/bremen/bremen_${b#*_}"
+done
+cp "$f" "$T/dups/x/same.png" && cp "$f" "$T/dups/y/same.png"
+"$BIN/ann_test" "${CFG[@]}" --checkpoint="$CKPT" --images="$T/cities" --format=cityscapes \
+  --out_dir="$T/pred_cities" >/dev/null 2>&1 &&
+  [ "$(ls "$T/pred_cities"/aachen_*_leftImg8bit.png | wc -l)" -eq 4 ] &&
+  [ "$(ls "$T/pred_cities"/bremen_*_leftImg8bit.png | wc -l)" -eq 4 ] &&
+  ok "ann_test --images=<val root> predicts every city (8 images, 2 cities)" ||
+  fail "ann_test on a val root with two cities"
+"$BIN/ann_test" "${CFG[@]}" --checkpoint="$CKPT" --images="$T/dups" --out_dir="$T/pred_dups" \
+  >/dev/null 2>&1 && [ -s "$T/pred_dups/x/same.png" ] && [ -s "$T/pred_dups/y/same.png" ] &&
+  ok "repeated file names keep their folders" || fail "repeated file names"
 
 # The same Python evaluation on predictions with every kind of error (ground truth with blocks
 # replaced by other classes, ignored ids and out-of-class values), through --pred_dir.
@@ -152,5 +167,4 @@ else
   fail "refusal (rc=$rc)"; cat "$T/bad.out"
 fi
 
-echo "$fails failure(s)"
-[ $fails -eq 0 ]
+finish

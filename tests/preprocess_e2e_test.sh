@@ -5,16 +5,9 @@
 # broken file, exit status 1, no split lists, no temporary files; after the fix a re-run skips
 # the finished files and completes. Also the toy generator → cityscapes conversion.
 set -u
-ROOT="${TEST_SRCDIR}/${TEST_WORKSPACE}"
-cd "$ROOT"
-PY=/usr/bin/python3
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib.sh" pre
 PRE="$ROOT/tools/ann_preprocess"
 RAW="tests/python/raw_datasets.py"
-T="${TEST_TMPDIR}/pre"
-rm -rf "$T" && mkdir -p "$T"
-fails=0
-ok() { echo "ok: $1"; }
-fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
 
 for d in cityscapes ade20k voc_aug pascal_context; do
   $PY $RAW make $d "$T/$d-raw" >/dev/null || { fail "$d: make raw tree"; continue; }
@@ -92,5 +85,4 @@ out=$("$PRE" --dataset=cityscapes --src="$T/nowhere" --dst="$T/x" 2>&1); rc=$?
 if [ $rc -eq 1 ] && printf '%s' "$out" | grep -q "nowhere: no such directory"; then
   ok "missing --src refused"; else fail "missing src: $out"; fi
 
-echo "$fails failure(s)"
-[ $fails -eq 0 ]
+finish

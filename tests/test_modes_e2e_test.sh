@@ -9,17 +9,10 @@
 #  - the authors' mscrop test: Python runs spec §4 on ann_reference.py's network, on an image
 #    that needs several crops at two scales and one whole pass at the third.
 set -u
-ROOT="${TEST_SRCDIR}/${TEST_WORKSPACE}"
-cd "$ROOT"
-PY=/usr/bin/python3
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib.sh" modes
 ANN_TEST="$ROOT/tools/ann_test"
 REF=tests/python/aug_reference.py
-T="${TEST_TMPDIR}/modes"
-rm -rf "$T" && mkdir -p "$T/img" "$T/big"
-fails=0
-check() {  # check NAME COMMAND...: the command must succeed
-  if "${@:2}"; then echo "ok: $1"; else echo "FAIL: $1"; fails=$((fails + 1)); fi
-}
+mkdir -p "$T/img" "$T/big"
 COMMON=(--config=configs/ann_r50-d8_512x1024_40k_cityscapes.flags --depth=18 --threads=2)
 
 $PY tests/python/ann_reference.py make_checkpoint --depth 18 --classes 19 --seed 3 \
@@ -65,5 +58,4 @@ check "mscrop equals the independent implementation (rel 1e-4)" $PY $REF mscrop 
   --scales 0.75,1.0,1.25 --flip --crop 96x96 --stride 64x64 --got "$T/mscrop_logits/b.pt" \
   --tolerance 1e-4
 
-echo "$fails failures"
-[ $fails -eq 0 ]
+finish

@@ -5,16 +5,9 @@
 # corrupt newest checkpoint is reported and the previous one used; a non-finite loss stops the
 # run; bad flag values are refused before any work; checkpoints, json log and curves exist.
 set -u
-ROOT="${TEST_SRCDIR}/${TEST_WORKSPACE}"
-cd "$ROOT"
-PY=/usr/bin/python3
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib.sh" train
 PRE="$ROOT/tools/ann_preprocess"
 TRAIN="$ROOT/tools/ann_train"
-T="${TEST_TMPDIR}/train"
-rm -rf "$T" && mkdir -p "$T"
-fails=0
-ok() { echo "ok: $1"; }
-fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
 
 "$PRE" --dataset=toy_cityscapes --dst="$T/raw" --toy_size=128x64 --toy_splits=12,4,1 \
   --seed=1 >/dev/null 2>&1 && "$PRE" --dataset=cityscapes --src="$T/raw" --dst="$T/data" \
@@ -40,6 +33,10 @@ fields=$(grep '"mode": "train"' "$T/a/train.log.json" | head -1 |
   grep -o '"\(iter\|lr\|loss\|decode.loss_ce\|aux.loss_ce\|time\|data_time\|memory\)"' | wc -l)
 [ "$lines" -eq 8 ] && [ "$fields" -eq 8 ] && ok "json log: 8 lines with mmseg's fields" ||
   fail "json log lines=$lines fields=$fields"
+
+check "train.log.json parses strictly" $PY tests/python/json_check.py strict "$T/a/train.log.json"
+check "mmseg's analyze_logs reads 8 loss points from train.log.json" \
+  $PY tests/python/json_check.py mmseg_log "$T/a/train.log.json" --train 8
 
 # Resumed from the middle checkpoint: identical to the uninterrupted run.
 mkdir -p "$T/b" && cp "$T/a/iter_4.pth" "$T/b/"
@@ -137,5 +134,4 @@ for cfg in configs/*.flags; do
 done
 ok "all $(ls configs/*.flags | wc -l) configs parse"
 
-echo "$fails failure(s)"
-[ $fails -eq 0 ]
+finish
