@@ -5,15 +5,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <filesystem>
-#include <mutex>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ann/util/atomic_file.h"
+#include "ann/util/prefetch.h"
 #include "ann/util/progress.h"
 
 namespace ann {
@@ -21,31 +19,31 @@ namespace fs = std::filesystem;
 
 JobReport RunJobs(const std::vector<Job>& jobs, int workers, const std::string& label) {
   JobReport report;
-  std::mutex mu;
-  std::atomic<size_t> next{0};
   Progress progress(label, static_cast<int64_t>(jobs.size()),
                     std::max<int64_t>(1, static_cast<int64_t>(jobs.size()) / 10));
-  auto work = [&] {
-    while (true) {
-      const size_t i = next++;
-      if (i >= jobs.size()) return;
-      std::error_code ec;
-      const bool skip = !jobs[i].output.empty() && fs::exists(jobs[i].output, ec);
-      absl::Status status = skip ? absl::OkStatus() : jobs[i].run();
-      std::lock_guard<std::mutex> lock(mu);
-      if (skip) {
-        ++report.skipped;
-      } else if (status.ok()) {
-        ++report.converted;
-      } else {
-        report.errors.emplace_back(status.message());
-      }
-      progress.Advance(1);
+  enum class Outcome { kSkipped, kConverted, kFailed };
+  // The project's one worker pool; results come back in job order.
+  Prefetch<std::pair<Outcome, std::string>> results(
+      jobs.size(), workers, static_cast<size_t>(std::max(1, workers)) * 4, [&](size_t i) {
+        std::error_code ec;
+        if (!jobs[i].output.empty() && fs::exists(jobs[i].output, ec)) {
+          return std::make_pair(Outcome::kSkipped, std::string());
+        }
+        absl::Status status = jobs[i].run();
+        return status.ok() ? std::make_pair(Outcome::kConverted, std::string())
+                           : std::make_pair(Outcome::kFailed, std::string(status.message()));
+      });
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    auto [outcome, error] = results.Next();
+    if (outcome == Outcome::kSkipped) {
+      ++report.skipped;
+    } else if (outcome == Outcome::kConverted) {
+      ++report.converted;
+    } else {
+      report.errors.push_back(std::move(error));
     }
-  };
-  std::vector<std::thread> threads;
-  for (int t = 0; t < std::max(1, workers); ++t) threads.emplace_back(work);
-  for (std::thread& t : threads) t.join();
+    progress.Advance(1);
+  }
   progress.Finish();
   std::sort(report.errors.begin(), report.errors.end());
   return report;

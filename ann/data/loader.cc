@@ -1,5 +1,7 @@
 #include "ann/data/loader.h"
 
+#include <limits>
+
 #include "absl/strings/str_cat.h"
 #include "ann/io/image.h"
 #include "ann/util/status_macros.h"
@@ -14,22 +16,6 @@ absl::StatusOr<LabeledImage> LoadTrainSample(const Sample& sample, const Dataset
   return ApplyTrainPipeline(std::move(s), pipeline, rng);
 }
 
-void NormalizeInto(const cv::Mat& image, const NormalizeParams& params, float* dst) {
-  const int plane = image.rows * image.cols;
-  for (int c = 0; c < 3; ++c) {
-    const int src_channel = params.to_rgb ? 2 - c : c;
-    const float mean = static_cast<float>(params.mean[c]);
-    const float std = static_cast<float>(params.std[c]);
-    float* out = dst + c * plane;
-    for (int y = 0; y < image.rows; ++y) {
-      const uint8_t* row = image.ptr<uint8_t>(y);
-      for (int x = 0; x < image.cols; ++x) {
-        *out++ = (static_cast<float>(row[3 * x + src_channel]) - mean) / std;
-      }
-    }
-  }
-}
-
 TrainLoader::TrainLoader(std::vector<Sample> samples, const DatasetInfo& info,
                          TrainPipelineConfig pipeline, NormalizeParams normalize,
                          LoaderOptions options, int64_t start_iteration)
@@ -39,21 +25,14 @@ TrainLoader::TrainLoader(std::vector<Sample> samples, const DatasetInfo& info,
       normalize_(normalize),
       options_(options),
       sampler_(static_cast<int64_t>(samples_.size()), options.world_size, options.batch_size,
-               options.seed),
-      next_to_claim_(start_iteration),
-      next_to_return_(start_iteration) {
-  const int workers = std::max(1, options_.workers);
-  for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { Work(); });
+               options.seed) {
+  batches_ = std::make_unique<Prefetch<absl::StatusOr<Batch>>>(
+      std::numeric_limits<size_t>::max(), std::max(1, options_.workers),
+      static_cast<size_t>(std::max(1, options_.prefetch)),
+      [this, start_iteration](size_t i) { return Build(start_iteration + static_cast<int64_t>(i)); });
 }
 
-TrainLoader::~TrainLoader() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  for (std::thread& t : threads_) t.join();
-}
+TrainLoader::~TrainLoader() = default;
 
 absl::StatusOr<Batch> TrainLoader::Build(int64_t iteration) {
   Batch batch;
@@ -82,34 +61,6 @@ absl::StatusOr<Batch> TrainLoader::Build(int64_t iteration) {
   return batch;
 }
 
-void TrainLoader::Work() {
-  while (true) {
-    int64_t iteration;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] {
-        return stop_ || next_to_claim_ < next_to_return_ + std::max(1, options_.prefetch);
-      });
-      if (stop_) return;
-      iteration = next_to_claim_++;
-    }
-    absl::StatusOr<Batch> batch = Build(iteration);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      ready_.emplace(iteration, std::move(batch));
-    }
-    cv_.notify_all();
-  }
-}
-
-absl::StatusOr<Batch> TrainLoader::Next() {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [&] { return ready_.count(next_to_return_) > 0; });
-  auto node = ready_.extract(next_to_return_);
-  ++next_to_return_;
-  lock.unlock();
-  cv_.notify_all();
-  return std::move(node.mapped());
-}
+absl::StatusOr<Batch> TrainLoader::Next() { return batches_->Next(); }
 
 }  // namespace ann

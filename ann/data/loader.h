@@ -6,16 +6,15 @@
 
 #include <array>
 #include <atomic>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "ann/data/dataset.h"
+#include "ann/data/normalize.h"
+#include "ann/util/prefetch.h"
 #include "ann/data/sampler.h"
 #include "ann/data/transforms.h"
 #include "torch/torch.h"
@@ -27,17 +26,6 @@ struct Batch {
   torch::Tensor images;  // [B, 3, H, W] float32, normalised.
   torch::Tensor labels;  // [B, H, W] int64, 255 = ignore.
 };
-
-// The model's input normalisation: (pixel - mean) / std per channel, after BGR → RGB if to_rgb.
-struct NormalizeParams {
-  std::array<double, 3> mean = {123.675, 116.28, 103.53};
-  std::array<double, 3> std = {58.395, 57.12, 57.375};
-  bool to_rgb = true;
-};
-
-// Writes `image` (HxWx3 uint8 BGR) normalised into `dst` as 3 planes of H*W floats. Plain loops,
-// no LibTorch ops, so loader threads never touch LibTorch's thread pool.
-void NormalizeInto(const cv::Mat& image, const NormalizeParams& params, float* dst);
 
 struct LoaderOptions {
   int rank = 0;
@@ -64,7 +52,6 @@ class TrainLoader {
   absl::StatusOr<Batch> Next();
 
  private:
-  void Work();
   absl::StatusOr<Batch> Build(int64_t iteration);
 
   std::vector<Sample> samples_;
@@ -73,14 +60,9 @@ class TrainLoader {
   NormalizeParams normalize_;
   LoaderOptions options_;
   TrainSampler sampler_;
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int64_t next_to_claim_;
-  int64_t next_to_return_;
-  std::map<int64_t, absl::StatusOr<Batch>> ready_;
-  bool stop_ = false;
-  std::vector<std::thread> threads_;
+  // Batches of start_iteration + i, built by the project's one worker pool (declared last: its
+  // threads use the members above and stop first).
+  std::unique_ptr<Prefetch<absl::StatusOr<Batch>>> batches_;
 };
 
 }  // namespace ann

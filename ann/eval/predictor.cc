@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "ann/data/normalize.h"
 #include "ann/data/transforms.h"
 #include "ann/io/image.h"
 #include "opencv2/imgproc.hpp"
@@ -76,7 +77,7 @@ torch::Tensor Predictor::Logits(const cv::Mat& image_bgr) {
         view = cv::Mat();  // a new buffer: never mirror `scaled` (or the caller's image) in place
         cv::flip(scaled, view, 1);
       }
-      torch::Tensor out = Infer(NormalizeImage(ImageToTensor(view), model_->config()));
+      torch::Tensor out = Infer(NormalizeImage(view, model_->config()));
       if (augmented && mmseg1x) {
         // mmseg 1.x postprocess_result: un-flip, resize to the image; TTA averages softmax.
         if (flipped) out = out.flip({3});
@@ -121,7 +122,7 @@ torch::Tensor Predictor::CropPredict(const torch::Tensor& input) {
 
 torch::Tensor Predictor::MsCropLogits(const cv::Mat& image_bgr) {
   const int height = image_bgr.rows, width = image_bgr.cols;
-  const torch::Tensor input = NormalizeImage(ImageToTensor(image_bgr), model_->config());
+  const torch::Tensor input = NormalizeImage(image_bgr, model_->config());
   cv::Mat total;  // [H, W] x K float32, as the authors' numpy accumulator
   for (int flipped = 0; flipped <= (config_.flip ? 1 : 0); ++flipped) {
     for (double scale : config_.ratios) {

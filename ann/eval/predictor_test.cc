@@ -1,5 +1,6 @@
 #include "ann/eval/predictor.h"
 
+#include "ann/data/normalize.h"
 #include "ann/io/image.h"
 #include "gtest/gtest.h"
 #include "opencv2/imgproc.hpp"
@@ -60,7 +61,7 @@ TEST(PredictorTest, SlideAveragesOverlappingWindows) {
   // → x in {0, 24}; each summed where it lands and divided by the count.
   Predictor whole(model);
   torch::InferenceMode guard;
-  torch::Tensor input = NormalizeImage(ImageToTensor(image), model->config());
+  torch::Tensor input = NormalizeImage(image, model->config());
   torch::Tensor sum = torch::zeros_like(got).unsqueeze(0), count = torch::zeros({1, 1, 40, 56});
   for (int64_t y : {0, 8}) {
     for (int64_t x : {0, 24}) {
@@ -114,7 +115,7 @@ torch::Tensor PassProbabilities(EncoderDecoder& model, const cv::Mat& image, cv:
     view = scaled;
   }
   torch::InferenceMode guard;
-  torch::Tensor out = model->Predict(NormalizeImage(ImageToTensor(view), model->config()));
+  torch::Tensor out = model->Predict(NormalizeImage(view, model->config()));
   if (mmseg1x && flipped) out = out.flip({3});
   out = torch::softmax(ResizeLogits(out, image.rows, image.cols, false), 1);
   if (!mmseg1x && flipped) out = out.flip({3});

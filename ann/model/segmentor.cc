@@ -57,18 +57,6 @@ torch::Tensor ResizeLogits(const torch::Tensor& logits, int64_t height, int64_t 
                   .align_corners(align_corners));
 }
 
-torch::Tensor NormalizeImage(const torch::Tensor& image_hwc_bgr, const ModelConfig& config) {
-  TORCH_CHECK(image_hwc_bgr.dim() == 3 && image_hwc_bgr.size(2) == 3,
-              "NormalizeImage expects [H, W, 3], got ", image_hwc_bgr.sizes());
-  torch::Tensor x = image_hwc_bgr.to(torch::kFloat32);
-  if (config.to_rgb) x = x.flip({2});
-  const auto options = torch::TensorOptions().dtype(torch::kFloat32);
-  torch::Tensor mean = torch::tensor({config.mean[0], config.mean[1], config.mean[2]}, options);
-  torch::Tensor std = torch::tensor({config.std[0], config.std[1], config.std[2]}, options);
-  x = (x - mean) / std;
-  return x.permute({2, 0, 1}).unsqueeze(0).contiguous();
-}
-
 int64_t CountParameters(const torch::nn::Module& module) {
   std::unordered_set<const void*> seen;
   int64_t total = 0;

@@ -4,7 +4,7 @@
 //
 //   EncoderDecoder model(config);
 //   model->eval();
-//   torch::Tensor logits = model->Predict(NormalizeImage(image_hwc_bgr, config));
+//   torch::Tensor logits = model->Predict(NormalizeImage(image_bgr, config));  // ann/data
 #ifndef ANN_MODEL_SEGMENTOR_H_
 #define ANN_MODEL_SEGMENTOR_H_
 
@@ -52,10 +52,6 @@ TORCH_MODULE(EncoderDecoder);
 // Bilinear resize of [B, K, h, w] logits to `height` x `width`.
 torch::Tensor ResizeLogits(const torch::Tensor& logits, int64_t height, int64_t width,
                            bool align_corners);
-
-// Turns a uint8 BGR image [H, W, 3] into the normalised float input [1, 3, H, W] of `config`
-// (channel order, mean and std of the variant).
-torch::Tensor NormalizeImage(const torch::Tensor& image_hwc_bgr, const ModelConfig& config);
 
 // Number of distinct parameters (shared tensors counted once) of `module`.
 int64_t CountParameters(const torch::nn::Module& module);

@@ -137,21 +137,5 @@ TEST(SegmentorTest, ZeroOutProjectionMakesAttentionAPassThrough) {
   EXPECT_EQ(block->forward(y, y).abs().max().item<float>(), 0.0f);
 }
 
-TEST(SegmentorTest, NormalizeImageConvertsBgrAndStandardises) {
-  ModelConfig config;
-  torch::Tensor image = torch::zeros({1, 2, 3}, torch::kUInt8);
-  image[0][0][0] = 10;   // B
-  image[0][0][1] = 20;   // G
-  image[0][0][2] = 200;  // R
-  torch::Tensor x = NormalizeImage(image, config);
-  ASSERT_EQ(x.sizes(), torch::IntArrayRef({1, 3, 1, 2}));
-  EXPECT_FLOAT_EQ(x[0][0][0][0].item<float>(), (200 - 123.675f) / 58.395f);  // R first
-  EXPECT_FLOAT_EQ(x[0][2][0][0].item<float>(), (10 - 103.53f) / 57.375f);
-  ModelConfig original = DefaultModelConfig(Variant::kOriginal);
-  torch::Tensor y = NormalizeImage(image, original);
-  EXPECT_FLOAT_EQ(y[0][0][0][0].item<float>(), 10 - 102.9801f);  // BGR kept, exact mean
-  EXPECT_FLOAT_EQ(y[0][2][0][1].item<float>(), 0 - 122.7717f);
-}
-
 }  // namespace
 }  // namespace ann

@@ -222,7 +222,7 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
   loader_options.seed = config.seed;
   loader_options.workers = data.workers;
   loader_options.prefetch = std::max(2, data.workers);
-  NormalizeParams normalize{model_config.mean, model_config.std, model_config.to_rgb};
+  const NormalizeParams normalize = NormalizeParamsOf(model_config);
   TrainLoader loader(train_samples, info, config.pipeline, normalize, loader_options, start);
 
   std::unique_ptr<TrainLog> log;  // Rank 0 logs, checkpoints and validates.
