@@ -23,10 +23,10 @@ absl::Status PreprocessAde20k(const PreprocessOptions& options) {
   std::vector<std::pair<std::string, int64_t>> counts;
   std::map<std::string, std::vector<std::string>> lists;
   JobReport listing;
-  for (const auto& [split, sub] : {std::pair<std::string, std::string>{"train", "training"},
-                                  {"val", "validation"}}) {
-    const std::string image_dir = absl::StrCat(o.src, "/images/", sub);
-    const std::string label_dir = absl::StrCat(o.src, "/annotations/", sub);
+  for (const std::string split : {"train", "val"}) {
+    // The raw download has the training layout already.
+    const std::string image_dir = layout::Ade20kImageDir(o.src, split);
+    const std::string label_dir = layout::Ade20kLabelDir(o.src, split);
     std::vector<std::string> ids;
     for (const std::string& p : FindFiles(image_dir, ".jpg")) ids.push_back(fs::path(p).stem());
     if (ids.empty()) {
@@ -42,7 +42,7 @@ absl::Status PreprocessAde20k(const PreprocessOptions& options) {
     for (const std::string& id : ids) {
       const std::string image = absl::StrCat(image_dir, "/", id, ".jpg");
       const std::string label = absl::StrCat(label_dir, "/", id, ".png");
-      const std::string out_label = absl::StrCat(o.dst, "/annotations/", sub, "/", id, ".png");
+      const std::string out_label = absl::StrCat(layout::Ade20kLabelDir(o.dst, split), "/", id, ".png");
       jobs.push_back({in_place ? "" : out_label, [=, &o]() -> absl::Status {
                         ANN_ASSIGN_OR_RETURN(cv::Mat img, ReadColorImage(image));
                         std::error_code e;
@@ -68,7 +68,7 @@ absl::Status PreprocessAde20k(const PreprocessOptions& options) {
                                            " is not an ADE20K class (0..150)"));
                         }
                         ANN_RETURN_IF_ERROR(MirrorFile(
-                            image, absl::StrCat(o.dst, "/images/", sub, "/", id, ".jpg")));
+                            image, absl::StrCat(layout::Ade20kImageDir(o.dst, split), "/", id, ".jpg")));
                         return MirrorFile(label, out_label);
                       }});
     }
@@ -79,7 +79,7 @@ absl::Status PreprocessAde20k(const PreprocessOptions& options) {
   report.errors.insert(report.errors.end(), listing.errors.begin(), listing.errors.end());
   ANN_RETURN_IF_ERROR(FinishReport("ade20k", counts, report));
   for (const auto& [split, ids] : lists) {
-    ANN_RETURN_IF_ERROR(WriteSplitList(absl::StrCat(o.dst, "/", split, ".txt"), ids));
+    ANN_RETURN_IF_ERROR(layout::WriteSplitList(layout::SplitList(o.dst, split), ids));
   }
   return absl::OkStatus();
 }

@@ -13,8 +13,8 @@ namespace ann {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr char kImageSuffix[] = "_leftImg8bit.png";
-constexpr char kLabelSuffix[] = "_gtFine_labelIds.png";
+using layout::kCityscapesImageSuffix;
+using layout::kCityscapesLabelIdSuffix;
 
 std::string StripSuffix(const std::string& path, const std::string& root,
                         const std::string& suffix) {
@@ -24,7 +24,7 @@ std::string StripSuffix(const std::string& path, const std::string& root,
 
 absl::Status ConvertOne(const PreprocessOptions& o, const std::string& split,
                         const std::string& id, bool need_label) {
-  const std::string image_path = absl::StrCat(o.src, "/leftImg8bit/", split, "/", id, kImageSuffix);
+  const std::string image_path = absl::StrCat(o.src, "/leftImg8bit/", split, "/", id, kCityscapesImageSuffix);
   const std::string gt = absl::StrCat(o.src, "/gtFine/", split, "/", id, "_gtFine_");
   const std::string out_gt = absl::StrCat(o.dst, "/gtFine/", split, "/", id, "_gtFine_");
   ANN_ASSIGN_OR_RETURN(cv::Mat image, ReadColorImage(image_path));
@@ -72,9 +72,12 @@ absl::Status ConvertOne(const PreprocessOptions& o, const std::string& split,
     cv::LUT(label, cv::Mat(1, 256, CV_8UC1, const_cast<uint8_t*>(lut.data())), train_ids);
   }
   ANN_RETURN_IF_ERROR(
-      MirrorFile(image_path, absl::StrCat(o.dst, "/leftImg8bit/", split, "/", id, kImageSuffix)));
+      MirrorFile(image_path, layout::CityscapesImage(o.dst, split, id)));
   // Written last: its presence marks the image as done.
-  if (has_label) ANN_RETURN_IF_ERROR(WriteImage(out_gt + "labelTrainIds.png", train_ids));
+  if (has_label) {
+    ANN_RETURN_IF_ERROR(WriteImage(
+        layout::CityscapesLabel(o.dst, split, id, layout::kCityscapesTrainIdSuffix), train_ids));
+  }
   return absl::OkStatus();
 }
 
@@ -89,30 +92,30 @@ absl::Status PreprocessCityscapes(const PreprocessOptions& o) {
     const std::string image_dir = absl::StrCat(o.src, "/leftImg8bit/", split);
     const std::string label_dir = absl::StrCat(o.src, "/gtFine/", split);
     std::vector<std::string> ids;
-    for (const std::string& p : FindFiles(image_dir, kImageSuffix)) {
-      ids.push_back(StripSuffix(p, image_dir, kImageSuffix));
+    for (const std::string& p : FindFiles(image_dir, kCityscapesImageSuffix)) {
+      ids.push_back(StripSuffix(p, image_dir, kCityscapesImageSuffix));
     }
     const bool labelled = split != "test";
     if (ids.empty()) {
       if (labelled) {
         listing.errors.push_back(
-            absl::StrCat(image_dir, ": no *", kImageSuffix, " images (empty split)"));
+            absl::StrCat(image_dir, ": no *", kCityscapesImageSuffix, " images (empty split)"));
       }
       continue;
     }
     const std::set<std::string> id_set(ids.begin(), ids.end());
-    for (const std::string& p : FindFiles(label_dir, kLabelSuffix)) {
-      if (!id_set.count(StripSuffix(p, label_dir, kLabelSuffix))) {
+    for (const std::string& p : FindFiles(label_dir, kCityscapesLabelIdSuffix)) {
+      if (!id_set.count(StripSuffix(p, label_dir, kCityscapesLabelIdSuffix))) {
         listing.errors.push_back(absl::StrCat(p, ": label without an image"));
       }
     }
     for (const std::string& id : ids) {
       std::error_code ec;
       const bool has_label =
-          fs::exists(absl::StrCat(label_dir, "/", id, kLabelSuffix), ec) || labelled;
+          fs::exists(absl::StrCat(label_dir, "/", id, kCityscapesLabelIdSuffix), ec) || labelled;
       const std::string output =
-          has_label ? absl::StrCat(o.dst, "/gtFine/", split, "/", id, "_gtFine_labelTrainIds.png")
-                    : absl::StrCat(o.dst, "/leftImg8bit/", split, "/", id, kImageSuffix);
+          has_label ? layout::CityscapesLabel(o.dst, split, id, layout::kCityscapesTrainIdSuffix)
+                    : layout::CityscapesImage(o.dst, split, id);
       jobs.push_back({output, [&o, split, id, labelled] {
                         return ConvertOne(o, split, id, labelled);
                       }});
@@ -124,7 +127,7 @@ absl::Status PreprocessCityscapes(const PreprocessOptions& o) {
   report.errors.insert(report.errors.end(), listing.errors.begin(), listing.errors.end());
   ANN_RETURN_IF_ERROR(FinishReport("cityscapes", counts, report));
   for (const auto& [split, ids] : lists) {
-    ANN_RETURN_IF_ERROR(WriteSplitList(absl::StrCat(o.dst, "/", split, ".txt"), ids));
+    ANN_RETURN_IF_ERROR(layout::WriteSplitList(layout::SplitList(o.dst, split), ids));
   }
   return absl::OkStatus();
 }

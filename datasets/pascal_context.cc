@@ -176,14 +176,14 @@ absl::Status PreprocessPascalContext(const PreprocessOptions& o) {
   for (const auto& [id, entry] : images) {
     if (entry.phase != "train" && entry.phase != "val") continue;
     lists[entry.phase].push_back(entry.stem);
-    const std::string output = absl::StrCat(out, "/SegmentationClassContext/", entry.stem, ".png");
+    const std::string output = layout::VocLabel(out, entry.stem, /*context=*/true);
     const ImageEntry* e = &entry;
     jobs.push_back({output, [=, &json_path]() -> absl::Status {
                       const std::string image_path =
                           absl::StrCat(voc, "/JPEGImages/", e->stem, ".jpg");
                       ANN_ASSIGN_OR_RETURN(cv::Mat label, PaintImage(json_path, *e, image_path));
                       ANN_RETURN_IF_ERROR(MirrorFile(
-                          image_path, absl::StrCat(out, "/JPEGImages/", e->stem, ".jpg")));
+                          image_path, layout::VocImage(out, e->stem)));
                       return WriteImage(output, label);
                     }});
   }
@@ -200,8 +200,8 @@ absl::Status PreprocessPascalContext(const PreprocessOptions& o) {
        {"val", static_cast<int64_t>(lists["val"].size())}},
       report));
   for (const auto& [split, ids] : lists) {
-    ANN_RETURN_IF_ERROR(WriteSplitList(
-        absl::StrCat(out, "/ImageSets/SegmentationContext/", split, ".txt"), ids));
+    ANN_RETURN_IF_ERROR(layout::WriteSplitList(
+        absl::StrCat(layout::VocListDir(out, /*context=*/true), "/", split, ".txt"), ids));
   }
   return absl::OkStatus();
 }

@@ -68,12 +68,6 @@ absl::Status FinishReport(const std::string& dataset,
       dataset, report.errors.size()));
 }
 
-absl::Status WriteSplitList(const std::string& path, const std::vector<std::string>& ids) {
-  std::string text;
-  for (const std::string& id : ids) absl::StrAppend(&text, id, "\n");
-  return WriteTextFile(path, text);
-}
-
 bool SamePath(const std::string& a, const std::string& b) {
   std::error_code ec;
   return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "ann/data/layout.h"
 
 namespace ann {
 
@@ -51,8 +52,6 @@ absl::Status FinishReport(const std::string& dataset,
                           const std::vector<std::pair<std::string, int64_t>>& split_counts,
                           const JobReport& report);
 
-// Writes one id per line, atomically.
-absl::Status WriteSplitList(const std::string& path, const std::vector<std::string>& ids);
 
 // Makes `dst` hold the same bytes as `src` (nothing if same path or already present): a hard
 // link when possible, else a copy, through a temporary name.

@@ -21,7 +21,7 @@ namespace {
 void SilentMatioLog(int, char*) {}
 
 absl::StatusOr<std::vector<std::string>> ReadIds(const std::string& path) {
-  ANN_ASSIGN_OR_RETURN(std::vector<std::string> ids, ReadSplitList(path));
+  ANN_ASSIGN_OR_RETURN(std::vector<std::string> ids, layout::ReadSplitList(path));
   if (ids.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": empty split list"));
   return ids;
 }
@@ -197,7 +197,7 @@ absl::Status PreprocessVocAug(const PreprocessOptions& o) {
   all.erase(std::unique(all.begin(), all.end()), all.end());
   std::vector<Job> jobs;
   for (const std::string& id : all) {
-    const std::string output = absl::StrCat(out, "/SegmentationClassAug/", id, ".png");
+    const std::string output = layout::VocLabel(out, id, /*context=*/false);
     jobs.push_back({output, [=]() -> absl::Status {
                       const std::string image_path = absl::StrCat(voc, "/JPEGImages/", id, ".jpg");
                       ANN_ASSIGN_OR_RETURN(cv::Mat image, ReadColorImage(image_path));
@@ -224,7 +224,7 @@ absl::Status PreprocessVocAug(const PreprocessOptions& o) {
                             " differs from its image's ", image.cols, "x", image.rows));
                       }
                       ANN_RETURN_IF_ERROR(
-                          MirrorFile(image_path, absl::StrCat(out, "/JPEGImages/", id, ".jpg")));
+                          MirrorFile(image_path, layout::VocImage(out, id)));
                       return WriteImage(output, label);
                     }});
   }
@@ -235,10 +235,10 @@ absl::Status PreprocessVocAug(const PreprocessOptions& o) {
        {"val", static_cast<int64_t>(voc_val.size())},
        {"trainaug", static_cast<int64_t>(trainaug.size())}},
       report));
-  const std::string out_lists = out + "/ImageSets/Segmentation";
-  ANN_RETURN_IF_ERROR(WriteSplitList(out_lists + "/train.txt", voc_train));
-  ANN_RETURN_IF_ERROR(WriteSplitList(out_lists + "/val.txt", voc_val));
-  ANN_RETURN_IF_ERROR(WriteSplitList(out_lists + "/aug.txt", trainaug));
+  const std::string out_lists = layout::VocListDir(out, /*context=*/false);
+  ANN_RETURN_IF_ERROR(layout::WriteSplitList(out_lists + "/train.txt", voc_train));
+  ANN_RETURN_IF_ERROR(layout::WriteSplitList(out_lists + "/val.txt", voc_val));
+  ANN_RETURN_IF_ERROR(layout::WriteSplitList(out_lists + "/aug.txt", trainaug));
   return absl::OkStatus();
 }
 

@@ -9,6 +9,7 @@
 #include "absl/strings/strip.h"
 #include "ann/data/cityscapes_labels.h"
 #include "ann/io/image.h"
+#include "ann/data/layout.h"
 #include "ann/util/files.h"
 #include "ann/util/status_macros.h"
 
@@ -76,18 +77,6 @@ std::vector<DatasetInfo> MakeInfos() {
 
 }  // namespace
 
-absl::StatusOr<std::vector<std::string>> ReadSplitList(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open split list"));
-  std::vector<std::string> ids;
-  std::string line;
-  while (std::getline(in, line)) {
-    absl::string_view id = absl::StripAsciiWhitespace(line);
-    if (!id.empty()) ids.emplace_back(id);
-  }
-  return ids;
-}
-
 namespace {
 
 // Ids of files under `dir` (recursively) ending in `suffix`, relative to `dir`, suffix removed.
@@ -107,7 +96,7 @@ absl::StatusOr<std::vector<std::string>> ListOrScan(const std::string& list,
                                                     const std::string& dir,
                                                     const std::string& suffix) {
   std::error_code ec;
-  if (fs::exists(list, ec)) return ReadSplitList(list);
+  if (fs::exists(list, ec)) return layout::ReadSplitList(list);
   return ScanIds(dir, suffix);
 }
 
@@ -136,20 +125,21 @@ absl::StatusOr<std::vector<Sample>> ListSamples(DatasetKind kind, const std::str
     return absl::InvalidArgumentError(
         absl::StrCat("unknown split '", split, "' (expected train, val or test)"));
   }
-  const fs::path root(data_root);
   std::vector<Sample> samples;
   std::vector<std::string> ids;
   switch (kind) {
     case DatasetKind::kCityscapes: {
-      const fs::path images = root / "leftImg8bit" / split;
-      ANN_ASSIGN_OR_RETURN(ids, ListOrScan(root / (split + ".txt"), images, "_leftImg8bit.png"));
-      const fs::path gt = root / "gtFine" / split;
+      const std::string images = layout::CityscapesImageDir(data_root, split);
+      ANN_ASSIGN_OR_RETURN(ids, ListOrScan(layout::SplitList(data_root, split), images,
+                                           layout::kCityscapesImageSuffix));
       for (const std::string& id : ids) {
-        Sample s{id, images / (id + "_leftImg8bit.png"), "", ""};
+        Sample s{id, layout::CityscapesImage(data_root, split, id), "", ""};
         std::error_code ec;
-        const fs::path label = gt / (id + "_gtFine_labelTrainIds.png");
+        const std::string label =
+            layout::CityscapesLabel(data_root, split, id, layout::kCityscapesTrainIdSuffix);
         if (split != "test" || fs::exists(label, ec)) s.label = label;
-        const fs::path instance = gt / (id + "_gtFine_instanceIds.png");
+        const std::string instance =
+            layout::CityscapesLabel(data_root, split, id, layout::kCityscapesInstanceSuffix);
         if (fs::exists(instance, ec)) s.instance = instance;
         samples.push_back(std::move(s));
       }
@@ -157,11 +147,11 @@ absl::StatusOr<std::vector<Sample>> ListSamples(DatasetKind kind, const std::str
     }
     case DatasetKind::kAde20k: {
       if (split == "test") return absl::InvalidArgumentError("ade20k has no labelled test split");
-      const std::string sub = split == "train" ? "training" : "validation";
-      const fs::path images = root / "images" / sub;
-      ANN_ASSIGN_OR_RETURN(ids, ListOrScan(root / (split + ".txt"), images, ".jpg"));
+      const std::string images = layout::Ade20kImageDir(data_root, split);
+      ANN_ASSIGN_OR_RETURN(ids, ListOrScan(layout::SplitList(data_root, split), images, ".jpg"));
       for (const std::string& id : ids) {
-        samples.push_back({id, images / (id + ".jpg"), root / "annotations" / sub / (id + ".png"),
+        samples.push_back({id, absl::StrCat(images, "/", id, ".jpg"),
+                           absl::StrCat(layout::Ade20kLabelDir(data_root, split), "/", id, ".png"),
                            ""});
       }
       break;
@@ -169,14 +159,13 @@ absl::StatusOr<std::vector<Sample>> ListSamples(DatasetKind kind, const std::str
     case DatasetKind::kVocAug:
     case DatasetKind::kPascalContext: {
       if (split == "test") return absl::InvalidArgumentError("no labelled test split");
-      const bool voc = kind == DatasetKind::kVocAug;
-      const fs::path lists =
-          root / "ImageSets" / (voc ? "Segmentation" : "SegmentationContext");
-      const std::string list = voc && split == "train" ? "aug.txt" : split + ".txt";
-      ANN_ASSIGN_OR_RETURN(ids, ReadSplitList(lists / list));
-      const fs::path labels = root / (voc ? "SegmentationClassAug" : "SegmentationClassContext");
+      const bool context = kind == DatasetKind::kPascalContext;
+      const std::string list = !context && split == "train" ? "aug.txt" : split + ".txt";
+      ANN_ASSIGN_OR_RETURN(
+          ids, layout::ReadSplitList(absl::StrCat(layout::VocListDir(data_root, context), "/", list)));
       for (const std::string& id : ids) {
-        samples.push_back({id, root / "JPEGImages" / (id + ".jpg"), labels / (id + ".png"), ""});
+        samples.push_back(
+            {id, layout::VocImage(data_root, id), layout::VocLabel(data_root, id, context), ""});
       }
       break;
     }

@@ -1,15 +1,6 @@
 // Dataset definitions (class names, palettes, label conventions) and readers of the
-// preprocessed on-disk layouts, which are mmsegmentation's, so mmseg users' trees work as is:
-//   cityscapes      ROOT/leftImg8bit/<split>/<city>/<id>_leftImg8bit.png,
-//                   ROOT/gtFine/<split>/<city>/<id>_gtFine_{labelTrainIds,instanceIds}.png,
-//                   optional ROOT/<split>.txt listing "<city>/<id>".
-//   ade20k          ROOT/{images,annotations}/{training,validation}/<id>.{jpg,png}, labels 0..150
-//                   with 0 = other (reduce_zero_label), optional ROOT/<split>.txt.
-//   voc_aug         ROOT (= VOCdevkit/VOC2012)/{JPEGImages,SegmentationClassAug},
-//                   ImageSets/Segmentation/{aug,val}.txt (train = aug.txt, the 10,582 trainaug).
-//   pascal_context  ROOT (= VOCdevkit/VOC2010)/{JPEGImages,SegmentationClassContext},
-//                   ImageSets/SegmentationContext/{train,val}.txt; labels 0..59 with
-//                   0 = background (reduce_zero_label: 59 classes).
+// preprocessed on-disk layouts (ann/data/layout.h), which are mmsegmentation's, so mmseg users'
+// trees work as they are.
 #ifndef ANN_DATA_DATASET_H_
 #define ANN_DATA_DATASET_H_
 
@@ -66,9 +57,6 @@ absl::Status LoadImageAndLabel(const Sample& sample, const DatasetInfo& info, cv
 
 // Fails unless a model of `num_classes` classes fits the dataset.
 absl::Status CheckClassCount(const DatasetInfo& info, int64_t num_classes);
-
-// Ids of a split list file, one per line (blank lines and surrounding spaces ignored).
-absl::StatusOr<std::vector<std::string>> ReadSplitList(const std::string& path);
 
 // In place: 0 → 255, v → v − 1 (255 stays 255).
 void ReduceZeroLabel(cv::Mat& label);
