@@ -38,17 +38,16 @@ int main(int argc, char** argv) {
                   .count() /
               FLAGS_runs;
   }
-  const std::string command =
-      absl::StrCat(FLAGS_python, " ", FLAGS_script, " --depth ", FLAGS_depth, " --height ",
-                   FLAGS_height, " --width ", FLAGS_width, " --threads ", threads, " --runs ",
-                   FLAGS_runs);
+  const std::string command = absl::StrCat(
+      FLAGS_python, " ", FLAGS_script, " --depth ", FLAGS_depth, " --height ", FLAGS_height,
+      " --width ", FLAGS_width, " --threads ", threads, " --runs ", FLAGS_runs);
   double pytorch_ms = -1;
   if (FILE* pipe = popen(command.c_str(), "r")) {
     if (std::fscanf(pipe, "pytorch_ms %lf", &pytorch_ms) != 1) pytorch_ms = -1;
     pclose(pipe);
   }
-  std::printf("ANN R-%d-D8 forward %dx%d, %d threads, mean of %d runs\n", FLAGS_depth,
-              FLAGS_height, FLAGS_width, threads, FLAGS_runs);
+  std::printf("ANN R-%d-D8 forward %dx%d, %d threads, mean of %d runs\n", FLAGS_depth, FLAGS_height,
+              FLAGS_width, threads, FLAGS_runs);
   std::printf("  ann (C++):      %9.1f ms\n", ours_ms);
   if (pytorch_ms > 0) {
     std::printf("  PyTorch eager:  %9.1f ms\n", pytorch_ms);

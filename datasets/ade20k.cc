@@ -42,35 +42,36 @@ absl::Status PreprocessAde20k(const PreprocessOptions& options) {
     for (const std::string& id : ids) {
       const std::string image = absl::StrCat(image_dir, "/", id, ".jpg");
       const std::string label = absl::StrCat(label_dir, "/", id, ".png");
-      const std::string out_label = absl::StrCat(layout::Ade20kLabelDir(o.dst, split), "/", id, ".png");
-      jobs.push_back({in_place ? "" : out_label, [=, &o]() -> absl::Status {
-                        ANN_ASSIGN_OR_RETURN(cv::Mat img, ReadColorImage(image));
-                        std::error_code e;
-                        if (!fs::exists(label, e)) {
-                          return absl::NotFoundError(
-                              absl::StrCat(image, ": no label (expected ", label, ")"));
-                        }
-                        ANN_ASSIGN_OR_RETURN(cv::Mat lab, ReadLabelImage(label));
-                        if (lab.channels() != 1 || lab.depth() != CV_8U) {
-                          return absl::InvalidArgumentError(absl::StrCat(
-                              label, ": label must be a single-channel 8-bit PNG"));
-                        }
-                        if (lab.size() != img.size()) {
-                          return absl::InvalidArgumentError(absl::StrCat(
-                              label, ": size ", lab.cols, "x", lab.rows,
-                              " differs from its image's ", img.cols, "x", img.rows));
-                        }
-                        double max_value = 0;
-                        cv::minMaxLoc(lab, nullptr, &max_value);
-                        if (max_value > 150) {
-                          return absl::InvalidArgumentError(
-                              absl::StrCat(label, ": label value ", static_cast<int>(max_value),
-                                           " is not an ADE20K class (0..150)"));
-                        }
-                        ANN_RETURN_IF_ERROR(MirrorFile(
-                            image, absl::StrCat(layout::Ade20kImageDir(o.dst, split), "/", id, ".jpg")));
-                        return MirrorFile(label, out_label);
-                      }});
+      const std::string out_label =
+          absl::StrCat(layout::Ade20kLabelDir(o.dst, split), "/", id, ".png");
+      jobs.push_back(
+          {in_place ? "" : out_label, [=, &o]() -> absl::Status {
+             ANN_ASSIGN_OR_RETURN(cv::Mat img, ReadColorImage(image));
+             std::error_code e;
+             if (!fs::exists(label, e)) {
+               return absl::NotFoundError(absl::StrCat(image, ": no label (expected ", label, ")"));
+             }
+             ANN_ASSIGN_OR_RETURN(cv::Mat lab, ReadLabelImage(label));
+             if (lab.channels() != 1 || lab.depth() != CV_8U) {
+               return absl::InvalidArgumentError(
+                   absl::StrCat(label, ": label must be a single-channel 8-bit PNG"));
+             }
+             if (lab.size() != img.size()) {
+               return absl::InvalidArgumentError(
+                   absl::StrCat(label, ": size ", lab.cols, "x", lab.rows,
+                                " differs from its image's ", img.cols, "x", img.rows));
+             }
+             double max_value = 0;
+             cv::minMaxLoc(lab, nullptr, &max_value);
+             if (max_value > 150) {
+               return absl::InvalidArgumentError(absl::StrCat(label, ": label value ",
+                                                              static_cast<int>(max_value),
+                                                              " is not an ADE20K class (0..150)"));
+             }
+             ANN_RETURN_IF_ERROR(MirrorFile(
+                 image, absl::StrCat(layout::Ade20kImageDir(o.dst, split), "/", id, ".jpg")));
+             return MirrorFile(label, out_label);
+           }});
     }
     counts.emplace_back(split, static_cast<int64_t>(ids.size()));
     lists[split] = ids;

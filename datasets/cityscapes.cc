@@ -22,9 +22,10 @@ std::string StripSuffix(const std::string& path, const std::string& root,
   return rel.substr(0, rel.size() - suffix.size());
 }
 
-absl::Status ConvertOne(const PreprocessOptions& o, const std::string& split,
-                        const std::string& id, bool need_label) {
-  const std::string image_path = absl::StrCat(o.src, "/leftImg8bit/", split, "/", id, kCityscapesImageSuffix);
+absl::Status ConvertOne(const PreprocessOptions& o, const std::string& split, const std::string& id,
+                        bool need_label) {
+  const std::string image_path =
+      absl::StrCat(o.src, "/leftImg8bit/", split, "/", id, kCityscapesImageSuffix);
   const std::string gt = absl::StrCat(o.src, "/gtFine/", split, "/", id, "_gtFine_");
   const std::string out_gt = absl::StrCat(o.dst, "/gtFine/", split, "/", id, "_gtFine_");
   ANN_ASSIGN_OR_RETURN(cv::Mat image, ReadColorImage(image_path));
@@ -56,8 +57,8 @@ absl::Status ConvertOne(const PreprocessOptions& o, const std::string& split,
     if (fs::exists(instance_path, ec)) {
       ANN_ASSIGN_OR_RETURN(cv::Mat instances, ReadLabelImage(instance_path));
       if (instances.size() != image.size() || instances.channels() != 1) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            instance_path, ": must be single-channel and the size of its image"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(instance_path, ": must be single-channel and the size of its image"));
       }
       ANN_RETURN_IF_ERROR(MirrorFile(instance_path, out_gt + "instanceIds.png"));
     }
@@ -71,8 +72,7 @@ absl::Status ConvertOne(const PreprocessOptions& o, const std::string& split,
     const auto& lut = LabelIdToTrainId();
     cv::LUT(label, cv::Mat(1, 256, CV_8UC1, const_cast<uint8_t*>(lut.data())), train_ids);
   }
-  ANN_RETURN_IF_ERROR(
-      MirrorFile(image_path, layout::CityscapesImage(o.dst, split, id)));
+  ANN_RETURN_IF_ERROR(MirrorFile(image_path, layout::CityscapesImage(o.dst, split, id)));
   // Written last: its presence marks the image as done.
   if (has_label) {
     ANN_RETURN_IF_ERROR(WriteImage(
@@ -116,9 +116,8 @@ absl::Status PreprocessCityscapes(const PreprocessOptions& o) {
       const std::string output =
           has_label ? layout::CityscapesLabel(o.dst, split, id, layout::kCityscapesTrainIdSuffix)
                     : layout::CityscapesImage(o.dst, split, id);
-      jobs.push_back({output, [&o, split, id, labelled] {
-                        return ConvertOne(o, split, id, labelled);
-                      }});
+      jobs.push_back(
+          {output, [&o, split, id, labelled] { return ConvertOne(o, split, id, labelled); }});
     }
     counts.emplace_back(split, static_cast<int64_t>(ids.size()));
     lists[split] = ids;

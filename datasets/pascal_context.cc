@@ -79,9 +79,9 @@ absl::StatusOr<cv::Mat> PaintImage(const std::string& json_path, const ImageEntr
                                    const std::string& image_path) {
   ANN_ASSIGN_OR_RETURN(cv::Mat image, ReadColorImage(image_path));
   if (image.rows != entry.height || image.cols != entry.width) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        image_path, ": image is ", image.cols, "x", image.rows, " but ", json_path, " says ",
-        entry.width, "x", entry.height));
+    return absl::InvalidArgumentError(absl::StrCat(image_path, ": image is ", image.cols, "x",
+                                                   image.rows, " but ", json_path, " says ",
+                                                   entry.width, "x", entry.height));
   }
   std::vector<int> category(static_cast<size_t>(entry.height) * entry.width, 0);  // column-major
   for (const Annotation& a : entry.annotations) {
@@ -119,9 +119,9 @@ absl::StatusOr<cv::Mat> PaintImage(const std::string& json_path, const ImageEntr
       const int c = category[static_cast<size_t>(x) * entry.height + y];
       auto it = std::lower_bound(ids.begin(), ids.end(), c);
       if (it == ids.end() || *it != c) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            json_path, ": image ", entry.stem, ": category id ", c,
-            " is not one of the 59 PASCAL Context classes or background"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(json_path, ": image ", entry.stem, ": category id ", c,
+                         " is not one of the 59 PASCAL Context classes or background"));
       }
       label.at<uint8_t>(y, x) = static_cast<uint8_t>(it - ids.begin());
     }
@@ -168,7 +168,8 @@ absl::Status PreprocessPascalContext(const PreprocessOptions& o) {
       it->second.annotations.push_back({seg.at("category_id").get<int>(), &seg.at("segmentation")});
     }
   } catch (const nlohmann::json::exception& e) {
-    return absl::DataLossError(absl::StrCat(json_path, ": not a Detail annotation file: ", e.what()));
+    return absl::DataLossError(
+        absl::StrCat(json_path, ": not a Detail annotation file: ", e.what()));
   }
   const std::string out = absl::StrCat(o.dst, "/VOCdevkit/VOC2010");
   std::map<std::string, std::vector<std::string>> lists;
@@ -182,8 +183,7 @@ absl::Status PreprocessPascalContext(const PreprocessOptions& o) {
                       const std::string image_path =
                           absl::StrCat(voc, "/JPEGImages/", e->stem, ".jpg");
                       ANN_ASSIGN_OR_RETURN(cv::Mat label, PaintImage(json_path, *e, image_path));
-                      ANN_RETURN_IF_ERROR(MirrorFile(
-                          image_path, layout::VocImage(out, e->stem)));
+                      ANN_RETURN_IF_ERROR(MirrorFile(image_path, layout::VocImage(out, e->stem)));
                       return WriteImage(output, label);
                     }});
   }
@@ -194,11 +194,10 @@ absl::Status PreprocessPascalContext(const PreprocessOptions& o) {
     }
     std::sort(lists[split].begin(), lists[split].end());
   }
-  ANN_RETURN_IF_ERROR(FinishReport(
-      "pascal_context",
-      {{"train", static_cast<int64_t>(lists["train"].size())},
-       {"val", static_cast<int64_t>(lists["val"].size())}},
-      report));
+  ANN_RETURN_IF_ERROR(FinishReport("pascal_context",
+                                   {{"train", static_cast<int64_t>(lists["train"].size())},
+                                    {"val", static_cast<int64_t>(lists["val"].size())}},
+                                   report));
   for (const auto& [split, ids] : lists) {
     ANN_RETURN_IF_ERROR(layout::WriteSplitList(
         absl::StrCat(layout::VocListDir(out, /*context=*/true), "/", split, ".txt"), ids));

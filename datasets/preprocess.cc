@@ -1,7 +1,5 @@
 #include "datasets/preprocess.h"
 
-#include "ann/util/files.h"
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ann/util/atomic_file.h"
+#include "ann/util/files.h"
 #include "ann/util/prefetch.h"
 #include "ann/util/progress.h"
 
@@ -83,8 +82,8 @@ absl::Status MirrorFile(const std::string& src, const std::string& dst) {
     std::error_code copy_ec;
     fs::copy_file(src, tmp, fs::copy_options::overwrite_existing, copy_ec);
     if (copy_ec) {
-      return absl::InternalError(absl::StrCat(src, ": cannot copy to ", dst, ": ",
-                                              copy_ec.message()));
+      return absl::InternalError(
+          absl::StrCat(src, ": cannot copy to ", dst, ": ", copy_ec.message()));
     }
     return absl::OkStatus();
   });

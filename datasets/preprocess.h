@@ -20,10 +20,10 @@ struct PreprocessOptions {
   std::string src;  // The raw download.
   std::string dst;  // The training layout (may equal src: converted in place, like mmseg).
   int workers = 4;
-  std::string sbd_dir;    // voc_aug: SBD's benchmark_RELEASE/dataset (default: found under src).
-  std::string json;       // pascal_context: trainval_merged.json (default: found under src).
-  uint64_t seed = 0;      // toy_cityscapes.
-  int toy_width = 256;    // toy_cityscapes image size and split sizes.
+  std::string sbd_dir;  // voc_aug: SBD's benchmark_RELEASE/dataset (default: found under src).
+  std::string json;     // pascal_context: trainval_merged.json (default: found under src).
+  uint64_t seed = 0;    // toy_cityscapes.
+  int toy_width = 256;  // toy_cityscapes image size and split sizes.
   int toy_height = 128;
   int toy_train = 48;
   int toy_val = 12;
@@ -51,7 +51,6 @@ JobReport RunJobs(const std::vector<Job>& jobs, int workers, const std::string& 
 absl::Status FinishReport(const std::string& dataset,
                           const std::vector<std::pair<std::string, int64_t>>& split_counts,
                           const JobReport& report);
-
 
 // Makes `dst` hold the same bytes as `src` (nothing if same path or already present): a hard
 // link when possible, else a copy, through a temporary name.

@@ -17,8 +17,15 @@ namespace ann {
 namespace {
 
 enum LabelId : uint8_t {
-  kEgo = 1, kRoad = 7, kSidewalk = 8, kBuilding = 11, kVegetation = 21, kTerrain = 22,
-  kSky = 23, kPerson = 24, kCar = 26,
+  kEgo = 1,
+  kRoad = 7,
+  kSidewalk = 8,
+  kBuilding = 11,
+  kVegetation = 21,
+  kTerrain = 22,
+  kSky = 23,
+  kPerson = 24,
+  kCar = 26,
 };
 
 class Painter {
@@ -85,8 +92,10 @@ ToyScene RenderToyScene(int w, int h, uint64_t seed) {
   const int road_left = static_cast<int>(w * Uniform(rng, 0.05, 0.25));
   const int road_right = static_cast<int>(w * Uniform(rng, 0.75, 0.95));
   const int walk = static_cast<int>(w * Uniform(rng, 0.12, 0.2));
-  std::vector<cv::Point> sidewalk = {{vanish_x - 6, horizon}, {vanish_x + 6, horizon},
-                                     {road_right + walk, h}, {road_left - walk, h}};
+  std::vector<cv::Point> sidewalk = {{vanish_x - 6, horizon},
+                                     {vanish_x + 6, horizon},
+                                     {road_right + walk, h},
+                                     {road_left - walk, h}};
   cv::Mat sidewalk_mask = p.Blank();
   cv::fillConvexPoly(sidewalk_mask, sidewalk, 255);
   p.Fill(sidewalk_mask, kSidewalk, Jitter(rng, cv::Vec3f(190, 175, 215), 8), 6);
@@ -94,8 +103,8 @@ ToyScene RenderToyScene(int w, int h, uint64_t seed) {
   cv::Mat joints = p.Blank();
   for (int y = horizon + 3; y < h; y += 5) cv::line(joints, {0, y}, {w, y}, 255, 1);
   p.Fill(joints & sidewalk_mask, kSidewalk, cv::Vec3f(150, 140, 175), 4);
-  std::vector<cv::Point> road = {{vanish_x - 2, horizon}, {vanish_x + 2, horizon},
-                                 {road_right, h}, {road_left, h}};
+  std::vector<cv::Point> road = {
+      {vanish_x - 2, horizon}, {vanish_x + 2, horizon}, {road_right, h}, {road_left, h}};
   cv::Mat road_mask = p.Blank();
   cv::fillConvexPoly(road_mask, road, 255);
   p.Fill(road_mask, kRoad, Jitter(rng, cv::Vec3f(95, 70, 90), 8), 8);
@@ -158,14 +167,15 @@ ToyScene RenderToyScene(int w, int h, uint64_t seed) {
     const int ch = std::max(6, static_cast<int>(h * (0.08 + 0.18 * t)));
     const int cw = ch * 2;
     const int left = road_left, right = road_right;
-    const int cx = vanish_x + static_cast<int>((Uniform(rng, 0, 1) * (right - left) + left - vanish_x) * t);
+    const int cx =
+        vanish_x + static_cast<int>((Uniform(rng, 0, 1) * (right - left) + left - vanish_x) * t);
     const cv::Rect body(cx - cw / 2, y - ch, cw, ch);
     cv::Mat car = p.Blank();
     cv::rectangle(car, cv::Rect(body.x, body.y + ch / 3, cw, ch * 2 / 3), 255, cv::FILLED);
     cv::rectangle(car, cv::Rect(body.x + cw / 5, body.y, cw * 3 / 5, ch / 2), 255, cv::FILLED);
     const int instance = kCar * 1000 + i;
-    static const cv::Vec3f kBodies[] = {{140, 40, 20}, {40, 40, 170}, {200, 200, 200},
-                                        {40, 40, 40},  {120, 120, 30}};
+    static const cv::Vec3f kBodies[] = {
+        {140, 40, 20}, {40, 40, 170}, {200, 200, 200}, {40, 40, 40}, {120, 120, 30}};
     p.Fill(car, kCar, Jitter(rng, kBodies[RandInt(rng, 0, 5)], 15), 6, instance);
     cv::Mat glass = p.Blank();
     cv::rectangle(glass, cv::Rect(body.x + cw / 5 + 2, body.y + 2, cw * 3 / 5 - 4, ch / 2 - 2), 255,
@@ -192,7 +202,8 @@ ToyScene RenderToyScene(int w, int h, uint64_t seed) {
     p.Fill(head, kPerson, cv::Vec3f(120, 150, 210), 8, instance);
     cv::Mat torso = p.Blank();
     cv::rectangle(torso, cv::Rect(px - pw / 2, y - ph + pw, pw, ph / 2 - pw / 2), 255, cv::FILLED);
-    static const cv::Vec3f kClothes[] = {{40, 30, 200}, {200, 60, 40}, {40, 160, 40}, {30, 200, 220}};
+    static const cv::Vec3f kClothes[] = {
+        {40, 30, 200}, {200, 60, 40}, {40, 160, 40}, {30, 200, 220}};
     p.Fill(torso, kPerson, Jitter(rng, kClothes[RandInt(rng, 0, 4)], 20), 10, instance);
     cv::Mat legs = p.Blank();
     cv::rectangle(legs, cv::Rect(px - pw / 2, y - ph / 2 + pw / 2, pw, ph / 2 - pw / 2), 255,
@@ -220,9 +231,9 @@ absl::Status GenerateToyCityscapes(const PreprocessOptions& o) {
     std::string name, city;
     int count;
   };
-  const std::vector<Split> splits = {
-      {"train", "toyville", o.toy_train}, {"val", "minicity", o.toy_val},
-      {"test", "tinytown", o.toy_test}};
+  const std::vector<Split> splits = {{"train", "toyville", o.toy_train},
+                                     {"val", "minicity", o.toy_val},
+                                     {"test", "tinytown", o.toy_test}};
   std::vector<Job> jobs;
   std::vector<std::pair<std::string, int64_t>> counts;
   for (size_t s = 0; s < splits.size(); ++s) {
@@ -230,31 +241,30 @@ absl::Status GenerateToyCityscapes(const PreprocessOptions& o) {
     counts.emplace_back(split.name, split.count);
     for (int i = 0; i < split.count; ++i) {
       const std::string stem = absl::StrFormat("%s_%06d_%06d", split.city, i, 19);
-      const std::string image =
-          absl::StrCat(o.dst, "/leftImg8bit/", split.name, "/", split.city, "/", stem,
-                       "_leftImg8bit.png");
+      const std::string image = absl::StrCat(o.dst, "/leftImg8bit/", split.name, "/", split.city,
+                                             "/", stem, "_leftImg8bit.png");
       const std::string gt =
           absl::StrCat(o.dst, "/gtFine/", split.name, "/", split.city, "/", stem, "_gtFine_");
       const uint64_t seed = MixSeed(o.seed, 0x70e, s, static_cast<uint64_t>(i));
-      jobs.push_back({image, [=, &o]() -> absl::Status {
-                        ToyScene scene = RenderToyScene(o.toy_width, o.toy_height, seed);
-                        ANN_RETURN_IF_ERROR(MakeDirectories(std::filesystem::path(gt).parent_path()));
-                        ANN_RETURN_IF_ERROR(
-                            MakeDirectories(std::filesystem::path(image).parent_path()));
-                        cv::Mat color(scene.label_ids.size(), CV_8UC3);
-                        const auto& labels = CityscapesLabels();
-                        for (int y = 0; y < color.rows; ++y) {
-                          for (int x = 0; x < color.cols; ++x) {
-                            const auto& rgb = labels[scene.label_ids.at<uint8_t>(y, x)].color;
-                            color.at<cv::Vec3b>(y, x) = {rgb[2], rgb[1], rgb[0]};
-                          }
-                        }
-                        ANN_RETURN_IF_ERROR(WriteImage(gt + "labelIds.png", scene.label_ids));
-                        ANN_RETURN_IF_ERROR(WriteImage(gt + "instanceIds.png", scene.instances));
-                        ANN_RETURN_IF_ERROR(WriteImage(gt + "color.png", color));
-                        // The image last: its presence marks the sample as done.
-                        return WriteImage(image, scene.image);
-                      }});
+      jobs.push_back(
+          {image, [=, &o]() -> absl::Status {
+             ToyScene scene = RenderToyScene(o.toy_width, o.toy_height, seed);
+             ANN_RETURN_IF_ERROR(MakeDirectories(std::filesystem::path(gt).parent_path()));
+             ANN_RETURN_IF_ERROR(MakeDirectories(std::filesystem::path(image).parent_path()));
+             cv::Mat color(scene.label_ids.size(), CV_8UC3);
+             const auto& labels = CityscapesLabels();
+             for (int y = 0; y < color.rows; ++y) {
+               for (int x = 0; x < color.cols; ++x) {
+                 const auto& rgb = labels[scene.label_ids.at<uint8_t>(y, x)].color;
+                 color.at<cv::Vec3b>(y, x) = {rgb[2], rgb[1], rgb[0]};
+               }
+             }
+             ANN_RETURN_IF_ERROR(WriteImage(gt + "labelIds.png", scene.label_ids));
+             ANN_RETURN_IF_ERROR(WriteImage(gt + "instanceIds.png", scene.instances));
+             ANN_RETURN_IF_ERROR(WriteImage(gt + "color.png", color));
+             // The image last: its presence marks the sample as done.
+             return WriteImage(image, scene.image);
+           }});
     }
   }
   JobReport report = RunJobs(jobs, o.workers, "toy_cityscapes");

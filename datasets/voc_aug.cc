@@ -53,8 +53,8 @@ absl::Status CheckMatComplete(const std::string& path) {
     if (tag[0] != 15 /* miCOMPRESSED */) bytes = (bytes + 7) / 8 * 8;
     pos += 8 + bytes;
     if (pos > size && pos - size >= 8) {
-      return absl::DataLossError(absl::StrCat(path, ": truncated MAT-file (", size,
-                                              " bytes, its data needs ", pos, ")"));
+      return absl::DataLossError(
+          absl::StrCat(path, ": truncated MAT-file (", size, " bytes, its data needs ", pos, ")"));
     }
   }
   return absl::OkStatus();
@@ -81,9 +81,8 @@ absl::StatusOr<cv::Mat> ReadSbdMat(const std::string& path) {
   }
   cv::Mat label;
   absl::Status status = absl::OkStatus();
-  matvar_t* seg = gt->class_type == MAT_C_STRUCT
-                      ? Mat_VarGetStructFieldByName(gt, "Segmentation", 0)
-                      : nullptr;
+  matvar_t* seg =
+      gt->class_type == MAT_C_STRUCT ? Mat_VarGetStructFieldByName(gt, "Segmentation", 0) : nullptr;
   if (seg == nullptr) {
     status = absl::DataLossError(absl::StrCat(path, ": GTcls has no Segmentation field"));
   } else if (seg->rank != 2 || seg->data == nullptr || seg->isComplex) {
@@ -98,18 +97,26 @@ absl::StatusOr<cv::Mat> ReadSbdMat(const std::string& path) {
         const size_t i = static_cast<size_t>(x) * rows + y;
         double v = 0;
         switch (seg->class_type) {
-          case MAT_C_UINT8: v = static_cast<const uint8_t*>(seg->data)[i]; break;
-          case MAT_C_INT32: v = static_cast<const int32_t*>(seg->data)[i]; break;
-          case MAT_C_UINT16: v = static_cast<const uint16_t*>(seg->data)[i]; break;
-          case MAT_C_DOUBLE: v = static_cast<const double*>(seg->data)[i]; break;
+          case MAT_C_UINT8:
+            v = static_cast<const uint8_t*>(seg->data)[i];
+            break;
+          case MAT_C_INT32:
+            v = static_cast<const int32_t*>(seg->data)[i];
+            break;
+          case MAT_C_UINT16:
+            v = static_cast<const uint16_t*>(seg->data)[i];
+            break;
+          case MAT_C_DOUBLE:
+            v = static_cast<const double*>(seg->data)[i];
+            break;
           default:
             status = absl::DataLossError(
                 absl::StrCat(path, ": GTcls.Segmentation has an unsupported element type"));
         }
         if (!status.ok()) break;
         if (v < 0 || (v > 20 && v != 255)) {
-          status = absl::InvalidArgumentError(absl::StrCat(
-              path, ": label value ", v, " is not a VOC class (0..20 or 255)"));
+          status = absl::InvalidArgumentError(
+              absl::StrCat(path, ": label value ", v, " is not a VOC class (0..20 or 255)"));
           break;
         }
         label.at<uint8_t>(y, x) = static_cast<uint8_t>(v);
@@ -144,9 +151,9 @@ absl::StatusOr<cv::Mat> ReadVocLabel(const std::string& path) {
         const cv::Vec3b bgr = raw.at<cv::Vec3b>(y, x);
         auto it = inverse.find((bgr[2] << 16) | (bgr[1] << 8) | bgr[0]);
         if (it == inverse.end()) {
-          return absl::InvalidArgumentError(
-              absl::StrCat(path, ": colour (", bgr[2], ",", bgr[1], ",", bgr[0], ") at (", x,
-                           ",", y, ") is not a VOC class colour"));
+          return absl::InvalidArgumentError(absl::StrCat(path, ": colour (", bgr[2], ",", bgr[1],
+                                                         ",", bgr[0], ") at (", x, ",", y,
+                                                         ") is not a VOC class colour"));
         }
         label.at<uint8_t>(y, x) = it->second;
       }
@@ -198,43 +205,40 @@ absl::Status PreprocessVocAug(const PreprocessOptions& o) {
   std::vector<Job> jobs;
   for (const std::string& id : all) {
     const std::string output = layout::VocLabel(out, id, /*context=*/false);
-    jobs.push_back({output, [=]() -> absl::Status {
-                      const std::string image_path = absl::StrCat(voc, "/JPEGImages/", id, ".jpg");
-                      ANN_ASSIGN_OR_RETURN(cv::Mat image, ReadColorImage(image_path));
-                      const std::string voc_label =
-                          absl::StrCat(voc, "/SegmentationClass/", id, ".png");
-                      const std::string sbd_label = absl::StrCat(sbd, "/cls/", id, ".mat");
-                      std::error_code e;
-                      cv::Mat label;
-                      std::string source;
-                      if (fs::exists(voc_label, e)) {
-                        source = voc_label;
-                        ANN_ASSIGN_OR_RETURN(label, ReadVocLabel(voc_label));
-                      } else if (fs::exists(sbd_label, e)) {
-                        source = sbd_label;
-                        ANN_ASSIGN_OR_RETURN(label, ReadSbdMat(sbd_label));
-                      } else {
-                        return absl::NotFoundError(absl::StrCat(
-                            image_path, ": no label (neither ", voc_label, " nor ", sbd_label,
-                            ")"));
-                      }
-                      if (label.size() != image.size()) {
-                        return absl::InvalidArgumentError(absl::StrCat(
-                            source, ": size ", label.cols, "x", label.rows,
-                            " differs from its image's ", image.cols, "x", image.rows));
-                      }
-                      ANN_RETURN_IF_ERROR(
-                          MirrorFile(image_path, layout::VocImage(out, id)));
-                      return WriteImage(output, label);
-                    }});
+    jobs.push_back(
+        {output, [=]() -> absl::Status {
+           const std::string image_path = absl::StrCat(voc, "/JPEGImages/", id, ".jpg");
+           ANN_ASSIGN_OR_RETURN(cv::Mat image, ReadColorImage(image_path));
+           const std::string voc_label = absl::StrCat(voc, "/SegmentationClass/", id, ".png");
+           const std::string sbd_label = absl::StrCat(sbd, "/cls/", id, ".mat");
+           std::error_code e;
+           cv::Mat label;
+           std::string source;
+           if (fs::exists(voc_label, e)) {
+             source = voc_label;
+             ANN_ASSIGN_OR_RETURN(label, ReadVocLabel(voc_label));
+           } else if (fs::exists(sbd_label, e)) {
+             source = sbd_label;
+             ANN_ASSIGN_OR_RETURN(label, ReadSbdMat(sbd_label));
+           } else {
+             return absl::NotFoundError(absl::StrCat(image_path, ": no label (neither ", voc_label,
+                                                     " nor ", sbd_label, ")"));
+           }
+           if (label.size() != image.size()) {
+             return absl::InvalidArgumentError(
+                 absl::StrCat(source, ": size ", label.cols, "x", label.rows,
+                              " differs from its image's ", image.cols, "x", image.rows));
+           }
+           ANN_RETURN_IF_ERROR(MirrorFile(image_path, layout::VocImage(out, id)));
+           return WriteImage(output, label);
+         }});
   }
   JobReport report = RunJobs(jobs, o.workers, "voc_aug");
-  ANN_RETURN_IF_ERROR(FinishReport(
-      "voc_aug",
-      {{"train", static_cast<int64_t>(voc_train.size())},
-       {"val", static_cast<int64_t>(voc_val.size())},
-       {"trainaug", static_cast<int64_t>(trainaug.size())}},
-      report));
+  ANN_RETURN_IF_ERROR(FinishReport("voc_aug",
+                                   {{"train", static_cast<int64_t>(voc_train.size())},
+                                    {"val", static_cast<int64_t>(voc_val.size())},
+                                    {"trainaug", static_cast<int64_t>(trainaug.size())}},
+                                   report));
   const std::string out_lists = layout::VocListDir(out, /*context=*/false);
   ANN_RETURN_IF_ERROR(layout::WriteSplitList(out_lists + "/train.txt", voc_train));
   ANN_RETURN_IF_ERROR(layout::WriteSplitList(out_lists + "/val.txt", voc_val));

@@ -19,8 +19,8 @@ std::string RunfilePath(const std::string& relative) {
 std::string MakeTempDir(const std::string& name) {
   static std::atomic<int> counter{0};
   const char* tmp = std::getenv("TEST_TMPDIR");
-  std::filesystem::path dir = std::filesystem::path(tmp ? tmp : "/tmp") /
-                              (name + "_" + std::to_string(counter++));
+  std::filesystem::path dir =
+      std::filesystem::path(tmp ? tmp : "/tmp") / (name + "_" + std::to_string(counter++));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir.string();

@@ -18,7 +18,8 @@
 DEFINE_string(block, "", "Block to measure: nonlocal, apnb or afnb.");
 DEFINE_string(shape, "1,2048,128,256", "Block input N,C,H,W.");
 DEFINE_string(input, "", "Whole model (from --config): input WIDTHxHEIGHT, e.g. 2048x1024.");
-DEFINE_bool(paper_table, false, "Non-local vs APNB vs AFNB at [1,2048,96,96], [1,2048,128,128], "
+DEFINE_bool(paper_table, false,
+            "Non-local vs APNB vs AFNB at [1,2048,96,96], [1,2048,128,128], "
             "[1,2048,128,256].");
 DEFINE_bool(json, false, "Print json instead of a table.");
 DEFINE_string(flops_convention, "mac", "mac (1 multiply-add = 1 FLOP, fvcore) or 2mac.");
@@ -39,9 +40,9 @@ const ToolInfo kTool = {
 absl::Status Run() {
   ReportOptions options;
   ANN_ASSIGN_OR_RETURN(options.convention,
-                       ParseEnumFlag<FlopConvention>("flops_convention", FLAGS_flops_convention,
-                                                     {{"mac", FlopConvention::kMac},
-                                                      {"2mac", FlopConvention::kTwoMac}}));
+                       ParseEnumFlag<FlopConvention>(
+                           "flops_convention", FLAGS_flops_convention,
+                           {{"mac", FlopConvention::kMac}, {"2mac", FlopConvention::kTwoMac}}));
   if (FLAGS_runs < 1 || FLAGS_warmup < 0) {
     return absl::InvalidArgumentError("--runs must be >= 1 and --warmup >= 0");
   }
@@ -77,8 +78,4 @@ absl::Status Run() {
 }  // namespace
 }  // namespace ann
 
-int main(int argc, char** argv) {
-  absl::Status parsed = ann::ParseConfigCommandLine(argc, argv, ann::kTool);
-  if (!parsed.ok()) return ann::CommandLineExitCode(parsed);
-  return ann::ExitCode(ann::Run());
-}
+int main(int argc, char** argv) { return ann::RunConfigTool(argc, argv, ann::kTool, ann::Run); }

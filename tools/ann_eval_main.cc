@@ -72,16 +72,11 @@ absl::Status Run() {
       FLAGS_work_dir,
       MetricsJson(FLAGS_split, samples.size(), info.class_names, result.matrix, cityscapes),
       info.class_names, result.matrix));
-  std::printf("metrics.json, confusion.csv, confusion.png written to %s\n",
-              FLAGS_work_dir.c_str());
+  std::printf("metrics.json, confusion.csv, confusion.png written to %s\n", FLAGS_work_dir.c_str());
   return absl::OkStatus();
 }
 
 }  // namespace
 }  // namespace ann
 
-int main(int argc, char** argv) {
-  absl::Status parsed = ann::ParseConfigCommandLine(argc, argv, ann::kTool);
-  if (!parsed.ok()) return ann::CommandLineExitCode(parsed);
-  return ann::ExitCode(ann::Run());
-}
+int main(int argc, char** argv) { return ann::RunConfigTool(argc, argv, ann::kTool, ann::Run); }

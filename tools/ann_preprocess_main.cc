@@ -10,12 +10,14 @@
 #include "gflags/gflags.h"
 
 DEFINE_string(dataset, "", "cityscapes | ade20k | voc_aug | pascal_context | toy_cityscapes");
-DEFINE_string(src, "", "Raw dataset root (the directory holding leftImg8bit/ & gtFine/, "
+DEFINE_string(src, "",
+              "Raw dataset root (the directory holding leftImg8bit/ & gtFine/, "
               "ADEChallengeData2016/, VOCdevkit/ (+ benchmark_RELEASE/), or VOCdevkit/VOC2010)");
 DEFINE_string(dst, "", "Output root; may equal --src to convert in place");
 DEFINE_int32(workers, 0, "Parallel workers (0: one per core)");
 DEFINE_string(sbd_dir, "", "voc_aug: SBD's benchmark_RELEASE/dataset (default: under --src)");
-DEFINE_string(detail_json, "", "pascal_context: the Detail trainval_merged.json (default: under --src)");
+DEFINE_string(detail_json, "",
+              "pascal_context: the Detail trainval_merged.json (default: under --src)");
 DEFINE_uint64(seed, 0, "toy_cityscapes: generator seed");
 DEFINE_string(toy_size, "256x128", "toy_cityscapes: image WIDTHxHEIGHT");
 DEFINE_string(toy_splits, "48,12,6", "toy_cityscapes: train,val,test image counts");
@@ -36,8 +38,9 @@ absl::Status Run() {
   PreprocessOptions o;
   o.src = FLAGS_src;
   o.dst = FLAGS_dst;
-  o.workers = FLAGS_workers > 0 ? FLAGS_workers
-                                : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  o.workers = FLAGS_workers > 0
+                  ? FLAGS_workers
+                  : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   o.sbd_dir = FLAGS_sbd_dir;
   o.json = FLAGS_detail_json;
   o.seed = FLAGS_seed;
@@ -58,8 +61,4 @@ absl::Status Run() {
 }  // namespace
 }  // namespace ann
 
-int main(int argc, char** argv) {
-  absl::Status parsed = ann::ParseCommandLine(argc, argv, ann::kTool);
-  if (!parsed.ok()) return ann::CommandLineExitCode(parsed);
-  return ann::ExitCode(ann::Run());
-}
+int main(int argc, char** argv) { return ann::RunTool(argc, argv, ann::kTool, ann::Run); }

@@ -52,10 +52,10 @@ absl::Status Run() {
   ANN_ASSIGN_OR_RETURN(Config config, LoadConfig<kDataPart>());
   if (FLAGS_out.empty()) return absl::InvalidArgumentError("--out is required");
   if (config.data.data_root.empty()) return absl::InvalidArgumentError("--data_root is required");
-  ANN_ASSIGN_OR_RETURN(PredictionIds ids, ParseEnumFlag<PredictionIds>(
-                                              "pred_ids", FLAGS_pred_ids,
-                                              {{"labelid", PredictionIds::kLabelId},
-                                               {"trainid", PredictionIds::kTrainId}}));
+  ANN_ASSIGN_OR_RETURN(PredictionIds ids,
+                       ParseEnumFlag<PredictionIds>("pred_ids", FLAGS_pred_ids,
+                                                    {{"labelid", PredictionIds::kLabelId},
+                                                     {"trainid", PredictionIds::kTrainId}}));
   ANN_ASSIGN_OR_RETURN(std::vector<Sample> samples,
                        ListSamples(DatasetKind::kCityscapes, config.data.data_root, "test"));
   std::vector<std::string> images;
@@ -76,8 +76,4 @@ absl::Status Run() {
 }  // namespace
 }  // namespace ann
 
-int main(int argc, char** argv) {
-  absl::Status parsed = ann::ParseConfigCommandLine(argc, argv, ann::kTool);
-  if (!parsed.ok()) return ann::CommandLineExitCode(parsed);
-  return ann::ExitCode(ann::Run());
-}
+int main(int argc, char** argv) { return ann::RunConfigTool(argc, argv, ann::kTool, ann::Run); }

@@ -51,8 +51,8 @@ absl::Status Run() {
   EncoderDecoder model(config.model);
   ANN_ASSIGN_OR_RETURN(LoadReport report,
                        LoadCheckpoint(FLAGS_checkpoint, *model, LoadMode::kStrict));
-  LOG(INFO) << FLAGS_checkpoint << ": " << report.Summary() << "; " << images.size()
-            << " images, " << threads << " threads";
+  LOG(INFO) << FLAGS_checkpoint << ": " << report.Summary() << "; " << images.size() << " images, "
+            << threads << " threads";
   Predictor predictor(model, config.test);
   output.out_dir = FLAGS_out_dir;
   output.overlay = FLAGS_overlay;
@@ -65,8 +65,4 @@ absl::Status Run() {
 }  // namespace
 }  // namespace ann
 
-int main(int argc, char** argv) {
-  absl::Status parsed = ann::ParseConfigCommandLine(argc, argv, ann::kTool);
-  if (!parsed.ok()) return ann::CommandLineExitCode(parsed);
-  return ann::ExitCode(ann::Run());
-}
+int main(int argc, char** argv) { return ann::RunConfigTool(argc, argv, ann::kTool, ann::Run); }

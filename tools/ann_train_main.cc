@@ -25,12 +25,6 @@ DEFINE_int32(dist_port, 0, "Port of the rendezvous store (0: a free one, with --
 namespace ann {
 namespace {
 
-const ToolInfo kTool = {
-    "ann_train", "trains an ANN model from a config (SGD + poly, CE / OHEM, exact resume)",
-    "--config=FLAGS --data_root=DIR --work_dir=DIR [--resume | --load_from=PTH | "
-    "--backbone_init=PTH] [--nproc=N]",
-    "ann_train --config=configs/toy.flags --data_root=data/toy --work_dir=work/toy"};
-
 absl::Status Run() {
   ANN_ASSIGN_OR_RETURN(Config config,
                        LoadConfig<kModelPart | kDataPart | kTrainPart | kTestPart>());
@@ -54,8 +48,8 @@ absl::Status Run() {
   const int threads = SetNumThreadsFromFlags();
   if (FLAGS_rank <= 0) {
     LOG(INFO) << "ann_train: " << config.data.dataset << ", depth " << config.model.depth << ", "
-              << config.train.max_iters << " iterations, batch " << config.train.batch_size
-              << " x " << FLAGS_world_size << " processes, " << threads << " threads each";
+              << config.train.max_iters << " iterations, batch " << config.train.batch_size << " x "
+              << FLAGS_world_size << " processes, " << threads << " threads each";
   }
   InstallStopSignalHandlers();
   return Train(config, options);
@@ -64,14 +58,21 @@ absl::Status Run() {
 }  // namespace
 }  // namespace ann
 
+// What --help says.
+const ann::ToolInfo kTrainTool = {
+    "ann_train", "trains an ANN model from a config (SGD + poly, CE / OHEM, exact resume)",
+    "--config=FLAGS --data_root=DIR --work_dir=DIR [--resume | --load_from=PTH | "
+    "--backbone_init=PTH] [--nproc=N]",
+    "ann_train --config=configs/toy.flags --data_root=data/toy --work_dir=work/toy"};
+
 int main(int argc, char** argv) {
   const std::vector<std::string> command(argv, argv + argc);  // For the --nproc launcher.
-  absl::Status parsed = ann::ParseConfigCommandLine(argc, argv, ann::kTool);
+  absl::Status parsed = ann::ParseConfigCommandLine(argc, argv, kTrainTool);
   if (!parsed.ok()) return ann::CommandLineExitCode(parsed);
   if (FLAGS_nproc > 1 && FLAGS_rank < 0) {
     // Validate the config once, before starting anything.
-    auto config = ann::LoadConfig<ann::kModelPart | ann::kDataPart | ann::kTrainPart |
-                                  ann::kTestPart>();
+    auto config =
+        ann::LoadConfig<ann::kModelPart | ann::kDataPart | ann::kTrainPart | ann::kTestPart>();
     if (!config.ok()) return ann::ExitCode(config.status());
     return ann::LaunchLocalRanks(command, FLAGS_nproc, FLAGS_dist_port);
   }

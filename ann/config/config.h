@@ -49,6 +49,12 @@ inline absl::Status ParseConfigCommandLine(int argc, char** argv, ToolInfo tool)
   return ParseCommandLine(argc, argv, tool);
 }
 
+// RunTool for a tool that reads a config.
+inline int RunConfigTool(int argc, char** argv, ToolInfo tool, absl::Status (*run)()) {
+  tool.foreign_flags = AllConfigFlags();
+  return RunTool(argc, argv, tool, run);
+}
+
 // Reads and validates the flags of the parts in `kParts`. Errors name the flag.
 template <unsigned kParts>
 absl::StatusOr<Config> LoadConfig() {

@@ -31,7 +31,7 @@ TEST(ConfigTest, AllConfigFlagsListsEveryPartsFlags) {
 }
 
 TEST(ConfigTest, OnlyRequestedPartsAreValidated) {
-  FLAGS_lr = -1;  // a bad training value...
+  FLAGS_lr = -1;                                             // a bad training value...
   EXPECT_TRUE((LoadConfig<kModelPart | kTestPart>().ok()));  // ...does not block inference
   auto train = LoadConfig<kTrainPart>();
   ASSERT_FALSE(train.ok());

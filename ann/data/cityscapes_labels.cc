@@ -89,15 +89,24 @@ int CityscapesCategoryOfTrainId(int train_id) {
 
 double CityscapesAverageInstanceSize(int train_id) {
   switch (train_id) {
-    case 11: return 3462.4756337644;   // person
-    case 12: return 3930.4788056518;   // rider
-    case 13: return 12794.0202738185;     // car
-    case 14: return 27855.1264367816;     // truck
-    case 15: return 35732.1511111111;     // bus
-    case 16: return 67583.7075812274;     // train
-    case 17: return 6298.7200839748;      // motorcycle
-    case 18: return 4672.3249222261;      // bicycle
-    default: return 0.0;
+    case 11:
+      return 3462.4756337644;  // person
+    case 12:
+      return 3930.4788056518;  // rider
+    case 13:
+      return 12794.0202738185;  // car
+    case 14:
+      return 27855.1264367816;  // truck
+    case 15:
+      return 35732.1511111111;  // bus
+    case 16:
+      return 67583.7075812274;  // train
+    case 17:
+      return 6298.7200839748;  // motorcycle
+    case 18:
+      return 4672.3249222261;  // bicycle
+    default:
+      return 0.0;
   }
 }
 

@@ -8,8 +8,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "ann/data/cityscapes_labels.h"
-#include "ann/io/image.h"
 #include "ann/data/layout.h"
+#include "ann/io/image.h"
 #include "ann/util/files.h"
 #include "ann/util/status_macros.h"
 
@@ -37,39 +37,172 @@ std::vector<DatasetInfo> MakeInfos() {
   std::vector<DatasetInfo> infos;
   infos.push_back({DatasetKind::kCityscapes, "cityscapes", CityscapesClassNames(),
                    CityscapesPalette(), false, 18});
-  std::vector<std::string> ade = {
-      "wall", "building", "sky", "floor", "tree", "ceiling", "road", "bed", "windowpane",
-      "grass", "cabinet", "sidewalk", "person", "earth", "door", "table", "mountain", "plant",
-      "curtain", "chair", "car", "water", "painting", "sofa", "shelf", "house", "sea", "mirror",
-      "rug", "field", "armchair", "seat", "fence", "desk", "rock", "wardrobe", "lamp", "bathtub",
-      "railing", "cushion", "base", "box", "column", "signboard", "chest of drawers", "counter",
-      "sand", "sink", "skyscraper", "fireplace", "refrigerator", "grandstand", "path", "stairs",
-      "runway", "case", "pool table", "pillow", "screen door", "stairway", "river", "bridge",
-      "bookcase", "blind", "coffee table", "toilet", "flower", "book", "hill", "bench",
-      "countertop", "stove", "palm", "kitchen island", "computer", "swivel chair", "boat", "bar",
-      "arcade machine", "hovel", "bus", "towel", "light", "truck", "tower", "chandelier",
-      "awning", "streetlight", "booth", "television receiver", "airplane", "dirt track",
-      "apparel", "pole", "land", "bannister", "escalator", "ottoman", "bottle", "buffet",
-      "poster", "stage", "van", "ship", "fountain", "conveyer belt", "canopy", "washer",
-      "plaything", "swimming pool", "stool", "barrel", "basket", "waterfall", "tent", "bag",
-      "minibike", "cradle", "oven", "ball", "food", "step", "tank", "trade name", "microwave",
-      "pot", "animal", "bicycle", "lake", "dishwasher", "screen", "blanket", "sculpture", "hood",
-      "sconce", "vase", "traffic light", "tray", "ashcan", "fan", "pier", "crt screen", "plate",
-      "monitor", "bulletin board", "shower", "radiator", "glass", "clock", "flag"};
+  std::vector<std::string> ade = {"wall",
+                                  "building",
+                                  "sky",
+                                  "floor",
+                                  "tree",
+                                  "ceiling",
+                                  "road",
+                                  "bed",
+                                  "windowpane",
+                                  "grass",
+                                  "cabinet",
+                                  "sidewalk",
+                                  "person",
+                                  "earth",
+                                  "door",
+                                  "table",
+                                  "mountain",
+                                  "plant",
+                                  "curtain",
+                                  "chair",
+                                  "car",
+                                  "water",
+                                  "painting",
+                                  "sofa",
+                                  "shelf",
+                                  "house",
+                                  "sea",
+                                  "mirror",
+                                  "rug",
+                                  "field",
+                                  "armchair",
+                                  "seat",
+                                  "fence",
+                                  "desk",
+                                  "rock",
+                                  "wardrobe",
+                                  "lamp",
+                                  "bathtub",
+                                  "railing",
+                                  "cushion",
+                                  "base",
+                                  "box",
+                                  "column",
+                                  "signboard",
+                                  "chest of drawers",
+                                  "counter",
+                                  "sand",
+                                  "sink",
+                                  "skyscraper",
+                                  "fireplace",
+                                  "refrigerator",
+                                  "grandstand",
+                                  "path",
+                                  "stairs",
+                                  "runway",
+                                  "case",
+                                  "pool table",
+                                  "pillow",
+                                  "screen door",
+                                  "stairway",
+                                  "river",
+                                  "bridge",
+                                  "bookcase",
+                                  "blind",
+                                  "coffee table",
+                                  "toilet",
+                                  "flower",
+                                  "book",
+                                  "hill",
+                                  "bench",
+                                  "countertop",
+                                  "stove",
+                                  "palm",
+                                  "kitchen island",
+                                  "computer",
+                                  "swivel chair",
+                                  "boat",
+                                  "bar",
+                                  "arcade machine",
+                                  "hovel",
+                                  "bus",
+                                  "towel",
+                                  "light",
+                                  "truck",
+                                  "tower",
+                                  "chandelier",
+                                  "awning",
+                                  "streetlight",
+                                  "booth",
+                                  "television receiver",
+                                  "airplane",
+                                  "dirt track",
+                                  "apparel",
+                                  "pole",
+                                  "land",
+                                  "bannister",
+                                  "escalator",
+                                  "ottoman",
+                                  "bottle",
+                                  "buffet",
+                                  "poster",
+                                  "stage",
+                                  "van",
+                                  "ship",
+                                  "fountain",
+                                  "conveyer belt",
+                                  "canopy",
+                                  "washer",
+                                  "plaything",
+                                  "swimming pool",
+                                  "stool",
+                                  "barrel",
+                                  "basket",
+                                  "waterfall",
+                                  "tent",
+                                  "bag",
+                                  "minibike",
+                                  "cradle",
+                                  "oven",
+                                  "ball",
+                                  "food",
+                                  "step",
+                                  "tank",
+                                  "trade name",
+                                  "microwave",
+                                  "pot",
+                                  "animal",
+                                  "bicycle",
+                                  "lake",
+                                  "dishwasher",
+                                  "screen",
+                                  "blanket",
+                                  "sculpture",
+                                  "hood",
+                                  "sconce",
+                                  "vase",
+                                  "traffic light",
+                                  "tray",
+                                  "ashcan",
+                                  "fan",
+                                  "pier",
+                                  "crt screen",
+                                  "plate",
+                                  "monitor",
+                                  "bulletin board",
+                                  "shower",
+                                  "radiator",
+                                  "glass",
+                                  "clock",
+                                  "flag"};
   infos.push_back({DatasetKind::kAde20k, "ade20k", ade, PaletteFor(150), true, 150});
   std::vector<std::string> voc = {
-      "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus",
-      "car", "cat", "chair", "cow", "diningtable", "dog", "horse",
-      "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor"};
+      "background", "aeroplane", "bicycle",     "bird",  "boat",        "bottle", "bus",
+      "car",        "cat",       "chair",       "cow",   "diningtable", "dog",    "horse",
+      "motorbike",  "person",    "pottedplant", "sheep", "sofa",        "train",  "tvmonitor"};
   infos.push_back({DatasetKind::kVocAug, "voc_aug", voc, VocPalette(21), false, 20});
   std::vector<std::string> context = {
-      "aeroplane", "bag", "bed", "bedclothes", "bench", "bicycle", "bird", "boat", "book",
-      "bottle", "building", "bus", "cabinet", "car", "cat", "ceiling", "chair", "cloth",
-      "computer", "cow", "cup", "curtain", "dog", "door", "fence", "floor", "flower", "food",
-      "grass", "ground", "horse", "keyboard", "light", "motorbike", "mountain", "mouse",
-      "person", "plate", "platform", "pottedplant", "road", "rock", "sheep", "shelves",
-      "sidewalk", "sign", "sky", "snow", "sofa", "table", "track", "train", "tree", "truck",
-      "tvmonitor", "wall", "water", "window", "wood"};
+      "aeroplane", "bag",     "bed",      "bedclothes", "bench",       "bicycle",   "bird",
+      "boat",      "book",    "bottle",   "building",   "bus",         "cabinet",   "car",
+      "cat",       "ceiling", "chair",    "cloth",      "computer",    "cow",       "cup",
+      "curtain",   "dog",     "door",     "fence",      "floor",       "flower",    "food",
+      "grass",     "ground",  "horse",    "keyboard",   "light",       "motorbike", "mountain",
+      "mouse",     "person",  "plate",    "platform",   "pottedplant", "road",      "rock",
+      "sheep",     "shelves", "sidewalk", "sign",       "sky",         "snow",      "sofa",
+      "table",     "track",   "train",    "tree",       "truck",       "tvmonitor", "wall",
+      "water",     "window",  "wood"};
   infos.push_back(
       {DatasetKind::kPascalContext, "pascal_context", context, PaletteFor(59), true, 59});
   return infos;
@@ -92,8 +225,7 @@ absl::StatusOr<std::vector<std::string>> ScanIds(const std::string& dir,
   return ids;
 }
 
-absl::StatusOr<std::vector<std::string>> ListOrScan(const std::string& list,
-                                                    const std::string& dir,
+absl::StatusOr<std::vector<std::string>> ListOrScan(const std::string& list, const std::string& dir,
                                                     const std::string& suffix) {
   std::error_code ec;
   if (fs::exists(list, ec)) return layout::ReadSplitList(list);
@@ -109,9 +241,9 @@ absl::StatusOr<DatasetKind> ParseDatasetKind(const std::string& name) {
   if (name == "pascal_context" || name == "pascal_context_59") {
     return DatasetKind::kPascalContext;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown dataset '", name,
-      "' (expected cityscapes, toy_cityscapes, ade20k, voc_aug or pascal_context)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown dataset '", name,
+                   "' (expected cityscapes, toy_cityscapes, ade20k, voc_aug or pascal_context)"));
 }
 
 const DatasetInfo& GetDatasetInfo(DatasetKind kind) {
@@ -161,8 +293,8 @@ absl::StatusOr<std::vector<Sample>> ListSamples(DatasetKind kind, const std::str
       if (split == "test") return absl::InvalidArgumentError("no labelled test split");
       const bool context = kind == DatasetKind::kPascalContext;
       const std::string list = !context && split == "train" ? "aug.txt" : split + ".txt";
-      ANN_ASSIGN_OR_RETURN(
-          ids, layout::ReadSplitList(absl::StrCat(layout::VocListDir(data_root, context), "/", list)));
+      ANN_ASSIGN_OR_RETURN(ids, layout::ReadSplitList(absl::StrCat(
+                                    layout::VocListDir(data_root, context), "/", list)));
       for (const std::string& id : ids) {
         samples.push_back(
             {id, layout::VocImage(data_root, id), layout::VocLabel(data_root, id, context), ""});
@@ -171,9 +303,8 @@ absl::StatusOr<std::vector<Sample>> ListSamples(DatasetKind kind, const std::str
     }
   }
   if (samples.empty()) {
-    return absl::NotFoundError(
-        absl::StrCat(data_root, ": split '", split, "' of ", GetDatasetInfo(kind).name,
-                     " is empty"));
+    return absl::NotFoundError(absl::StrCat(data_root, ": split '", split, "' of ",
+                                            GetDatasetInfo(kind).name, " is empty"));
   }
   return samples;
 }
@@ -208,17 +339,16 @@ void ReduceZeroLabel(cv::Mat& label) {
 absl::StatusOr<cv::Mat> LoadLabel(const std::string& path, const DatasetInfo& info) {
   ANN_ASSIGN_OR_RETURN(cv::Mat label, ReadLabelImage(path));
   if (label.channels() != 1 || label.depth() != CV_8U) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": label must be a single-channel 8-bit PNG, found ", label.channels(),
-        " channel(s) of depth ", label.depth() == CV_16U ? "16-bit" : "non-8-bit"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": label must be a single-channel 8-bit PNG, found ", label.channels(),
+                     " channel(s) of depth ", label.depth() == CV_16U ? "16-bit" : "non-8-bit"));
   }
   double max_value = 0;
   cv::Mat valid = label != 255;
   cv::minMaxLoc(label, nullptr, &max_value, nullptr, nullptr, valid);
   if (max_value > info.max_stored_label) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": label value ",
-                                                   static_cast<int>(max_value),
-                                                   " is not a ", info.name, " class"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": label value ", static_cast<int>(max_value), " is not a ", info.name, " class"));
   }
   if (info.reduce_zero_label) ReduceZeroLabel(label);
   return label;

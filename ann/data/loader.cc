@@ -28,8 +28,9 @@ TrainLoader::TrainLoader(std::vector<Sample> samples, const DatasetInfo& info,
                options.seed) {
   batches_ = std::make_unique<Prefetch<absl::StatusOr<Batch>>>(
       std::numeric_limits<size_t>::max(), std::max(1, options_.workers),
-      static_cast<size_t>(std::max(1, options_.prefetch)),
-      [this, start_iteration](size_t i) { return Build(start_iteration + static_cast<int64_t>(i)); });
+      static_cast<size_t>(std::max(1, options_.prefetch)), [this, start_iteration](size_t i) {
+        return Build(start_iteration + static_cast<int64_t>(i));
+      });
 }
 
 TrainLoader::~TrainLoader() = default;
@@ -39,10 +40,9 @@ absl::StatusOr<Batch> TrainLoader::Build(int64_t iteration) {
   batch.iteration = iteration;
   for (int slot = 0; slot < options_.batch_size; ++slot) {
     const int64_t index = sampler_.SampleIndex(iteration, options_.rank, slot);
-    ANN_ASSIGN_OR_RETURN(
-        LabeledImage s,
-        LoadTrainSample(samples_[index], info_, pipeline_,
-                        sampler_.AugmentSeed(iteration, options_.rank, slot)));
+    ANN_ASSIGN_OR_RETURN(LabeledImage s,
+                         LoadTrainSample(samples_[index], info_, pipeline_,
+                                         sampler_.AugmentSeed(iteration, options_.rank, slot)));
     const int64_t h = s.image.rows, w = s.image.cols;
     if (slot == 0) {
       batch.images = torch::empty({options_.batch_size, 3, h, w}, torch::kFloat32);

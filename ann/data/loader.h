@@ -14,9 +14,9 @@
 #include "absl/status/statusor.h"
 #include "ann/data/dataset.h"
 #include "ann/data/normalize.h"
-#include "ann/util/prefetch.h"
 #include "ann/data/sampler.h"
 #include "ann/data/transforms.h"
+#include "ann/util/prefetch.h"
 #include "torch/torch.h"
 
 namespace ann {

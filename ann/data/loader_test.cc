@@ -104,11 +104,11 @@ TEST_F(LoaderTest, BatchesDependOnlyOnIterationNotOnWorkersOrStart) {
 
 TEST_F(LoaderTest, NormalisationMatchesTheFormula) {
   cv::Mat image(1, 2, CV_8UC3);
-  image.at<cv::Vec3b>(0, 0) = {10, 20, 30};   // B, G, R
+  image.at<cv::Vec3b>(0, 0) = {10, 20, 30};  // B, G, R
   image.at<cv::Vec3b>(0, 1) = {200, 100, 0};
   float out[6];
   NormalizeInto(image, NormalizeParams(), out);
-  EXPECT_FLOAT_EQ(out[0], (30 - 123.675f) / 58.395f);   // R plane first (to_rgb)
+  EXPECT_FLOAT_EQ(out[0], (30 - 123.675f) / 58.395f);  // R plane first (to_rgb)
   EXPECT_FLOAT_EQ(out[1], (0 - 123.675f) / 58.395f);
   EXPECT_FLOAT_EQ(out[2], (20 - 116.28f) / 57.12f);
   EXPECT_FLOAT_EQ(out[5], (200 - 103.53f) / 57.375f);

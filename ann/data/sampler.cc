@@ -6,8 +6,7 @@
 
 namespace ann {
 
-TrainSampler::TrainSampler(int64_t dataset_size, int world_size, int batch_per_rank,
-                           uint64_t seed)
+TrainSampler::TrainSampler(int64_t dataset_size, int world_size, int batch_per_rank, uint64_t seed)
     : dataset_size_(dataset_size), world_size_(world_size), batch_(batch_per_rank), seed_(seed) {}
 
 std::vector<int64_t> TrainSampler::Permutation(int64_t epoch) const {

@@ -141,7 +141,8 @@ void PhotoMetricDistortion(cv::Mat& image, Rng& rng) {
     const int delta = RandInt(rng, -18, 18);
     for (int y = 0; y < hsv.rows; ++y) {
       cv::Vec3b* row = hsv.ptr<cv::Vec3b>(y);
-      for (int x = 0; x < hsv.cols; ++x) row[x][0] = static_cast<uint8_t>(((row[x][0] + delta) % 180 + 180) % 180);
+      for (int x = 0; x < hsv.cols; ++x)
+        row[x][0] = static_cast<uint8_t>(((row[x][0] + delta) % 180 + 180) % 180);
     }
     cv::cvtColor(hsv, image, cv::COLOR_HSV2BGR);
   }

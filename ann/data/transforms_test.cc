@@ -68,7 +68,8 @@ TEST(TransformsTest, CropWithoutRetryWhenTheFirstBoxIsMixed) {
   }
   for (uint64_t seed = 0; seed < 20; ++seed) {
     Rng a(seed), b(seed);
-    EXPECT_EQ(RandomCropBox(label, {16, 16}, 0.75, 255, a), RandomCropBox(label, {16, 16}, 1.0, 255, b));
+    EXPECT_EQ(RandomCropBox(label, {16, 16}, 0.75, 255, a),
+              RandomCropBox(label, {16, 16}, 1.0, 255, b));
   }
 }
 
@@ -105,7 +106,8 @@ TEST(TransformsTest, CatMaxRatioRetriesSingleClassCrops) {
 }
 
 TEST(TransformsTest, PipelineKeepsOnlySourceLabelValuesAndCropSize) {
-  for (auto variant : {TrainPipelineConfig::Variant::kMmseg, TrainPipelineConfig::Variant::kOriginal}) {
+  for (auto variant :
+       {TrainPipelineConfig::Variant::kMmseg, TrainPipelineConfig::Variant::kOriginal}) {
     TrainPipelineConfig config;
     config.variant = variant;
     config.scale = {256, 128};

@@ -16,9 +16,12 @@ absl::StatusOr<BlockKind> ParseBlockKind(const std::string& name) {
 
 std::string BlockName(BlockKind kind) {
   switch (kind) {
-    case BlockKind::kNonLocal: return "nonlocal";
-    case BlockKind::kApnb: return "apnb";
-    case BlockKind::kAfnb: return "afnb";
+    case BlockKind::kNonLocal:
+      return "nonlocal";
+    case BlockKind::kApnb:
+      return "apnb";
+    case BlockKind::kAfnb:
+      return "afnb";
   }
   return "";
 }
@@ -41,8 +44,8 @@ BlockReport MeasureBlock(BlockKind kind, const Shape& shape, const MeasureOption
     run = [block](const torch::Tensor& x, const torch::Tensor&) mutable { return block(x); };
   } else {
     const bool apnb = kind == BlockKind::kApnb;
-    SelfAttentionBlock block(SelfAttentionOptions(apnb ? c : c / 2, c, kChannels, c)
-                                 .share_key_query(apnb));
+    SelfAttentionBlock block(
+        SelfAttentionOptions(apnb ? c : c / 2, c, kChannels, c).share_key_query(apnb));
     CountSelfAttention(*block, shape, apnb ? shape : low, apnb, report.block, counter);
     module = block.ptr();
     run = [block, apnb](const torch::Tensor& x, const torch::Tensor& l) mutable {
@@ -62,8 +65,8 @@ BlockReport MeasureBlock(BlockKind kind, const Shape& shape, const MeasureOption
   }
   if (options.time) {
     const Latency baseline = TimeRuns([&] { (void)x.alias(); }, options.warmup, options.runs);
-    report.latency = MinusBaseline(TimeRuns([&] { run(x, l); }, options.warmup, options.runs),
-                                   baseline);
+    report.latency =
+        MinusBaseline(TimeRuns([&] { run(x, l); }, options.warmup, options.runs), baseline);
     report.timed = true;
   }
   return report;

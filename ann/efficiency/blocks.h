@@ -27,7 +27,7 @@ struct BlockReport {
   std::string block;
   Shape shape;
   int64_t params = 0;
-  int64_t flops = 0;         // 1 MAC = 1 FLOP.
+  int64_t flops = 0;          // 1 MAC = 1 FLOP.
   int64_t memory_bytes = -1;  // Peak allocated during the forward (-1: not measured).
   Latency latency;            // Minus the pass-through baseline (empty when not timed).
   bool timed = false;

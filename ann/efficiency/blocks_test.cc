@@ -24,8 +24,8 @@ TEST(MemoryTest, TracksLiveTensorsAndPeak) {
 TEST(BlocksTest, ApnbPeakMemoryIsBelowNonLocalAtEverySize) {
   MeasureOptions options;
   options.time = false;
-  for (const Shape& shape : {Shape{1, 2048, 96, 96}, Shape{1, 2048, 128, 128},
-                             Shape{1, 2048, 128, 256}}) {
+  for (const Shape& shape :
+       {Shape{1, 2048, 96, 96}, Shape{1, 2048, 128, 128}, Shape{1, 2048, 128, 256}}) {
     const BlockReport nl = MeasureBlock(BlockKind::kNonLocal, shape, options);
     const BlockReport apnb = MeasureBlock(BlockKind::kApnb, shape, options);
     const BlockReport afnb = MeasureBlock(BlockKind::kAfnb, shape, options);

@@ -1,6 +1,5 @@
 #include "ann/efficiency/flops.h"
 
-
 #include "ann/model/ann_head.h"
 #include "ann/model/conv_module.h"
 #include "ann/model/fcn_head.h"
@@ -132,15 +131,16 @@ Shape CountConv2d(const torch::nn::Conv2dImpl& conv, const Shape& in, const std:
               " input channels");
   const int64_t hout = (in[2] + 2 * ph - dh * (kh - 1) - 1) / sh + 1;
   const int64_t wout = (in[3] + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
-  counter.Add(name, OpKind::kConv, ConvFlops(in[0], o.in_channels(), o.out_channels(), o.groups(), kh, kw, hout,
-                              wout));
+  counter.Add(name, OpKind::kConv,
+              ConvFlops(in[0], o.in_channels(), o.out_channels(), o.groups(), kh, kw, hout, wout));
   return {in[0], o.out_channels(), hout, wout};
 }
 
 Shape CountSelfAttention(const SelfAttentionBlockImpl& block, const Shape& query, const Shape& key,
                          bool same_input, const std::string& name, FlopCounter& counter) {
   const SelfAttentionOptions& o = block.options();
-  const Shape key_map = CountConvModule(*block.key_project, key, Join(name, "key_project"), counter);
+  const Shape key_map =
+      CountConvModule(*block.key_project, key, Join(name, "key_project"), counter);
   if (!(o.share_key_query() && same_input)) {
     CountConvModule(*block.query_project, query, Join(name, "query_project"), counter);
   }
@@ -148,8 +148,10 @@ Shape CountSelfAttention(const SelfAttentionBlockImpl& block, const Shape& query
   const Shape value = CountConv2d(*block.value_project, key, Join(name, "value_project"), counter);
   CountPyramid(value, o.pool_scales(), Join(name, "value_pool"), counter);
   const int64_t n = query[2] * query[3], s = pooled_key[2], c = o.channels();
-  counter.Add(Join(name, "matmul"), OpKind::kMatmul, MatmulFlops({query[0], n, c}, s));  // query · key
-  counter.Add(Join(name, "matmul"), OpKind::kMatmul, MatmulFlops({query[0], n, s}, c));  // sim · value
+  counter.Add(Join(name, "matmul"), OpKind::kMatmul,
+              MatmulFlops({query[0], n, c}, s));  // query · key
+  counter.Add(Join(name, "matmul"), OpKind::kMatmul,
+              MatmulFlops({query[0], n, s}, c));  // sim · value
   return CountConv2d(*block.out_project, {query[0], c, query[2], query[3]},
                      Join(name, "out_project"), counter);
 }
@@ -159,7 +161,8 @@ Shape CountNonLocal(const NonLocalBlockImpl& block, const Shape& in, const std::
   const Shape key = CountConvModule(*block.key_project, in, Join(name, "key_project"), counter);
   CountConv2d(*block.value_project, in, Join(name, "value_project"), counter);
   const int64_t n = in[2] * in[3], c = block.channels();
-  counter.Add(Join(name, "matmul"), OpKind::kMatmul, MatmulFlops({in[0], n, c}, n));  // query · key: N x N
+  counter.Add(Join(name, "matmul"), OpKind::kMatmul,
+              MatmulFlops({in[0], n, c}, n));  // query · key: N x N
   counter.Add(Join(name, "matmul"), OpKind::kMatmul, MatmulFlops({in[0], n, n}, c));  // sim · value
   return CountConv2d(*block.out_project, key, Join(name, "out_project"), counter);
 }
@@ -210,7 +213,8 @@ Shape CountSegmentor(const EncoderDecoderImpl& model, const Shape& in, bool auxi
     CountConv2d(*model.auxiliary_head->conv_seg, a, "auxiliary_head.conv_seg", counter);
   }
   const Shape out = {in[0], x[1], in[2], in[3]};
-  if (x[2] != in[2] || x[3] != in[3]) counter.Add("resize", OpKind::kUpsample, BilinearFlops(Numel(out)));
+  if (x[2] != in[2] || x[3] != in[3])
+    counter.Add("resize", OpKind::kUpsample, BilinearFlops(Numel(out)));
   return out;
 }
 

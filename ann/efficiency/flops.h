@@ -50,9 +50,8 @@ class FlopCounter {
 // output shape.
 Shape CountConv2d(const torch::nn::Conv2dImpl& conv, const Shape& in, const std::string& name,
                   FlopCounter& counter);
-Shape CountSelfAttention(const SelfAttentionBlockImpl& block, const Shape& query,
-                         const Shape& key, bool same_input, const std::string& name,
-                         FlopCounter& counter);
+Shape CountSelfAttention(const SelfAttentionBlockImpl& block, const Shape& query, const Shape& key,
+                         bool same_input, const std::string& name, FlopCounter& counter);
 Shape CountNonLocal(const NonLocalBlockImpl& block, const Shape& in, const std::string& name,
                     FlopCounter& counter);
 std::vector<Shape> CountResNet(const ResNetV1cImpl& resnet, const Shape& in,

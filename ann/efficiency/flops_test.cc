@@ -33,8 +33,7 @@ TEST(FlopsTest, PrimitivesByHand) {
 TEST(FlopsTest, NonLocalAt128x256IsAbout601Gflops) {
   NonLocalBlock block(2048, 256, 2048);
   FlopCounter counter;
-  EXPECT_EQ(CountNonLocal(*block, {1, 2048, 128, 256}, "nl", counter),
-            (Shape{1, 2048, 128, 256}));
+  EXPECT_EQ(CountNonLocal(*block, {1, 2048, 128, 256}, "nl", counter), (Shape{1, 2048, 128, 256}));
   // N = 32768: three 1x1 convs 3·2048·256·N, key BN 2·256·N, two N x N matmuls 2·N·N·256.
   const int64_t n = 32768;
   EXPECT_EQ(counter.total(), 3 * 2048 * 256 * n + 2 * 256 * n + 2 * n * n * 256);
@@ -70,9 +69,10 @@ void CheckAgainstPython(int depth) {
             0)
       << out;
   long long total, conv, matmul, bn, pool, upsample;
-  ASSERT_EQ(std::sscanf(out.c_str(), "total %lld conv %lld matmul %lld bn %lld pool %lld upsample %lld",
-                        &total, &conv, &matmul, &bn, &pool, &upsample),
-            6)
+  ASSERT_EQ(
+      std::sscanf(out.c_str(), "total %lld conv %lld matmul %lld bn %lld pool %lld upsample %lld",
+                  &total, &conv, &matmul, &bn, &pool, &upsample),
+      6)
       << out;
   EXPECT_EQ(counter.total(OpKind::kConv), conv);
   EXPECT_EQ(counter.total(OpKind::kMatmul), matmul);
@@ -103,7 +103,8 @@ TEST(FlopsTest, AgreesWithLibTorchProfiler) {
   block->eval();
   CountNonLocal(*block, {1, 64, 12, 16}, "nl", counter);
   namespace prof = torch::autograd::profiler;
-  prof::enableProfilerLegacy(prof::ProfilerConfig(prof::ProfilerState::CPU, /*report_input_shapes=*/true,
+  prof::enableProfilerLegacy(prof::ProfilerConfig(prof::ProfilerState::CPU,
+                                                  /*report_input_shapes=*/true,
                                                   /*profile_memory=*/false, /*with_stack=*/false,
                                                   /*with_flops=*/true));
   {

@@ -72,7 +72,8 @@ absl::StatusOr<Shape> ParseBlockShape(const std::string& text) {
   for (absl::string_view part : absl::StrSplit(text, ',')) {
     int64_t v;
     if (!absl::SimpleAtoi(part, &v) || v < 1) {
-      return absl::InvalidArgumentError(absl::StrCat("--shape: expected N,C,H,W, got '", text, "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--shape: expected N,C,H,W, got '", text, "'"));
     }
     shape.push_back(v);
   }
@@ -105,8 +106,8 @@ std::string ReportBlocks(const std::vector<Shape>& shapes, const std::vector<Blo
       "runs after %d warm-up, minus a pass-through baseline\n",
       ConventionLine(options), options.measure.runs, options.measure.warmup);
   const bool compare = kinds.size() > 1 && kinds[0] == BlockKind::kNonLocal;
-  absl::StrAppendFormat(&text, "%-18s %-9s %10s %9s %11s %10s %10s%s\n", "input", "block",
-                        "params", "GFLOPs", "memory(MB)", "time(ms)", "median",
+  absl::StrAppendFormat(&text, "%-18s %-9s %10s %9s %11s %10s %10s%s\n", "input", "block", "params",
+                        "GFLOPs", "memory(MB)", "time(ms)", "median",
                         compare ? "   NL/x: FLOPs  memory    time" : "");
   const BlockReport* nl = nullptr;
   for (const BlockReport& r : reports) {
@@ -154,11 +155,11 @@ std::string ReportModel(const ModelConfig& config, cv::Size input, const ReportO
   torch::InferenceMode guard;
   torch::Tensor x = torch::randn({1, 3, h, w});
   const MeasureOptions& m = options.measure;
-  if (m.memory) whole.memory_bytes = MemoryTracker::Install().PeakDuring([&] { model->Predict(x); });
+  if (m.memory)
+    whole.memory_bytes = MemoryTracker::Install().PeakDuring([&] { model->Predict(x); });
   if (m.time) {
     const Latency baseline = TimeRuns([&] { (void)x.alias(); }, m.warmup, m.runs);
-    whole.latency =
-        MinusBaseline(TimeRuns([&] { model->Predict(x); }, m.warmup, m.runs), baseline);
+    whole.latency = MinusBaseline(TimeRuns([&] { model->Predict(x); }, m.warmup, m.runs), baseline);
     whole.timed = true;
   }
   if (options.json) {
@@ -189,11 +190,10 @@ std::string ReportModel(const ModelConfig& config, cv::Size input, const ReportO
     absl::StrAppendFormat(&text, "(auxiliary_head: %d parameters, training only, not counted)\n",
                           aux_params);
   }
-  absl::StrAppendFormat(&text,
-                        "peak memory %s MB; latency mean %s ms, median %s ms, min %s ms (%d runs)\n",
-                        Mb(whole.memory_bytes), Ms(whole, whole.latency.mean_ms),
-                        Ms(whole, whole.latency.median_ms), Ms(whole, whole.latency.min_ms),
-                        m.runs);
+  absl::StrAppendFormat(
+      &text, "peak memory %s MB; latency mean %s ms, median %s ms, min %s ms (%d runs)\n",
+      Mb(whole.memory_bytes), Ms(whole, whole.latency.mean_ms), Ms(whole, whole.latency.median_ms),
+      Ms(whole, whole.latency.min_ms), m.runs);
   return text;
 }
 

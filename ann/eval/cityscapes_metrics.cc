@@ -18,7 +18,9 @@ const double kNan = std::numeric_limits<double>::quiet_NaN();
 }  // namespace
 
 InstanceStats::InstanceStats()
-    : class_tp_(kClasses, 0), class_fn_(kClasses, 0), category_tp_(kCategories, 0),
+    : class_tp_(kClasses, 0),
+      class_fn_(kClasses, 0),
+      category_tp_(kCategories, 0),
       category_fn_(kCategories, 0) {}
 
 void InstanceStats::Add(const cv::Mat& prediction, const cv::Mat& instances) {
@@ -130,11 +132,13 @@ std::string FormatCityscapesTable(const CityscapesScores& s) {
   std::string out = "classes          IoU      nIoU\n" + rule + "\n";
   const std::vector<std::string> names = CityscapesClassNames();
   for (int c = 0; c < kClasses; ++c) {
-    out += absl::StrFormat("%-14s:%s %s\n", names[c], value(s.class_iou[c]), value(s.class_iiou[c]));
+    out +=
+        absl::StrFormat("%-14s:%s %s\n", names[c], value(s.class_iou[c]), value(s.class_iiou[c]));
   }
-  out += rule + "\n" +
-         absl::StrFormat("Score Average :%s %s\n", value(s.class_iou_mean), value(s.class_iiou_mean)) +
-         rule + "\n\n\ncategories       IoU      nIoU\n" + rule + "\n";
+  out +=
+      rule + "\n" +
+      absl::StrFormat("Score Average :%s %s\n", value(s.class_iou_mean), value(s.class_iiou_mean)) +
+      rule + "\n\n\ncategories       IoU      nIoU\n" + rule + "\n";
   for (int k = 0; k < kCategories; ++k) {
     out += absl::StrFormat("%-14s:%s %s\n", CityscapesCategoryNames()[k], value(s.category_iou[k]),
                            value(s.category_iiou[k]));

@@ -33,10 +33,9 @@ absl::StatusOr<Evaluation> EvaluateSamples(Predictor& predictor, const std::vect
                                            const EvaluateOptions& options = EvaluateOptions());
 
 // The same for predictions made elsewhere: trainId PNGs <pred_dir>/<image stem>.png.
-absl::StatusOr<Evaluation> EvaluatePredictionDir(const std::string& pred_dir,
-                                                 const std::vector<Sample>& samples,
-                                                 const DatasetInfo& info, int num_classes,
-                                                 const EvaluateOptions& options = EvaluateOptions());
+absl::StatusOr<Evaluation> EvaluatePredictionDir(
+    const std::string& pred_dir, const std::vector<Sample>& samples, const DatasetInfo& info,
+    int num_classes, const EvaluateOptions& options = EvaluateOptions());
 
 }  // namespace ann
 

@@ -25,7 +25,9 @@ class ConfusionMatrix {
   int num_classes() const { return num_classes_; }
   // Pixels with ground truth `truth` predicted as `predicted` (predicted == num_classes: any
   // prediction outside the classes).
-  int64_t at(int truth, int predicted) const { return counts_[truth * (num_classes_ + 1) + predicted]; }
+  int64_t at(int truth, int predicted) const {
+    return counts_[truth * (num_classes_ + 1) + predicted];
+  }
   const std::vector<int64_t>& counts() const { return counts_; }
 
   std::vector<double> IoU() const;       // NaN where TP + FP + FN = 0.

@@ -16,9 +16,9 @@
 namespace ann {
 
 absl::StatusOr<PredictOutput::Format> ParsePredictFormat(const std::string& text) {
-  return ParseEnumFlag<PredictOutput::Format>(
-      "format", text,
-      {{"trainid", PredictOutput::Format::kTrainId}, {"cityscapes", PredictOutput::Format::kCityscapes}});
+  return ParseEnumFlag<PredictOutput::Format>("format", text,
+                                              {{"trainid", PredictOutput::Format::kTrainId},
+                                               {"cityscapes", PredictOutput::Format::kCityscapes}});
 }
 
 cv::Mat TrainIdsToLabelIds(const cv::Mat& train_ids) {

@@ -38,8 +38,7 @@ torch::Tensor Predictor::SlideInfer(const torch::Tensor& input) {
 }
 
 torch::Tensor Predictor::Infer(const torch::Tensor& input) {
-  return config_.mode == TestConfig::Mode::kSlide ? SlideInfer(input)
-                                                       : model_->Predict(input);
+  return config_.mode == TestConfig::Mode::kSlide ? SlideInfer(input) : model_->Predict(input);
 }
 
 cv::Size Predictor::PassSize(cv::Size original, double ratio) const {
@@ -92,7 +91,8 @@ torch::Tensor Predictor::Logits(const cv::Mat& image_bgr) {
       total = total.defined() ? total + out : out;
     }
   }
-  if (augmented) total = total / static_cast<double>(config_.ratios.size() * (config_.flip ? 2 : 1));
+  if (augmented)
+    total = total / static_cast<double>(config_.ratios.size() * (config_.flip ? 2 : 1));
   return total[0].contiguous();
 }
 

@@ -34,13 +34,13 @@ std::string Table(const std::vector<std::vector<std::string>>& rows) {
   std::string out = rule + "\n";
   for (size_t r = 0; r < rows.size(); ++r) {
     std::string line = "|";
-    for (size_t i = 0; i < rows[r].size(); ++i) absl::StrAppend(&line, Center(rows[r][i], widths[i]), "|");
+    for (size_t i = 0; i < rows[r].size(); ++i)
+      absl::StrAppend(&line, Center(rows[r][i], widths[i]), "|");
     absl::StrAppend(&out, line, "\n");
     if (r == 0) absl::StrAppend(&out, rule, "\n");
   }
   return out + rule + "\n";
 }
-
 
 }  // namespace
 

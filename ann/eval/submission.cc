@@ -1,22 +1,21 @@
 #include "ann/eval/submission.h"
 
-#include <cstdio>
-
 #include <zip.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "ann/data/cityscapes_labels.h"
 #include "ann/eval/predict_images.h"
 #include "ann/io/image.h"
 #include "ann/util/atomic_file.h"
-#include "opencv2/imgcodecs.hpp"
 #include "ann/util/files.h"
-#include "absl/strings/match.h"
+#include "opencv2/imgcodecs.hpp"
 
 namespace ann {
 namespace fs = std::filesystem;
@@ -177,19 +176,18 @@ absl::StatusOr<int64_t> WriteSubmissionZip(const std::string& zip_path,
   return size;
 }
 
-absl::StatusOr<std::pair<size_t, int64_t>> MakeSubmission(const std::vector<std::string>& test_images,
-                                                         const std::string& pred_dir,
-                                                         PredictionIds ids,
-                                                         const std::string& zip_path) {
+absl::StatusOr<std::pair<size_t, int64_t>> MakeSubmission(
+    const std::vector<std::string>& test_images, const std::string& pred_dir, PredictionIds ids,
+    const std::string& zip_path) {
   const SubmissionCheck check = CheckPredictions(test_images, pred_dir, ids);
   if (!check.ok()) {
     for (const std::string& line : DescribeProblems(check)) {
       std::fprintf(stderr, "error: %s\n", line.c_str());
     }
-    return absl::FailedPreconditionError(absl::StrCat(
-        pred_dir, ": submission refused: ", check.missing.size(), " missing, ",
-        check.extra.size(), " extra, ", check.wrong.size(), " wrong (of ", test_images.size(),
-        " test images); nothing written"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(pred_dir, ": submission refused: ", check.missing.size(), " missing, ",
+                     check.extra.size(), " extra, ", check.wrong.size(), " wrong (of ",
+                     test_images.size(), " test images); nothing written"));
   }
   absl::StatusOr<int64_t> bytes = WriteSubmissionZip(zip_path, check.entries, ids);
   if (!bytes.ok()) return bytes.status();

@@ -42,10 +42,9 @@ std::vector<std::string> DescribeProblems(const SubmissionCheck& check, size_t l
 
 // CheckPredictions, then WriteSubmissionZip when all is well; otherwise prints the problems
 // ("error: ..." lines) and fails without writing. Returns the number of files and the zip size.
-absl::StatusOr<std::pair<size_t, int64_t>> MakeSubmission(const std::vector<std::string>& test_images,
-                                                         const std::string& pred_dir,
-                                                         PredictionIds ids,
-                                                         const std::string& zip_path);
+absl::StatusOr<std::pair<size_t, int64_t>> MakeSubmission(
+    const std::vector<std::string>& test_images, const std::string& pred_dir, PredictionIds ids,
+    const std::string& zip_path);
 
 }  // namespace ann
 

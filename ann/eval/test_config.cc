@@ -30,10 +30,10 @@ absl::StatusOr<TestConfig> TestConfigFromFlags() {
   TestConfig c;
   using Mode = TestConfig::Mode;
   using Style = TestConfig::AugStyle;
-  ANN_ASSIGN_OR_RETURN(c.mode, ParseEnumFlag<Mode>("test_mode", FLAGS_test_mode,
-                                                   {{"whole", Mode::kWhole},
-                                                    {"slide", Mode::kSlide},
-                                                    {"mscrop", Mode::kMsCrop}}));
+  ANN_ASSIGN_OR_RETURN(
+      c.mode, ParseEnumFlag<Mode>(
+                  "test_mode", FLAGS_test_mode,
+                  {{"whole", Mode::kWhole}, {"slide", Mode::kSlide}, {"mscrop", Mode::kMsCrop}}));
   ANN_ASSIGN_OR_RETURN(c.aug_style, ParseEnumFlag<Style>("aug_style", FLAGS_aug_style,
                                                          {{"mmseg0x", Style::kMmseg0x},
                                                           {"mmseg1x", Style::kMmseg1x}}));
@@ -42,9 +42,9 @@ absl::StatusOr<TestConfig> TestConfigFromFlags() {
   }
   ANN_ASSIGN_OR_RETURN(c.crop, ParseSizeFlag("test_crop", FLAGS_test_crop));
   ANN_ASSIGN_OR_RETURN(c.stride, ParseSizeFlag("test_stride", FLAGS_test_stride));
-  ANN_ASSIGN_OR_RETURN(c.ratios, ParseNumberListFlag(FLAGS_aug_test ? "aug_test" : "scales",
-                                                     FLAGS_aug_test ? "0.5,0.75,1.0,1.25,1.5,1.75"
-                                                                    : FLAGS_scales));
+  ANN_ASSIGN_OR_RETURN(
+      c.ratios, ParseNumberListFlag(FLAGS_aug_test ? "aug_test" : "scales",
+                                    FLAGS_aug_test ? "0.5,0.75,1.0,1.25,1.5,1.75" : FLAGS_scales));
   for (double r : c.ratios) {
     if (!(r > 0)) {
       return absl::InvalidArgumentError(absl::StrCat("--scales: ", r, " is not a positive ratio"));

@@ -13,8 +13,7 @@ namespace {
 
 using Kind = PickleValue::Kind;
 
-void CollectStateDict(const torch::nn::Module& module, const std::string& prefix,
-                      StateDict* out) {
+void CollectStateDict(const torch::nn::Module& module, const std::string& prefix, StateDict* out) {
   for (const auto& p : module.named_parameters(/*recurse=*/false)) {
     out->emplace_back(prefix + p.key(), p.value());
   }
@@ -60,8 +59,7 @@ const std::vector<std::pair<std::string, std::string>>& OriginalNameTable() {
         {"dsn.1.0.", "auxiliary_head.convs.0.bn."},
         {"dsn.3.", "auxiliary_head.conv_seg."},
     };
-    for (const auto& [from, to] :
-         std::vector<std::pair<std::string, std::string>>{
+    for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
              {"fusion.stages.", "decode_head.fusion.stages."},
              {"context.2.stages.", "decode_head.context.stages."}}) {
       for (int stage = 0; stage < 4; ++stage) {
@@ -83,7 +81,7 @@ const std::vector<std::pair<std::string, std::string>>& OriginalNameTable() {
 // torchcv's deep-stem ImageNet backbones name the stem `prefix.*`.
 const std::vector<std::pair<std::string, std::string>>& BackboneNameTable() {
   static const auto* table = new std::vector<std::pair<std::string, std::string>>{
-      {"prefix.conv1.", "stem.0."}, {"prefix.bn1.", "stem.1."}, {"prefix.conv2.", "stem.3."},
+      {"prefix.conv1.", "stem.0."}, {"prefix.bn1.", "stem.1."},   {"prefix.conv2.", "stem.3."},
       {"prefix.bn2.", "stem.4."},   {"prefix.conv3.", "stem.6."}, {"prefix.bn3.", "stem.7."},
   };
   return *table;
@@ -112,8 +110,7 @@ bool AnyContains(const StateDict& sd, const std::string& part) {
 }
 
 std::string ListHead(const std::vector<std::string>& names, size_t limit = 4) {
-  std::vector<std::string> head(names.begin(),
-                                names.begin() + std::min(limit, names.size()));
+  std::vector<std::string> head(names.begin(), names.begin() + std::min(limit, names.size()));
   std::string s = absl::StrJoin(head, ", ");
   if (names.size() > limit) absl::StrAppend(&s, ", ... ", names.size() - limit, " more");
   return s;
@@ -149,8 +146,7 @@ absl::StatusOr<StateDict> ExtractStateDict(const PickleValue& root, const std::s
     }
     if (v->kind != Kind::kTensor) {
       return absl::InvalidArgumentError(absl::StrCat(path, ": state_dict entry '", k->text,
-                                                     "' is a ", v->TypeName(),
-                                                     ", not a tensor"));
+                                                     "' is a ", v->TypeName(), ", not a tensor"));
     }
     sd.emplace_back(k->text, v->tensor);
   }
@@ -262,8 +258,8 @@ absl::StatusOr<LoadReport> LoadCheckpointRoot(const PickleValue& root, const std
         absl::StrCat(path, ": checkpoint does not match the model: ", report.Summary()));
   }
   if (report.loaded.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, ": no checkpoint key matches the model: ", report.Summary()));
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": no checkpoint key matches the model: ", report.Summary()));
   }
   CopyMatched(match);
   return report;

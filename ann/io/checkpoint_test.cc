@@ -115,8 +115,7 @@ TEST(CheckpointTest, PythonReadsOurCheckpointAndWeReadItsResave) {
   EXPECT_THAT(out, HasSubstr("\"first_key\": \"backbone.stem.0.weight\""));
   EXPECT_THAT(out, HasSubstr("\"shared_key_query\": true"));
   EXPECT_THAT(out, HasSubstr("\"config\": \"--depth=18\""));
-  EXPECT_THAT(out, HasSubstr("\"num_keys\": " +
-                                 std::to_string(ModuleStateDict(*a).size())));
+  EXPECT_THAT(out, HasSubstr("\"num_keys\": " + std::to_string(ModuleStateDict(*a).size())));
 
   ASSERT_EQ(RunPython("checkpoint_tool.py", "resave " + dir + "/cpp.pth " + dir + "/py.pth", &out),
             0)
@@ -229,10 +228,10 @@ TEST(CheckpointTest, LegacyCheckpointsOfEveryLayoutLoadLikeZip) {
     LoadMode mode;
   };
   const std::vector<Case> cases = {
-      {Variant::kMmseg, "", "--cuda", LoadMode::kStrict},                 // mmseg model zoo
+      {Variant::kMmseg, "", "--cuda", LoadMode::kStrict},                      // mmseg model zoo
       {Variant::kMmseg, "", "--bare --cuda --cuda_class", LoadMode::kStrict},  // bare state_dict
       {Variant::kOriginal, "to_original", "--cuda --cuda_class", LoadMode::kStrict},  // authors'
-      {Variant::kMmseg, "backbone", "", LoadMode::kNonStrict},            // ImageNet backbone
+      {Variant::kMmseg, "backbone", "", LoadMode::kNonStrict},  // ImageNet backbone
   };
   int index = 0;
   for (const Case& c : cases) {
@@ -326,16 +325,15 @@ TEST(CheckpointTest, ImageNetBackboneLoadsNonStrictly) {
   Randomise(*a, 4);
   ASSERT_TRUE(SaveCheckpoint(dir + "/full.pth", *a, nullptr).ok());
   std::string out;
-  ASSERT_EQ(RunPython("checkpoint_tool.py", "backbone " + dir + "/full.pth " + dir + "/bb.pth",
-                      &out),
-            0)
+  ASSERT_EQ(
+      RunPython("checkpoint_tool.py", "backbone " + dir + "/full.pth " + dir + "/bb.pth", &out), 0)
       << out;
   EncoderDecoder b(config);
   EXPECT_FALSE(LoadCheckpoint(dir + "/bb.pth", *b, LoadMode::kStrict).ok());
   auto report = LoadCheckpoint(dir + "/bb.pth", *b, LoadMode::kNonStrict);
   ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_EQ(report->unexpected, (std::vector<std::string>{"backbone.fc.weight",
-                                                          "backbone.fc.bias"}));
+  EXPECT_EQ(report->unexpected,
+            (std::vector<std::string>{"backbone.fc.weight", "backbone.fc.bias"}));
   EXPECT_TRUE(report->mismatched.empty());
   EXPECT_EQ(report->loaded.size(), ModuleStateDict(*b->backbone).size());
   ExpectSameState(*a->backbone, *b->backbone);

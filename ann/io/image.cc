@@ -33,7 +33,8 @@ absl::StatusOr<cv::Mat> Decode(const std::string& path, int flags) {
     image.release();
   }
   if (image.empty()) {
-    return absl::DataLossError(absl::StrCat(path, ": not a decodable image (corrupt or truncated)"));
+    return absl::DataLossError(
+        absl::StrCat(path, ": not a decodable image (corrupt or truncated)"));
   }
   return image;
 }
@@ -92,8 +93,8 @@ absl::StatusOr<std::vector<std::string>> ListImages(const std::string& spec) {
 
 torch::Tensor ImageToTensor(const cv::Mat& image) {
   cv::Mat contiguous = image.isContinuous() ? image : image.clone();
-  return torch::from_blob(contiguous.data, {contiguous.rows, contiguous.cols, contiguous.channels()},
-                          torch::kUInt8)
+  return torch::from_blob(contiguous.data,
+                          {contiguous.rows, contiguous.cols, contiguous.channels()}, torch::kUInt8)
       .clone();
 }
 

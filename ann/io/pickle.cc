@@ -152,7 +152,8 @@ class Unpickler {
   absl::StatusOr<uint64_t> ReadLE(size_t n) {
     if (!Need(n)) return Error("unexpected end of data");
     uint64_t v = 0;
-    for (size_t i = 0; i < n; ++i) v |= static_cast<uint64_t>(static_cast<uint8_t>(data_[pos_ + i])) << (8 * i);
+    for (size_t i = 0; i < n; ++i)
+      v |= static_cast<uint64_t>(static_cast<uint8_t>(data_[pos_ + i])) << (8 * i);
     pos_ += n;
     return v;
   }
@@ -271,7 +272,8 @@ class Unpickler {
       auto d = PickleValue::Dict(/*ordered=*/true);
       if (!a.empty() && (a[0]->kind == Kind::kList || a[0]->kind == Kind::kTuple)) {
         for (const auto& pair : a[0]->items) {
-          if ((pair->kind != Kind::kTuple && pair->kind != Kind::kList) || pair->items.size() != 2) {
+          if ((pair->kind != Kind::kTuple && pair->kind != Kind::kList) ||
+              pair->items.size() != 2) {
             return Error("OrderedDict argument is not a list of pairs");
           }
           d->entries.emplace_back(pair->items[0], pair->items[1]);
@@ -279,8 +281,7 @@ class Unpickler {
       }
       return d;
     }
-    if (m == "torch._utils" &&
-        (n == "_rebuild_tensor_v2" || n == "_rebuild_tensor")) {
+    if (m == "torch._utils" && (n == "_rebuild_tensor_v2" || n == "_rebuild_tensor")) {
       return RebuildTensor(a);
     }
     if (m == "torch._utils" &&
@@ -308,7 +309,8 @@ class Unpickler {
       }
       return b;
     }
-    if ((m == "builtins" || m == "__builtin__") && (n == "set" || n == "frozenset" || n == "list")) {
+    if ((m == "builtins" || m == "__builtin__") &&
+        (n == "set" || n == "frozenset" || n == "list")) {
       return PickleValue::List(a.empty() ? std::vector<PickleValuePtr>{} : a[0]->items);
     }
     if ((m == "numpy.core.multiarray" || m == "numpy._core.multiarray") && n == "scalar") {
@@ -382,8 +384,8 @@ class Unpickler {
     return absl::OkStatus();
   }
 
-#define ANN_PICKLE_ASSIGN(lhs, expr) \
-  auto lhs##_or = (expr);            \
+#define ANN_PICKLE_ASSIGN(lhs, expr)            \
+  auto lhs##_or = (expr);                       \
   if (!lhs##_or.ok()) return lhs##_or.status(); \
   auto lhs = std::move(lhs##_or).value()
 
@@ -498,9 +500,9 @@ class Unpickler {
       case 'C':     // SHORT_BINBYTES
       case 0x8e:    // BINBYTES8
       case 0x96: {  // BYTEARRAY8
-        const size_t width = (op == 0x8c || op == 'U' || op == 'C') ? 1
+        const size_t width = (op == 0x8c || op == 'U' || op == 'C')     ? 1
                              : (op == 0x8d || op == 0x8e || op == 0x96) ? 8
-                                                                       : 4;
+                                                                        : 4;
         ANN_PICKLE_ASSIGN(n, ReadLE(width));
         ANN_PICKLE_ASSIGN(bytes, ReadBytes(n));
         auto v = PickleValue::String(std::move(bytes));

@@ -37,7 +37,7 @@ struct PickleValue {
     kBytes,
     kTuple,
     kList,
-    kDict,    // dict and OrderedDict; insertion order kept
+    kDict,  // dict and OrderedDict; insertion order kept
     kTensor,
     kGlobal,  // a class or function reference: module + name
     kObject,  // an instance of a class we do not interpret
@@ -46,12 +46,12 @@ struct PickleValue {
   bool boolean = false;
   int64_t integer = 0;
   double floating = 0;
-  std::string text;  // kString, kBytes, kBigInt
-  std::vector<PickleValuePtr> items;                             // kTuple, kList
+  std::string text;                                                // kString, kBytes, kBigInt
+  std::vector<PickleValuePtr> items;                               // kTuple, kList
   std::vector<std::pair<PickleValuePtr, PickleValuePtr>> entries;  // kDict
   bool ordered = false;  // kDict: write as collections.OrderedDict
   torch::Tensor tensor;
-  std::string module, name;  // kGlobal; kObject's class
+  std::string module, name;    // kGlobal; kObject's class
   PickleValuePtr args, state;  // kObject
 
   static PickleValuePtr None();

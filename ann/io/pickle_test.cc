@@ -55,7 +55,9 @@ void ExpectPythonValue(const PickleValue& v) {
   EXPECT_EQ(v.Get("d")->integer, int64_t{1} << 40);
   EXPECT_EQ(v.Get("e")->integer, -3);
   ASSERT_EQ(v.Get("f")->kind, Kind::kBytes);
-  EXPECT_EQ(v.Get("f")->text, std::string("\x00\xff" "ab", 4));
+  EXPECT_EQ(v.Get("f")->text, std::string("\x00\xff"
+                                          "ab",
+                                          4));
   ASSERT_EQ(v.Get("g")->kind, Kind::kTuple);
   EXPECT_EQ(v.Get("g")->items.size(), 1u);
 }
@@ -82,10 +84,20 @@ TEST(PickleTest, WriterRoundTripsPythonValue) {
 }
 
 TEST(PickleTest, IntegersAtEncodingBoundaries) {
-  const std::vector<int64_t> values = {0,          255,        256,        65535,
-                                       65536,      -1,         INT32_MAX,  INT32_MIN,
-                                       int64_t{INT32_MAX} + 1, int64_t{INT32_MIN} - 1,
-                                       INT64_MAX,  INT64_MIN,  -128,       -129};
+  const std::vector<int64_t> values = {0,
+                                       255,
+                                       256,
+                                       65535,
+                                       65536,
+                                       -1,
+                                       INT32_MAX,
+                                       INT32_MIN,
+                                       int64_t{INT32_MAX} + 1,
+                                       int64_t{INT32_MIN} - 1,
+                                       INT64_MAX,
+                                       INT64_MIN,
+                                       -128,
+                                       -129};
   std::vector<PickleValuePtr> items;
   for (int64_t x : values) items.push_back(PickleValue::Int(x));
   auto back = Unpickle(Pickle(*PickleValue::List(items), nullptr), nullptr);
@@ -136,7 +148,10 @@ TEST(PickleTest, TruncatedAndCorruptInputsAreErrors) {
 
 TEST(PickleTest, UnknownClassesBecomeObjects) {
   // c__main__\nThing\n ) R } b .  -> Thing() with state {}
-  auto v = Unpickle(std::string("\x80\x02" "c__main__\nThing\n)R}b.", 23), nullptr);
+  auto v = Unpickle(std::string("\x80\x02"
+                                "c__main__\nThing\n)R}b.",
+                                23),
+                    nullptr);
   ASSERT_TRUE(v.ok()) << v.status();
   EXPECT_EQ((*v)->kind, Kind::kObject);
   EXPECT_EQ((*v)->TypeName(), "object __main__.Thing");

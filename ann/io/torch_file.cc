@@ -7,8 +7,8 @@
 #include <unordered_map>
 
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "ann/util/atomic_file.h"
 #include "ann/util/status_macros.h"
 #include "caffe2/serialize/inline_container.h"
@@ -59,8 +59,8 @@ absl::Status ParseStorageId(const std::string& path, const PickleValue& pid,
                             torch::ScalarType* dtype, std::string* key, int64_t* numel) {
   const auto& t = pid.items;
   if (pid.kind != PickleValue::Kind::kTuple || t.size() < 5 || !t[0]->IsString() ||
-      t[0]->text != "storage" || t[1]->kind != PickleValue::Kind::kGlobal ||
-      !t[2]->IsString() || t[4]->kind != PickleValue::Kind::kInt || t[4]->integer < 0) {
+      t[0]->text != "storage" || t[1]->kind != PickleValue::Kind::kGlobal || !t[2]->IsString() ||
+      t[4]->kind != PickleValue::Kind::kInt || t[4]->integer < 0) {
     return absl::DataLossError(absl::StrCat(path, ": malformed storage reference"));
   }
   // torch.FloatStorage, or torch.cuda.FloatStorage in files saved from a GPU by old PyTorch.
@@ -99,7 +99,8 @@ absl::StatusOr<PickleValuePtr> ReadZipTorchFile(const std::string& path) {
       if (it == storages.end()) {
         const std::string record = absl::StrCat("data/", key);
         if (!reader.hasRecord(record)) {
-          return absl::DataLossError(absl::StrCat(path, ": storage record ", record, " is missing"));
+          return absl::DataLossError(
+              absl::StrCat(path, ": storage record ", record, " is missing"));
         }
         at::DataPtr data;
         size_t size;
@@ -117,13 +118,14 @@ absl::StatusOr<PickleValuePtr> ReadZipTorchFile(const std::string& path) {
       }
       return PickleValue::Tensor(it->second);
     };
-    auto root = Unpickle(
-        std::string_view(static_cast<const char*>(pkl_data.get()), pkl_size), load);
+    auto root =
+        Unpickle(std::string_view(static_cast<const char*>(pkl_data.get()), pkl_size), load);
     if (!root.ok()) return InFile(path, "data.pkl: ", root.status());
     return root;
   } catch (const c10::Error& e) {
-    return absl::DataLossError(absl::StrCat(path, ": not a readable PyTorch zip checkpoint "
-                                                  "(truncated or corrupt): ",
+    return absl::DataLossError(absl::StrCat(path,
+                                            ": not a readable PyTorch zip checkpoint "
+                                            "(truncated or corrupt): ",
                                             FirstLine(e.what_without_backtrace())));
   } catch (const std::exception& e) {
     return absl::DataLossError(absl::StrCat(path, ": cannot read: ", FirstLine(e.what())));
@@ -216,8 +218,8 @@ class LegacyReader {
       // Filled from the data section once the object is read; a file too short for it fails
       // there, before anything is allocated past its size.
       if (static_cast<uint64_t>(numel) > (data_.size() - pos_) / c10::elementSize(dtype)) {
-        return Corrupt(absl::StrCat("storage ", key, " of ", numel,
-                                    " elements is larger than the file"));
+        return Corrupt(
+            absl::StrCat("storage ", key, " of ", numel, " elements is larger than the file"));
       }
       it = roots_.emplace(key, torch::empty({numel}, torch::TensorOptions().dtype(dtype))).first;
     }
@@ -248,13 +250,13 @@ class LegacyReader {
     }
     pos_ += 8;
     if (count != static_cast<uint64_t>(storage.numel())) {
-      return Corrupt(absl::StrCat("storage ", key, " holds ", count, " elements, expected ",
-                                  storage.numel()));
+      return Corrupt(
+          absl::StrCat("storage ", key, " holds ", count, " elements, expected ", storage.numel()));
     }
     const size_t bytes = static_cast<size_t>(storage.numel()) * storage.element_size();
     if (data_.size() - pos_ < bytes) {
-      return Corrupt(absl::StrCat("storage ", key, " is cut short (", data_.size() - pos_,
-                                  " of ", bytes, " bytes)"));
+      return Corrupt(absl::StrCat("storage ", key, " is cut short (", data_.size() - pos_, " of ",
+                                  bytes, " bytes)"));
     }
     if (bytes > 0) std::memcpy(storage.data_ptr(), data_.data() + pos_, bytes);
     pos_ += bytes;
@@ -280,8 +282,9 @@ absl::StatusOr<PickleValuePtr> ReadTorchFile(const std::string& path) {
   // A legacy file opens with a pickle PROTO opcode (torch.save's default protocol is 2).
   if (head.size() < 2 || static_cast<uint8_t>(head[0]) != 0x80 || head[1] < 2 || head[1] > 5) {
     return absl::DataLossError(absl::StrCat(
-        path, ": not a PyTorch checkpoint (neither a zip archive nor a legacy torch.save file; "
-              "empty or corrupt)"));
+        path,
+        ": not a PyTorch checkpoint (neither a zip archive nor a legacy torch.save file; "
+        "empty or corrupt)"));
   }
   in.seekg(0, std::ios::end);
   const std::streamoff size = in.tellg();
@@ -296,8 +299,8 @@ absl::StatusOr<PickleValuePtr> ReadTorchFile(const std::string& path) {
   try {
     return LegacyReader(path, std::move(data)).Read();
   } catch (const c10::Error& e) {
-    return absl::DataLossError(absl::StrCat(path, ": cannot read legacy torch.save file: ",
-                                            FirstLine(e.what_without_backtrace())));
+    return absl::DataLossError(absl::StrCat(
+        path, ": cannot read legacy torch.save file: ", FirstLine(e.what_without_backtrace())));
   } catch (const std::bad_alloc&) {
     return absl::ResourceExhaustedError(absl::StrCat(path, ": not enough memory to read it"));
   }

@@ -60,16 +60,16 @@ ANNHeadImpl::ANNHeadImpl(const ModelConfig& config)
     : DecodeHeadImpl(config.channels, config.num_classes, config.decode_dropout()) {
   const int64_t low = config.c4_channels();
   const int64_t high = config.c5_channels();
-  fusion = register_module("fusion", AFNB(low, high, config.project_channels, high,
-                                          config.pool_scales, config.head_conv_bias(),
-                                          config.block_dropout()));
+  fusion =
+      register_module("fusion", AFNB(low, high, config.project_channels, high, config.pool_scales,
+                                     config.head_conv_bias(), config.block_dropout()));
   bottleneck = register_module(
-      "bottleneck", ConvModule(ConvModuleOptions(high, config.channels, 3)
-                                   .padding(1)
-                                   .bias(config.head_conv_bias())));
+      "bottleneck",
+      ConvModule(
+          ConvModuleOptions(high, config.channels, 3).padding(1).bias(config.head_conv_bias())));
   context = register_module(
-      "context", APNB(config.channels, config.project_channels, config.channels,
-                      config.pool_scales, config.head_conv_bias(), config.block_dropout()));
+      "context", APNB(config.channels, config.project_channels, config.channels, config.pool_scales,
+                      config.head_conv_bias(), config.block_dropout()));
 }
 
 torch::Tensor ANNHeadImpl::forward(const std::vector<torch::Tensor>& inputs) {

@@ -3,8 +3,8 @@
 namespace ann {
 
 DecodeHeadImpl::DecodeHeadImpl(int64_t channels, int64_t num_classes, double dropout_ratio) {
-  conv_seg = register_module(
-      "conv_seg", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, num_classes, 1)));
+  conv_seg = register_module("conv_seg",
+                             torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, num_classes, 1)));
   if (dropout_ratio > 0) {
     dropout = register_module("dropout", torch::nn::Dropout2d(dropout_ratio));
   }

@@ -5,8 +5,7 @@
 namespace ann {
 
 FCNHeadImpl::FCNHeadImpl(const ModelConfig& config)
-    : DecodeHeadImpl(config.auxiliary_channels(), config.num_classes,
-                     config.auxiliary_dropout()) {
+    : DecodeHeadImpl(config.auxiliary_channels(), config.num_classes, config.auxiliary_dropout()) {
   convs = register_module(
       "convs", torch::nn::Sequential(ConvModule(
                    ConvModuleOptions(config.c4_channels(), config.auxiliary_channels(), 3)

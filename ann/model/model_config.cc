@@ -21,7 +21,8 @@ DEFINE_string(mean, "default", "Per-channel mean, comma separated, or default (t
 DEFINE_string(std, "default", "Per-channel std, comma separated, or default (the variant's).");
 DEFINE_int32(channels, 512, "Decode head width (mmseg's `channels`).");
 DEFINE_int32(project_channels, 256, "Key/query/value width inside AFNB / APNB.");
-DEFINE_string(to_rgb, "default", "Convert BGR input to RGB before normalising: true/false/default.");
+DEFINE_string(to_rgb, "default",
+              "Convert BGR input to RGB before normalising: true/false/default.");
 
 namespace ann {
 namespace {
@@ -29,8 +30,8 @@ namespace {
 // true, false, or default (the variant's value).
 absl::StatusOr<bool> ParseTriState(absl::string_view flag, absl::string_view text,
                                    bool default_value) {
-  ANN_ASSIGN_OR_RETURN(int value,
-                       ParseEnumFlag<int>(flag, text, {{"true", 1}, {"false", 0}, {"default", -1}}));
+  ANN_ASSIGN_OR_RETURN(
+      int value, ParseEnumFlag<int>(flag, text, {{"true", 1}, {"false", 0}, {"default", -1}}));
   return value < 0 ? default_value : value == 1;
 }
 
@@ -87,18 +88,17 @@ absl::Status ValidateModelConfig(const ModelConfig& config) {
 }
 
 absl::StatusOr<ModelConfig> ModelConfigFromFlags() {
-  ANN_ASSIGN_OR_RETURN(Variant variant,
-                       ParseEnumFlag<Variant>("variant", FLAGS_variant,
-                                              {{"mmseg", Variant::kMmseg},
-                                               {"original", Variant::kOriginal}}));
+  ANN_ASSIGN_OR_RETURN(Variant variant, ParseEnumFlag<Variant>("variant", FLAGS_variant,
+                                                               {{"mmseg", Variant::kMmseg},
+                                                                {"original", Variant::kOriginal}}));
   ModelConfig config = DefaultModelConfig(variant);
   config.depth = FLAGS_depth;
   config.num_classes = FLAGS_num_classes;
   config.with_auxiliary_head = FLAGS_aux_head;
   config.channels = FLAGS_channels;
   config.project_channels = FLAGS_project_channels;
-  ANN_ASSIGN_OR_RETURN(config.pool_scales, ParseIntListFlag("pool_scales", FLAGS_pool_scales,
-                                                            1, SIZE_MAX, /*min_value=*/1));
+  ANN_ASSIGN_OR_RETURN(config.pool_scales, ParseIntListFlag("pool_scales", FLAGS_pool_scales, 1,
+                                                            SIZE_MAX, /*min_value=*/1));
   ANN_ASSIGN_OR_RETURN(config.align_corners,
                        ParseTriState("align_corners", FLAGS_align_corners, config.align_corners));
   ANN_ASSIGN_OR_RETURN(config.to_rgb, ParseTriState("to_rgb", FLAGS_to_rgb, config.to_rgb));

@@ -20,8 +20,8 @@ torch::Tensor NonLocalBlockImpl::forward(const torch::Tensor& x) {
   // Scaling the [B, N, C] query instead of the [B, N, N] similarities saves an N x N buffer.
   torch::Tensor query = key.transpose(1, 2) * std::pow(static_cast<double>(channels_), -0.5);
   torch::Tensor value = value_project->forward(x).flatten(2).transpose(1, 2);  // [B, N, C]
-  torch::Tensor sim = torch::softmax(torch::matmul(query, key), -1);          // [B, N, N]
-  torch::Tensor context = torch::matmul(sim, value);  // [B, N, C]
+  torch::Tensor sim = torch::softmax(torch::matmul(query, key), -1);           // [B, N, N]
+  torch::Tensor context = torch::matmul(sim, value);                           // [B, N, C]
   context = context.transpose(1, 2).reshape({batch, channels_, h, w});
   return out_project->forward(context);
 }

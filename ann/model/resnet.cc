@@ -31,8 +31,8 @@ std::vector<int> ResNetStageBlocks(int depth) {
   TORCH_CHECK(false, "unsupported ResNet depth ", depth);
 }
 
-BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride,
-                               int64_t dilation, nn::Sequential downsample_module) {
+BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, int64_t dilation,
+                               nn::Sequential downsample_module) {
   // "pytorch" style: the stride sits on the 3x3 conv.
   conv1 = register_module("conv1", Conv(inplanes, planes, 1));
   bn1 = register_module("bn1", nn::BatchNorm2d(planes));
@@ -77,10 +77,10 @@ ResNetV1cImpl::ResNetV1cImpl(const ResNetV1cOptions& options)
               "ResNetV1c needs 4 strides and 4 dilations");
   const int64_t width = options.stem_channels();
   stem = register_module(
-      "stem", nn::Sequential(Conv(3, width / 2, 3, 2, 1), nn::BatchNorm2d(width / 2),
-                             nn::ReLU(), Conv(width / 2, width / 2, 3, 1, 1),
-                             nn::BatchNorm2d(width / 2), nn::ReLU(), Conv(width / 2, width, 3, 1, 1),
-                             nn::BatchNorm2d(width), nn::ReLU()));
+      "stem",
+      nn::Sequential(Conv(3, width / 2, 3, 2, 1), nn::BatchNorm2d(width / 2), nn::ReLU(),
+                     Conv(width / 2, width / 2, 3, 1, 1), nn::BatchNorm2d(width / 2), nn::ReLU(),
+                     Conv(width / 2, width, 3, 1, 1), nn::BatchNorm2d(width), nn::ReLU()));
   int64_t inplanes = width;
   const int64_t planes[4] = {64, 128, 256, 512};
   nn::Sequential* layers[4] = {&layer1, &layer2, &layer3, &layer4};

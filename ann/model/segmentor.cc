@@ -5,10 +5,9 @@
 namespace ann {
 
 EncoderDecoderImpl::EncoderDecoderImpl(const ModelConfig& config) : config_(config) {
-  backbone = register_module("backbone",
-                             ResNetV1c(ResNetV1cOptions(config.depth)
-                                           .stem_channels(config.stem_channels())
-                                           .stem_ceil_mode(config.stem_ceil_mode())));
+  backbone = register_module("backbone", ResNetV1c(ResNetV1cOptions(config.depth)
+                                                       .stem_channels(config.stem_channels())
+                                                       .stem_ceil_mode(config.stem_ceil_mode())));
   decode_head = register_module("decode_head", ANNHead(config));
   if (config.with_auxiliary_head) {
     auxiliary_head = register_module("auxiliary_head", FCNHead(config));
@@ -50,11 +49,10 @@ void EncoderDecoderImpl::InitWeights() {
 torch::Tensor ResizeLogits(const torch::Tensor& logits, int64_t height, int64_t width,
                            bool align_corners) {
   if (logits.size(2) == height && logits.size(3) == width) return logits;
-  return torch::nn::functional::interpolate(
-      logits, torch::nn::functional::InterpolateFuncOptions()
-                  .size(std::vector<int64_t>{height, width})
-                  .mode(torch::kBilinear)
-                  .align_corners(align_corners));
+  return torch::nn::functional::interpolate(logits, torch::nn::functional::InterpolateFuncOptions()
+                                                        .size(std::vector<int64_t>{height, width})
+                                                        .mode(torch::kBilinear)
+                                                        .align_corners(align_corners));
 }
 
 int64_t CountParameters(const torch::nn::Module& module) {

@@ -94,8 +94,7 @@ TEST(SegmentorTest, OriginalVariantHasBiasesAndWideStem) {
   EXPECT_TRUE(shapes.count("decode_head.bottleneck.conv.bias"));
   EXPECT_TRUE(shapes.count("decode_head.fusion.stages.0.key_project.conv.bias"));
   EXPECT_TRUE(shapes.count("decode_head.context.bottleneck.conv.bias"));
-  EXPECT_EQ(shapes["auxiliary_head.convs.0.conv.weight"],
-            (std::vector<int64_t>{512, 1024, 3, 3}));
+  EXPECT_EQ(shapes["auxiliary_head.convs.0.conv.weight"], (std::vector<int64_t>{512, 1024, 3, 3}));
   EXPECT_EQ(shapes["auxiliary_head.conv_seg.weight"], (std::vector<int64_t>{19, 512, 1, 1}));
 }
 

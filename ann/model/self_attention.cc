@@ -35,12 +35,11 @@ SelfAttentionBlockImpl::SelfAttentionBlockImpl(const SelfAttentionOptions& optio
         ConvModule(ConvModuleOptions(options.query_in_channels(), options.channels(), 1)
                        .bias(options.key_query_bias())));
   }
-  value_project = register_module(
-      "value_project",
-      torch::nn::Conv2d(torch::nn::Conv2dOptions(options.key_in_channels(), options.channels(), 1)));
-  out_project = register_module(
-      "out_project",
-      torch::nn::Conv2d(torch::nn::Conv2dOptions(options.channels(), options.out_channels(), 1)));
+  value_project =
+      register_module("value_project", torch::nn::Conv2d(torch::nn::Conv2dOptions(
+                                           options.key_in_channels(), options.channels(), 1)));
+  out_project = register_module("out_project", torch::nn::Conv2d(torch::nn::Conv2dOptions(
+                                                   options.channels(), options.out_channels(), 1)));
 }
 
 torch::Tensor SelfAttentionBlockImpl::forward(const torch::Tensor& query_feats,
@@ -50,16 +49,14 @@ torch::Tensor SelfAttentionBlockImpl::forward(const torch::Tensor& query_feats,
   const int64_t w = query_feats.size(3);
   // [B, N, C]
   torch::Tensor key_map = key_project->forward(key_feats);
-  torch::Tensor query =
-      (options_.share_key_query() && query_feats.is_same(key_feats) ? key_map
-                                                                    : query_project->forward(
-                                                                          query_feats))
-          .flatten(2)
-          .transpose(1, 2);
+  torch::Tensor query = (options_.share_key_query() && query_feats.is_same(key_feats)
+                             ? key_map
+                             : query_project->forward(query_feats))
+                            .flatten(2)
+                            .transpose(1, 2);
   torch::Tensor key = PyramidPooling(key_map, options_.pool_scales());  // [B, C, S]
-  torch::Tensor value =
-      PyramidPooling(value_project->forward(key_feats), options_.pool_scales())
-          .transpose(1, 2);  // [B, S, C]
+  torch::Tensor value = PyramidPooling(value_project->forward(key_feats), options_.pool_scales())
+                            .transpose(1, 2);  // [B, S, C]
   torch::Tensor sim = torch::matmul(query, key);
   sim = sim * std::pow(static_cast<double>(options_.channels()), -0.5);
   sim = torch::softmax(sim, /*dim=*/-1);

@@ -29,11 +29,11 @@ TEST(PyramidPoolingTest, HandComputedOverlappingBins) {
   torch::Tensor out = PyramidPooling(x, {1, 3});
   ASSERT_EQ(out.sizes(), torch::IntArrayRef({1, 1, 10}));
   auto o = out.accessor<double, 3>();
-  EXPECT_DOUBLE_EQ(o[0][0][0], 12.0);                               // mean of 0..24
-  EXPECT_DOUBLE_EQ(o[0][0][1], (0 + 1 + 5 + 6) / 4.0);              // bin (0, 0)
-  EXPECT_DOUBLE_EQ(o[0][0][2], (1 + 2 + 3 + 6 + 7 + 8) / 6.0);      // bin (0, 1)
+  EXPECT_DOUBLE_EQ(o[0][0][0], 12.0);                                             // mean of 0..24
+  EXPECT_DOUBLE_EQ(o[0][0][1], (0 + 1 + 5 + 6) / 4.0);                            // bin (0, 0)
+  EXPECT_DOUBLE_EQ(o[0][0][2], (1 + 2 + 3 + 6 + 7 + 8) / 6.0);                    // bin (0, 1)
   EXPECT_DOUBLE_EQ(o[0][0][5], (6 + 7 + 8 + 11 + 12 + 13 + 16 + 17 + 18) / 9.0);  // (1, 1)
-  EXPECT_DOUBLE_EQ(o[0][0][9], (18 + 19 + 23 + 24) / 4.0);          // bin (2, 2)
+  EXPECT_DOUBLE_EQ(o[0][0][9], (18 + 19 + 23 + 24) / 4.0);                        // bin (2, 2)
 }
 
 TEST(PyramidPoolingTest, DefaultScalesAgainstBinDefinition) {

@@ -39,8 +39,8 @@ absl::StatusOr<std::unique_ptr<Distributed>> Distributed::Connect(int rank, int 
     auto group_options = c10d::ProcessGroupGloo::Options::create(std::chrono::seconds(timeout_s));
     group_options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(address));
     group_options->threads = 1;
-    d->impl_->group = c10::make_intrusive<c10d::ProcessGroupGloo>(d->impl_->store, rank,
-                                                                   world_size, group_options);
+    d->impl_->group = c10::make_intrusive<c10d::ProcessGroupGloo>(d->impl_->store, rank, world_size,
+                                                                  group_options);
   } catch (const std::exception& e) {
     return absl::UnavailableError(absl::StrCat("rank ", rank, ": cannot join the process group at ",
                                                address, ":", port, ": ", e.what()));

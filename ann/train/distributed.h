@@ -18,8 +18,8 @@ class Distributed {
  public:
   // Joins the group (rank 0 hosts the store). Fails with a clear message after `timeout_s`.
   static absl::StatusOr<std::unique_ptr<Distributed>> Connect(int rank, int world_size,
-                                                              const std::string& address,
-                                                              int port, int timeout_s = 120);
+                                                              const std::string& address, int port,
+                                                              int timeout_s = 120);
   ~Distributed();
 
   int rank() const { return rank_; }

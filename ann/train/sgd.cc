@@ -64,7 +64,8 @@ PickleValuePtr Sgd::StateDict(double lr) const {
   group->Set("weight_decay", PickleValue::Float(weight_decay_));
   group->Set("nesterov", PickleValue::Bool(false));
   std::vector<PickleValuePtr> ids;
-  for (size_t i = 0; i < params_.size(); ++i) ids.push_back(PickleValue::Int(static_cast<int64_t>(i)));
+  for (size_t i = 0; i < params_.size(); ++i)
+    ids.push_back(PickleValue::Int(static_cast<int64_t>(i)));
   group->Set("params", PickleValue::List(std::move(ids)));
   auto root = PickleValue::Dict();
   root->Set("state", state);
@@ -87,8 +88,8 @@ absl::Status Sgd::LoadStateDict(const PickleValue& root) {
     if (!buffer || buffer->kind != PickleValue::Kind::kTensor) continue;
     const torch::Tensor& p = params_[key->integer];
     if (buffer->tensor.sizes() != p.sizes()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "optimizer momentum of parameter ", key->integer, " has the wrong shape"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("optimizer momentum of parameter ", key->integer, " has the wrong shape"));
     }
     buffers[key->integer] = buffer->tensor.to(p.dtype()).contiguous().clone();
   }

@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "ann/io/checkpoint.h"
 #include "ann/io/torch_file.h"
@@ -48,8 +48,8 @@ absl::StatusOr<std::string> SaveTrainingCheckpoint(const std::string& work_dir,
   return path;
 }
 
-absl::StatusOr<TrainingState> LoadTrainingCheckpoint(const std::string& path,
-                                                     EncoderDecoder& model, Sgd& sgd) {
+absl::StatusOr<TrainingState> LoadTrainingCheckpoint(const std::string& path, EncoderDecoder& model,
+                                                     Sgd& sgd) {
   ANN_ASSIGN_OR_RETURN(PickleValuePtr root, ReadTorchFile(path));
   PickleValuePtr meta = root->Get("meta");
   PickleValuePtr optimizer = root->Get("optimizer");
@@ -58,8 +58,9 @@ absl::StatusOr<TrainingState> LoadTrainingCheckpoint(const std::string& path,
   if (!iter || iter->kind != PickleValue::Kind::kInt || !optimizer || !rng ||
       rng->kind != PickleValue::Kind::kTensor) {
     return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not a training checkpoint (no iter / optimizer / generator state); "
-                           "use --load_from to start from its weights"));
+        absl::StrCat(path,
+                     ": not a training checkpoint (no iter / optimizer / generator state); "
+                     "use --load_from to start from its weights"));
   }
   TrainingState state;
   state.iter = iter->integer;
@@ -89,8 +90,7 @@ std::vector<std::string> ListTrainingCheckpoints(const std::string& work_dir) {
   for (const std::string& path : files.ok() ? *files : std::vector<std::string>{}) {
     const std::string name = fs::path(path).filename().string();
     int64_t n;
-    if (absl::StartsWith(name, "iter_") &&
-        absl::SimpleAtoi(name.substr(5, name.size() - 9), &n)) {
+    if (absl::StartsWith(name, "iter_") && absl::SimpleAtoi(name.substr(5, name.size() - 9), &n)) {
       found.emplace_back(n, path);
     }
   }

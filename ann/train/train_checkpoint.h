@@ -22,7 +22,7 @@ struct TrainingState {
   int64_t max_iters = 0;
   uint64_t seed = 0;
   double lr = 0;
-  std::string config;  // The flags in effect, for the record.
+  std::string config;                    // The flags in effect, for the record.
   std::vector<std::string> class_names;  // meta.CLASSES and meta.PALETTE, as mmseg writes them
   std::vector<Rgb> palette;
 };
@@ -34,8 +34,8 @@ absl::StatusOr<std::string> SaveTrainingCheckpoint(const std::string& work_dir,
 
 // Loads model (strict), optimizer and generator state; returns the saved state. On error
 // nothing has been changed.
-absl::StatusOr<TrainingState> LoadTrainingCheckpoint(const std::string& path,
-                                                     EncoderDecoder& model, Sgd& sgd);
+absl::StatusOr<TrainingState> LoadTrainingCheckpoint(const std::string& path, EncoderDecoder& model,
+                                                     Sgd& sgd);
 
 // iter_<N>.pth files of `work_dir`, newest (largest N) first.
 std::vector<std::string> ListTrainingCheckpoints(const std::string& work_dir);

@@ -78,10 +78,10 @@ absl::StatusOr<TrainConfig> TrainConfigFromFlags(const ModelConfig& model) {
   c.momentum = FLAGS_momentum;
   if (!(FLAGS_weight_decay >= 0)) return absl::InvalidArgumentError("--weight_decay: must be >= 0");
   c.weight_decay = FLAGS_weight_decay;
-  ANN_ASSIGN_OR_RETURN(c.loss, ParseEnumFlag<TrainConfig::Loss>(
-                                   "loss", FLAGS_loss,
-                                   {{"ce", TrainConfig::Loss::kCrossEntropy},
-                                    {"ohem", TrainConfig::Loss::kOhem}}));
+  ANN_ASSIGN_OR_RETURN(
+      c.loss, ParseEnumFlag<TrainConfig::Loss>(
+                  "loss", FLAGS_loss,
+                  {{"ce", TrainConfig::Loss::kCrossEntropy}, {"ohem", TrainConfig::Loss::kOhem}}));
   ANN_ASSIGN_OR_RETURN(std::vector<double> weights,
                        ParseNumberListFlag("class_weight", FLAGS_class_weight, 0));
   for (double w : weights) {

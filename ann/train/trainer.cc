@@ -92,10 +92,10 @@ class TrainLog {
     };
     std::vector<Series> losses = {series("total", loss_), series("decode", decode_)};
     if (!aux_.empty()) losses.push_back(series("aux", aux_));
-    ANN_RETURN_IF_ERROR(WriteLinePlot(work_dir_ + "/loss.png", "training loss", "iteration",
-                                      "loss", losses));
-    ANN_RETURN_IF_ERROR(WriteLinePlot(work_dir_ + "/lr.png", "learning rate", "iteration",
-                                      "lr", {series("lr", lr_)}));
+    ANN_RETURN_IF_ERROR(
+        WriteLinePlot(work_dir_ + "/loss.png", "training loss", "iteration", "loss", losses));
+    ANN_RETURN_IF_ERROR(WriteLinePlot(work_dir_ + "/lr.png", "learning rate", "iteration", "lr",
+                                      {series("lr", lr_)}));
     if (!miou_.empty()) {
       ANN_RETURN_IF_ERROR(WriteLinePlot(work_dir_ + "/miou.png", "validation mIoU", "iteration",
                                         "mIoU", {series("val mIoU", miou_)}));
@@ -115,8 +115,7 @@ class TrainLog {
       }
       const int64_t iter = (*line)["iter"].get<int64_t>();
       auto number = [&](const char* key) {
-        return line->contains(key) && (*line)[key].is_number() ? (*line)[key].get<double>()
-                                                               : NAN;
+        return line->contains(key) && (*line)[key].is_number() ? (*line)[key].get<double>() : NAN;
       };
       if ((*line)["mode"] == "train") {
         Train(iter, number("lr"), number("loss"), number("decode.loss_ce"), number("aux.loss_ce"));
@@ -191,8 +190,8 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
         continue;
       }
       if (state->max_iters != 0 && state->max_iters != config.max_iters) {
-        LOG(WARNING) << path << " was saved by a run of " << state->max_iters
-                     << " iterations, now " << config.max_iters;
+        LOG(WARNING) << path << " was saved by a run of " << state->max_iters << " iterations, now "
+                     << config.max_iters;
       }
       start = state->iter;
       LOG(INFO) << "resumed from " << path << " at iteration " << start;
@@ -297,7 +296,8 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
     window_decode_acc += terms.decode_acc;
     window_aux_acc += terms.aux_acc;
     ++window;
-    if (main_rank) progress.Advance(1, absl::StrFormat("iter %d loss %.4f lr %.3g", done, loss, lr));
+    if (main_rank)
+      progress.Advance(1, absl::StrFormat("iter %d loss %.4f lr %.3g", done, loss, lr));
     if (main_rank && (done % config.log_interval == 0 || done == config.max_iters)) {
       const double n = window;
       // mmcv's train line: mode, epoch, iter, lr, memory, data_time, the loss terms, time.
@@ -324,7 +324,8 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
     if (dist && checkpoint) {
       // The ranks must hold identical weights: compare a checksum before saving rank 0's.
       double checksum = 0;
-      for (const torch::Tensor& p : sgd.params()) checksum += p.to(torch::kFloat64).sum().item<double>();
+      for (const torch::Tensor& p : sgd.params())
+        checksum += p.to(torch::kFloat64).sum().item<double>();
       const std::vector<double> sums = dist->SumScalars({checksum});
       if (sums[0] != checksum * dist->world_size()) {
         return absl::InternalError(absl::StrFormat(
@@ -341,10 +342,10 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
       Predictor predictor(model, full_config.test);
       EvaluateOptions eval_options;
       eval_options.progress_label = "val";
-      ANN_ASSIGN_OR_RETURN(Evaluation evaluation,
-                           EvaluateSamples(predictor, val_samples, info,
-                                           static_cast<int>(model_config.num_classes),
-                                           eval_options));
+      ANN_ASSIGN_OR_RETURN(
+          Evaluation evaluation,
+          EvaluateSamples(predictor, val_samples, info, static_cast<int>(model_config.num_classes),
+                          eval_options));
       const ConfusionMatrix& matrix = evaluation.matrix;
       model->train();
       // mmseg's evaluation line: aAcc, mIoU, mAcc, then per class (fractions, as mmseg).
@@ -368,9 +369,9 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
       progress.Finish();
       if (main_rank) (void)log->Plot();
       if (dist) dist->Barrier();
-      return absl::CancelledError(absl::StrFormat(
-          "stopped by %s at iteration %d; saved %s (continue with --resume)",
-          g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM", done, last_saved));
+      return absl::CancelledError(
+          absl::StrFormat("stopped by %s at iteration %d; saved %s (continue with --resume)",
+                          g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM", done, last_saved));
     }
   }
   progress.Finish();

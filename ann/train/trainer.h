@@ -16,10 +16,10 @@ namespace ann {
 // What a run does besides its config: where it writes and how it starts.
 struct TrainOptions {
   std::string work_dir;
-  bool resume = false;        // Continue from the newest loadable checkpoint in work_dir.
-  std::string load_from;      // Initialise all weights (strict), start at iteration 0.
-  std::string backbone_init;  // ImageNet backbone (non-strict), start at iteration 0.
-  std::string config_text;    // Recorded in checkpoints and the log.
+  bool resume = false;                 // Continue from the newest loadable checkpoint in work_dir.
+  std::string load_from;               // Initialise all weights (strict), start at iteration 0.
+  std::string backbone_init;           // ImageNet backbone (non-strict), start at iteration 0.
+  std::string config_text;             // Recorded in checkpoints and the log.
   Distributed* distributed = nullptr;  // Multi-process data parallel (null: one process).
 };
 

@@ -15,10 +15,10 @@ absl::Status WriteFileAtomically(const std::string& path,
                                  const std::function<absl::Status(const std::string&)>& write) {
   // Keep the real extension last: some writers (OpenCV) pick the format from it.
   const std::filesystem::path target(path);
-  const std::string tmp = (target.parent_path() /
-                           absl::StrCat(".", target.stem().string(), ".tmp", getpid(),
-                                        target.extension().string()))
-                              .string();
+  const std::string tmp =
+      (target.parent_path() /
+       absl::StrCat(".", target.stem().string(), ".tmp", getpid(), target.extension().string()))
+          .string();
   if (target.has_parent_path()) {
     if (absl::Status made = MakeDirectories(target.parent_path().string()); !made.ok()) return made;
   }
@@ -44,7 +44,8 @@ absl::Status MakeDirectories(const std::string& dir) {
   if (dir.empty()) return absl::OkStatus();
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) return absl::InternalError(absl::StrCat(dir, ": cannot create directory: ", ec.message()));
+  if (ec)
+    return absl::InternalError(absl::StrCat(dir, ": cannot create directory: ", ec.message()));
   return absl::OkStatus();
 }
 

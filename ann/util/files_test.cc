@@ -11,7 +11,8 @@ namespace {
 TEST(FilesTest, ListsBySuffixSortedOptionallyRecursive) {
   const std::string dir = std::string(getenv("TEST_TMPDIR")) + "/files";
   std::filesystem::create_directories(dir + "/b/c");
-  for (const char* name : {"/z.png", "/a.png", "/x.txt", "/.hidden.png", "/b/m.png", "/b/c/k.png"}) {
+  for (const char* name :
+       {"/z.png", "/a.png", "/x.txt", "/.hidden.png", "/b/m.png", "/b/c/k.png"}) {
     std::ofstream(dir + name) << "x";
   }
   auto flat = ListFiles(dir, ".png", /*recursive=*/false);

@@ -1,10 +1,10 @@
 #include "ann/util/flags.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <algorithm>
 #include <map>
 #include <ostream>
 
@@ -13,8 +13,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "gflags/gflags.h"
 #include "ann/util/status_macros.h"
+#include "gflags/gflags.h"
 // Debian's glog 0.6 is built with custom log prefixes; its header needs telling.
 #ifndef GLOG_CUSTOM_PREFIX_SUPPORT
 #define GLOG_CUSTOM_PREFIX_SUPPORT
@@ -60,8 +60,9 @@ void LogPrefix(std::ostream& s, const google::LogMessageInfo& info, void*) {
 void PrintHelp(const ToolInfo& tool) {
   std::printf("%s: %s\n\nusage: %s %s\n\nexample:\n  %s\n\n", tool.name.c_str(),
               tool.summary.c_str(), tool.name.c_str(), tool.usage.c_str(), tool.example.c_str());
-  std::printf("  --config=FILE  a flagfile of configs/ (one per results row); flags after it "
-              "override it\n");
+  std::printf(
+      "  --config=FILE  a flagfile of configs/ (one per results row); flags after it "
+      "override it\n");
   std::vector<gflags::CommandLineFlagInfo> flags;
   gflags::GetAllFlags(&flags);
   std::map<std::string, std::vector<const gflags::CommandLineFlagInfo*>> groups;
@@ -80,10 +81,9 @@ void PrintHelp(const ToolInfo& tool) {
   for (const std::string& file : order) {
     std::printf("\n%s:\n", file.c_str());
     for (const gflags::CommandLineFlagInfo* f : groups[file]) {
-      const std::string value = f->type == "string" ? absl::StrCat("\"", f->default_value, "\"")
-                                                    : f->default_value;
-      std::printf("  --%s=%s\n      %s\n", f->name.c_str(), value.c_str(),
-                  f->description.c_str());
+      const std::string value =
+          f->type == "string" ? absl::StrCat("\"", f->default_value, "\"") : f->default_value;
+      std::printf("  --%s=%s\n      %s\n", f->name.c_str(), value.c_str(), f->description.c_str());
     }
   }
 }
@@ -97,9 +97,9 @@ class CommandLine {
     for (size_t i = 0; i < args.size(); ++i) {
       const std::string& arg = args[i];
       if (!absl::StartsWith(arg, "-") || arg == "-" || arg == "--") {
-        return absl::InvalidArgumentError(absl::StrCat(
-            where.empty() ? "" : where + ": ", "unexpected argument '", arg,
-            "' (flags are --name=value)"));
+        return absl::InvalidArgumentError(absl::StrCat(where.empty() ? "" : where + ": ",
+                                                       "unexpected argument '", arg,
+                                                       "' (flags are --name=value)"));
       }
       absl::string_view body = arg;
       absl::ConsumePrefix(&body, "-");
@@ -175,9 +175,10 @@ class CommandLine {
       const absl::string_view text = absl::StripAsciiWhitespace(line);
       if (text.empty() || absl::StartsWith(text, "#") || absl::StartsWith(text, "//")) continue;
       if (!absl::StartsWith(text, "-")) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            path, ":", number, ": not a flag: every line must be --flag=value, a # comment or "
-            "blank"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ":", number,
+                         ": not a flag: every line must be --flag=value, a # comment or "
+                         "blank"));
       }
       args.emplace_back(text);
       lines.push_back(number);
@@ -219,6 +220,12 @@ int ExitCode(const absl::Status& status) {
   return 1;
 }
 
+int RunTool(int argc, char** argv, const ToolInfo& tool, absl::Status (*run)()) {
+  absl::Status parsed = ParseCommandLine(argc, argv, tool);
+  if (!parsed.ok()) return CommandLineExitCode(parsed);
+  return ExitCode(run());
+}
+
 absl::StatusOr<std::vector<double>> ParseNumberListFlag(absl::string_view flag,
                                                         absl::string_view text, size_t min_count,
                                                         size_t max_count) {
@@ -226,8 +233,7 @@ absl::StatusOr<std::vector<double>> ParseNumberListFlag(absl::string_view flag,
   for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
     double v;
     if (!absl::SimpleAtod(absl::StripAsciiWhitespace(part), &v) || !std::isfinite(v)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", flag, ": '", part, "' is not a number"));
+      return absl::InvalidArgumentError(absl::StrCat("--", flag, ": '", part, "' is not a number"));
     }
     values.push_back(v);
   }
@@ -239,16 +245,16 @@ absl::StatusOr<std::vector<double>> ParseNumberListFlag(absl::string_view flag,
   return values;
 }
 
-absl::StatusOr<std::vector<int64_t>> ParseIntListFlag(absl::string_view flag, absl::string_view text,
-                                                      size_t min_count, size_t max_count,
-                                                      int64_t min_value) {
+absl::StatusOr<std::vector<int64_t>> ParseIntListFlag(absl::string_view flag,
+                                                      absl::string_view text, size_t min_count,
+                                                      size_t max_count, int64_t min_value) {
   std::vector<int64_t> values;
   for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
     int64_t v;
     if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(part), &v) || v < min_value) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--", flag, ": '", part, "' is not an integer",
-          min_value == INT64_MIN ? "" : absl::StrCat(" >= ", min_value)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag, ": '", part, "' is not an integer",
+                       min_value == INT64_MIN ? "" : absl::StrCat(" >= ", min_value)));
     }
     values.push_back(v);
   }

@@ -23,13 +23,13 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
 #include "opencv2/core.hpp"
 
 namespace ann {
@@ -57,6 +57,9 @@ int CommandLineExitCode(const absl::Status& status);
 // The exit code of a binary whose Run() returned `status`: 0, or 1 after printing one line
 // "error: <message>" to stderr.
 int ExitCode(const absl::Status& status);
+
+// A whole main: parses the command line for `tool`, then maps run()'s status to the exit code.
+int RunTool(int argc, char** argv, const ToolInfo& tool, absl::Status (*run)());
 
 // One name of an enum flag's value.
 template <typename T>
@@ -89,8 +92,8 @@ absl::StatusOr<std::vector<double>> ParseNumberListFlag(absl::string_view flag,
                                                         size_t max_count = SIZE_MAX);
 
 // A comma-separated list of integers with min_count..max_count entries, each >= min_value.
-absl::StatusOr<std::vector<int64_t>> ParseIntListFlag(absl::string_view flag, absl::string_view text,
-                                                      size_t min_count = 1,
+absl::StatusOr<std::vector<int64_t>> ParseIntListFlag(absl::string_view flag,
+                                                      absl::string_view text, size_t min_count = 1,
                                                       size_t max_count = SIZE_MAX,
                                                       int64_t min_value = INT64_MIN);
 

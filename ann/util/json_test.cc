@@ -28,8 +28,9 @@ TEST(JsonTest, LinesUsePythonSeparatorsAndKeepOrder) {
   line["lr"] = JsonNumber(0.0099, 5);
   line["acc"] = JsonNumber(std::nan(""));
   line["list"] = Json::array({1, 2});
-  EXPECT_EQ(JsonLine(line),
-            R"({"mode": "train", "epoch": 1, "iter": 50, "lr": 0.0099, "acc": null, "list": [1, 2]})");
+  EXPECT_EQ(
+      JsonLine(line),
+      R"({"mode": "train", "epoch": 1, "iter": 50, "lr": 0.0099, "acc": null, "list": [1, 2]})");
   auto parsed = ParseJson(JsonLine(line));
   ASSERT_TRUE(parsed.has_value());
   EXPECT_EQ((*parsed)["iter"].get<int>(), 50);

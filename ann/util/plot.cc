@@ -86,7 +86,8 @@ absl::Status WriteLinePlot(const std::string& path, const std::string& title,
   cv::Mat rotated;
   cv::rotate(y_title, rotated, cv::ROTATE_90_COUNTERCLOCKWISE);
   rotated.copyTo(canvas(cv::Rect(0, top, rotated.cols, rotated.rows)));
-  static const cv::Scalar kColors[] = {{180, 119, 31}, {14, 127, 255}, {44, 160, 44}, {40, 39, 214}};
+  static const cv::Scalar kColors[] = {
+      {180, 119, 31}, {14, 127, 255}, {44, 160, 44}, {40, 39, 214}};
   for (size_t k = 0; k < series.size(); ++k) {
     const Series& s = series[k];
     const cv::Scalar color = kColors[k % 4];
@@ -99,8 +100,8 @@ absl::Status WriteLinePlot(const std::string& path, const std::string& title,
   }
   if (series.size() > 1) {  // legend
     const int x = width - right - 150, y = top + 10;
-    cv::rectangle(canvas, {x - 8, y - 6}, {width - right - 8, y + 20 * static_cast<int>(series.size())},
-                  grey, cv::FILLED);
+    cv::rectangle(canvas, {x - 8, y - 6},
+                  {width - right - 8, y + 20 * static_cast<int>(series.size())}, grey, cv::FILLED);
     for (size_t k = 0; k < series.size(); ++k) {
       const int row = y + 8 + 20 * static_cast<int>(k);
       cv::line(canvas, {x, row}, {x + 24, row}, kColors[k % 4], 3, cv::LINE_AA);

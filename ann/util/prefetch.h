@@ -51,7 +51,8 @@ class Prefetch {
       size_t i;
       {
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [&] { return stop_ || (next_in_ < count_ && next_in_ < next_out_ + lookahead_); });
+        cv_.wait(lock,
+                 [&] { return stop_ || (next_in_ < count_ && next_in_ < next_out_ + lookahead_); });
         if (stop_) return;
         i = next_in_++;
       }

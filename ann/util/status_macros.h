@@ -7,10 +7,10 @@
 #include "absl/status/statusor.h"
 
 // Returns from the enclosing function if `expr` (an absl::Status) is not OK.
-#define ANN_RETURN_IF_ERROR(expr)                          \
-  do {                                                     \
-    ::absl::Status ann_status_ = (expr);                   \
-    if (!ann_status_.ok()) return ann_status_;             \
+#define ANN_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    ::absl::Status ann_status_ = (expr);       \
+    if (!ann_status_.ok()) return ann_status_; \
   } while (0)
 
 #define ANN_STATUS_CONCAT_INNER_(a, b) a##b
