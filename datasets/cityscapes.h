@@ -9,6 +9,7 @@
 
 namespace ann {
 
+// Converts a raw Cityscapes download (see the file comment).
 absl::Status PreprocessCityscapes(const PreprocessOptions& options);
 
 }  // namespace ann

@@ -14,6 +14,7 @@
 
 namespace ann {
 
+// Converts VOC2010 and the Detail annotations (see the file comment).
 absl::Status PreprocessPascalContext(const PreprocessOptions& options);
 
 // The 60 Detail category ids of the benchmark, ascending; index = stored label.

@@ -16,6 +16,7 @@
 
 namespace ann {
 
+// What ann_preprocess was asked to convert or generate.
 struct PreprocessOptions {
   std::string src;  // The raw download.
   std::string dst;  // The training layout (may equal src: converted in place, like mmseg).
@@ -30,6 +31,7 @@ struct PreprocessOptions {
   int toy_test = 6;
 };
 
+// One output file to produce; skipped when `output` exists already.
 struct Job {
   // Finished when this file exists (empty: always run, e.g. validation of an in-place tree).
   std::string output;
@@ -37,6 +39,7 @@ struct Job {
   std::function<absl::Status()> run;
 };
 
+// What RunJobs did.
 struct JobReport {
   int64_t converted = 0;
   int64_t skipped = 0;
@@ -59,6 +62,7 @@ absl::Status MirrorFile(const std::string& src, const std::string& dst);
 // Paths below `dir` (recursively) whose file names end with `suffix`, sorted.
 std::vector<std::string> FindFiles(const std::string& dir, const std::string& suffix);
 
+// Whether two paths name the same file.
 bool SamePath(const std::string& a, const std::string& b);
 
 }  // namespace ann

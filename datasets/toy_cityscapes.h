@@ -16,6 +16,7 @@
 
 namespace ann {
 
+// One generated street scene and its label maps.
 struct ToyScene {
   cv::Mat image;      // BGR uint8.
   cv::Mat label_ids;  // uint8 Cityscapes labelIds.

@@ -14,6 +14,7 @@
 
 namespace ann {
 
+// Converts VOC2012 and SBD into the aug layout (see the file comment).
 absl::Status PreprocessVocAug(const PreprocessOptions& options);
 
 // GTcls.Segmentation of an SBD .mat as an 8-bit HxW label image. Errors name the file.

@@ -11,6 +11,7 @@
 
 namespace ann {
 
+// One row of cityscapesScripts' label table.
 struct CityscapesLabel {
   const char* name;
   int id;        // labelId as stored in *_gtFine_labelIds.png.
@@ -35,6 +36,7 @@ std::vector<std::string> CityscapesClassNames();
 // The 7 categories of evaluated classes (flat, construction, object, nature, sky, human,
 // vehicle) and, per trainId, the index of its category in that list.
 const std::vector<std::string>& CityscapesCategoryNames();
+// The index in CityscapesCategoryNames() of a trainId's category (-1 for 255).
 int CityscapesCategoryOfTrainId(int train_id);
 
 // Average instance size (pixels) per trainId for the 8 instance classes (cityscapesScripts'

@@ -12,6 +12,7 @@
 
 namespace ann {
 
+// The data part of a config.
 struct DataConfig {
   DatasetKind kind = DatasetKind::kCityscapes;
   std::string dataset = "cityscapes";  // The name given (e.g. "voc12aug" for kVocAug).

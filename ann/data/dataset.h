@@ -13,8 +13,10 @@
 
 namespace ann {
 
+// The datasets of the seed tables.
 enum class DatasetKind { kCityscapes, kAde20k, kVocAug, kPascalContext };
 
+// What a dataset is: its classes, colours and label conventions.
 struct DatasetInfo {
   DatasetKind kind;
   std::string name;
@@ -29,8 +31,10 @@ struct DatasetInfo {
 // "cityscapes" (also "toy_cityscapes", same layout), "ade20k", "voc_aug" (or "voc12aug"),
 // "pascal_context" (or "pascal_context_59").
 absl::StatusOr<DatasetKind> ParseDatasetKind(const std::string& name);
+// The definition of `kind` (class names, palette, label conventions).
 const DatasetInfo& GetDatasetInfo(DatasetKind kind);
 
+// One image of a split and its label files.
 struct Sample {
   std::string id;        // e.g. "aachen/aachen_000000_000019" or "2007_000032".
   std::string image;     // Path of the colour image.

@@ -29,8 +29,9 @@ inline constexpr char kCityscapesInstanceSuffix[] = "_gtFine_instanceIds.png";
 inline constexpr char kCityscapesColorSuffix[] = "_gtFine_color.png";
 inline constexpr char kCityscapesPolygonsSuffix[] = "_gtFine_polygons.json";
 
-// ROOT/leftImg8bit/<split> and ROOT/gtFine/<split>.
+// ROOT/leftImg8bit/<split>.
 std::string CityscapesImageDir(const std::string& root, const std::string& split);
+// ROOT/gtFine/<split>.
 std::string CityscapesLabelDir(const std::string& root, const std::string& split);
 // ROOT/leftImg8bit/<split>/<id>_leftImg8bit.png.
 std::string CityscapesImage(const std::string& root, const std::string& split,
@@ -41,8 +42,9 @@ std::string CityscapesLabel(const std::string& root, const std::string& split,
 
 // "training" or "validation" (ADE20K's folder of a split).
 std::string Ade20kFolder(const std::string& split);
-// ROOT/images/<folder> and ROOT/annotations/<folder>.
+// ROOT/images/<folder>.
 std::string Ade20kImageDir(const std::string& root, const std::string& split);
+// ROOT/annotations/<folder>.
 std::string Ade20kLabelDir(const std::string& root, const std::string& split);
 
 // ROOT/JPEGImages/<id>.jpg (VOC and PASCAL Context).

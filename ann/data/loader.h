@@ -21,12 +21,14 @@
 
 namespace ann {
 
+// The tensors of one training iteration.
 struct Batch {
   int64_t iteration = 0;
   torch::Tensor images;  // [B, 3, H, W] float32, normalised.
   torch::Tensor labels;  // [B, H, W] int64, 255 = ignore.
 };
 
+// Which slice of every iteration this process loads, and with how many threads.
 struct LoaderOptions {
   int rank = 0;
   int world_size = 1;
@@ -40,6 +42,7 @@ struct LoaderOptions {
 absl::StatusOr<LabeledImage> LoadTrainSample(const Sample& sample, const DatasetInfo& info,
                                              const TrainPipelineConfig& pipeline, uint64_t seed);
 
+// Batches of consecutive iterations, built ahead by the worker pool (ann/util/prefetch.h).
 class TrainLoader {
  public:
   TrainLoader(std::vector<Sample> samples, const DatasetInfo& info, TrainPipelineConfig pipeline,

@@ -13,6 +13,8 @@
 
 namespace ann {
 
+// Which sample fills each slot of each iteration, and its augmentation seed: pure functions of
+// (seed, iteration, rank, slot), so any run can resume at any iteration.
 class TrainSampler {
  public:
   TrainSampler(int64_t dataset_size, int world_size, int batch_per_rank, uint64_t seed);

@@ -15,10 +15,12 @@ namespace ann {
 
 using Rng = std::mt19937_64;
 
-// numpy-style draws: Uniform in [a, b), RandInt in [lo, hi) (hi exclusive, like np.random.randint).
+// numpy-style draw: uniform in [a, b).
 double Uniform(Rng& rng, double a, double b);
+// numpy-style draw: an integer in [lo, hi) (hi exclusive, like np.random.randint).
 int RandInt(Rng& rng, int lo, int hi);
 
+// An image and its label map, transformed together.
 struct LabeledImage {
   cv::Mat image;  // HxWx3 uint8 BGR.
   cv::Mat label;  // HxW uint8.
@@ -38,6 +40,7 @@ void RandomResize(LabeledImage& sample, cv::Size scale, double ratio_lo, double 
 // `cat_max_ratio` or more of its labelled pixels (the 11th draw is kept unchecked, as in mmseg).
 cv::Rect RandomCropBox(const cv::Mat& label, cv::Size crop, double cat_max_ratio, int ignore_index,
                        Rng& rng);
+// Crops `sample` to the box RandomCropBox draws.
 void RandomCrop(LabeledImage& sample, cv::Size crop, double cat_max_ratio, Rng& rng);
 
 // Horizontal flip of image and label with probability `prob`.
@@ -50,6 +53,7 @@ void PhotoMetricDistortion(cv::Mat& image, Rng& rng);
 // Pads bottom/right to at least `size`: image with `image_value`, label with 255.
 void PadTo(LabeledImage& sample, cv::Size size, const cv::Scalar& image_value = cv::Scalar(0));
 
+// The training augmentation of a config (mmseg's pipeline or the authors').
 struct TrainPipelineConfig {
   enum class Variant { kMmseg, kOriginal } variant = Variant::kMmseg;
   cv::Size scale{2048, 1024};  // Base (w, h) before the random ratio.

@@ -18,11 +18,15 @@
 
 namespace ann {
 
+// The blocks of the paper's comparison.
 enum class BlockKind { kNonLocal, kApnb, kAfnb };
 
+// "nonlocal", "apnb" or "afnb".
 absl::StatusOr<BlockKind> ParseBlockKind(const std::string& name);
+// The name ParseBlockKind reads.
 std::string BlockName(BlockKind kind);
 
+// What was measured of one block at one shape.
 struct BlockReport {
   std::string block;
   Shape shape;
@@ -33,6 +37,7 @@ struct BlockReport {
   bool timed = false;
 };
 
+// What MeasureBlock measures besides FLOPs and parameters.
 struct MeasureOptions {
   bool memory = true;
   bool time = true;

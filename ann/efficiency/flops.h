@@ -19,16 +19,24 @@
 
 namespace ann {
 
+// A tensor shape, outermost dimension first.
 using Shape = std::vector<int64_t>;
 
+// N * Cout * (Cin / groups) * kh * kw * Hout * Wout.
 int64_t ConvFlops(int64_t n, int64_t cin, int64_t cout, int64_t groups, int64_t kh, int64_t kw,
                   int64_t hout, int64_t wout);
+// prod(A) * B's last dimension.
 int64_t MatmulFlops(const Shape& a, int64_t b_last);
+// 2 per element (eval-mode BN).
 int64_t BatchNormFlops(int64_t numel);
+// 1 per input element.
 int64_t AdaptivePoolFlops(int64_t input_numel);
+// 4 per output element.
 int64_t BilinearFlops(int64_t output_numel);
+// The element count of `shape`.
 int64_t Numel(const Shape& shape);
 
+// The op kinds FLOPs are counted for (element-wise ops are not counted).
 enum class OpKind { kConv, kMatmul, kBatchNorm, kPool, kUpsample };
 
 // FLOPs per module path (in first-seen order) and per kind of op.
@@ -50,10 +58,13 @@ class FlopCounter {
 // output shape.
 Shape CountConv2d(const torch::nn::Conv2dImpl& conv, const Shape& in, const std::string& name,
                   FlopCounter& counter);
+// FLOPs of a self-attention block (projections, pyramid pooling, matmuls); query-shaped output.
 Shape CountSelfAttention(const SelfAttentionBlockImpl& block, const Shape& query, const Shape& key,
                          bool same_input, const std::string& name, FlopCounter& counter);
+// FLOPs of a standard non-local block; its output shape.
 Shape CountNonLocal(const NonLocalBlockImpl& block, const Shape& in, const std::string& name,
                     FlopCounter& counter);
+// FLOPs of the backbone; the shapes of C2..C5.
 std::vector<Shape> CountResNet(const ResNetV1cImpl& resnet, const Shape& in,
                                const std::string& name, FlopCounter& counter);
 // Inference (Predict): backbone, decode head, resize to the input; with `auxiliary` also the

@@ -9,12 +9,15 @@
 
 namespace ann {
 
+// Timings of repeated runs, in milliseconds.
 struct Latency {
   double min_ms = 0, median_ms = 0, mean_ms = 0;
   std::vector<double> samples_ms;
 };
 
+// Runs `fn` `warmup` times untimed, then `runs` times timed.
 Latency TimeRuns(const std::function<void()>& fn, int warmup, int runs);
+// `measured` less the baseline's min / median / mean.
 Latency MinusBaseline(const Latency& measured, const Latency& baseline);
 
 }  // namespace ann

@@ -10,6 +10,8 @@
 
 namespace ann {
 
+// Peak CPU tensor memory: an allocator placed in front of LibTorch's CPU allocator counts live
+// bytes, so the peak during a call can be read.
 class MemoryTracker {
  public:
   // Installs the tracking allocator (once per process) and returns it.

@@ -15,6 +15,7 @@
 
 namespace ann {
 
+// The instance-weighted TP / FN sums of cityscapesScripts' iIoU, accumulated over images.
 class InstanceStats {
  public:
   InstanceStats();
@@ -34,12 +35,14 @@ class InstanceStats {
   int64_t instances_ = 0;
 };
 
+// The scores of the authors' README table.
 struct CityscapesScores {
   std::vector<double> class_iou, class_iiou;        // 19 each (iIoU NaN for stuff classes).
   std::vector<double> category_iou, category_iiou;  // 7 each (iIoU only human, vehicle).
   double class_iou_mean, class_iiou_mean, category_iou_mean, category_iiou_mean;
 };
 
+// Class / category IoU from `matrix` and iIoU from `instances`, as cityscapesScripts.
 CityscapesScores ComputeCityscapesScores(const ConfusionMatrix& matrix,
                                          const InstanceStats& instances);
 

@@ -16,11 +16,13 @@
 
 namespace ann {
 
+// What an evaluation accumulated.
 struct Evaluation {
   ConfusionMatrix matrix;
   InstanceStats instances;  // Filled for samples with an instance map.
 };
 
+// Progress label, overlays and decoding threads of an evaluation.
 struct EvaluateOptions {
   std::string progress_label = "eval";
   std::string show_dir;  // If set: <id>.png = [prediction overlay | ground truth overlay].

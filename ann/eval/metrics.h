@@ -14,6 +14,8 @@
 
 namespace ann {
 
+// Pixel counts of (ground truth, prediction) over trainIds, ground truth 255 ignored, and the
+// metrics mmseg derives from them (IoU, Acc, aAcc, mIoU, mAcc; NaN for absent classes).
 class ConfusionMatrix {
  public:
   explicit ConfusionMatrix(int num_classes);

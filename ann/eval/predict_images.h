@@ -14,6 +14,7 @@
 
 namespace ann {
 
+// What PredictImages writes, and where.
 struct PredictOutput {
   enum class Format { kTrainId, kCityscapes } format = Format::kTrainId;
   std::string out_dir;     // Label PNGs (empty: none).

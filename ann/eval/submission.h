@@ -12,13 +12,16 @@
 
 namespace ann {
 
+// What prediction PNGs hold.
 enum class PredictionIds { kLabelId, kTrainId };
 
+// One file of the submission zip.
 struct SubmissionEntry {
   std::string name;        // Entry name in the zip: <city>_<seq>_<frame>_leftImg8bit.png.
   std::string prediction;  // Source PNG.
 };
 
+// The result of checking a prediction folder against the test images.
 struct SubmissionCheck {
   std::vector<SubmissionEntry> entries;  // In test-image order, when all is well.
   std::vector<std::string> missing;      // Test images without a prediction.

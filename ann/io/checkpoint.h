@@ -54,6 +54,7 @@ struct LoadReport {
 // Copies every entry whose name and shape match (converting dtype, e.g. float16 -> float32).
 LoadReport LoadStateDict(torch::nn::Module& module, const StateDict& state_dict);
 
+// How LoadCheckpoint treats keys that do not match the model.
 enum class LoadMode {
   kStrict,    // Any missing, unexpected or mismatched key is an error (nothing is changed).
   kNonStrict  // Load what matches (backbone initialisation); the report says what did not.

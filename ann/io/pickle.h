@@ -23,8 +23,11 @@
 namespace ann {
 
 struct PickleValue;
+// Values are shared: the memo of a pickle may reference one value from several places.
 using PickleValuePtr = std::shared_ptr<PickleValue>;
 
+// A value of a pickle: Python's None, bool, int, float, str, bytes, tuple, list, dict, a tensor,
+// a class reference or an opaque object.
 struct PickleValue {
   enum class Kind {
     kNone,
@@ -93,6 +96,7 @@ struct StorageRef {
   int64_t numel;
 };
 using StorageIdFn = std::function<StorageRef(const torch::Tensor&)>;
+// The protocol-2 pickle of `value`.
 std::string Pickle(const PickleValue& value, const StorageIdFn& storage_id);
 
 }  // namespace ann

@@ -43,6 +43,7 @@ class APNBImpl : public torch::nn::Module {
 };
 TORCH_MODULE(APNB);
 
+// mmseg's ANNHead: AFNB fuses C4 and C5, a 3x3 bottleneck, APNB, the classifier.
 class ANNHeadImpl : public DecodeHeadImpl {
  public:
   explicit ANNHeadImpl(const ModelConfig& config);

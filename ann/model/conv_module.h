@@ -9,6 +9,7 @@
 
 namespace ann {
 
+// Convolution, optional BN and ReLU of a ConvModule.
 struct ConvModuleOptions {
   ConvModuleOptions(int64_t in_channels, int64_t out_channels, int64_t kernel_size)
       : in_channels_(in_channels), out_channels_(out_channels), kernel_size_(kernel_size) {}
@@ -23,6 +24,7 @@ struct ConvModuleOptions {
   TORCH_ARG(bool, relu) = true;
 };
 
+// mmcv's ConvModule: conv, then BN and ReLU (named conv / bn as mmcv registers them).
 class ConvModuleImpl : public torch::nn::Module {
  public:
   explicit ConvModuleImpl(const ConvModuleOptions& options);

@@ -9,6 +9,8 @@
 
 namespace ann {
 
+// mmseg's BaseDecodeHead: input selection, dropout and the classifier `conv_seg`; concrete
+// heads implement only their constructor and forward.
 class DecodeHeadImpl : public torch::nn::Module {
  public:
   DecodeHeadImpl(int64_t channels, int64_t num_classes, double dropout_ratio);

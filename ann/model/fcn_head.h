@@ -11,6 +11,7 @@
 
 namespace ann {
 
+// mmseg's FCNHead, the auxiliary head on C4.
 class FCNHeadImpl : public DecodeHeadImpl {
  public:
   explicit FCNHeadImpl(const ModelConfig& config);

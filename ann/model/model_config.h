@@ -19,6 +19,7 @@ enum class Variant {
   kOriginal,  // The authors' torchcv code: wider stem, conv biases, 0.05 dropout inside blocks.
 };
 
+// The model part of a config.
 struct ModelConfig {
   Variant variant = Variant::kMmseg;
   int depth = 50;  // 18, 34, 50 or 101.

@@ -11,6 +11,7 @@
 
 namespace ann {
 
+// The standard non-local block of the paper's comparison (shared key/query, N x N attention).
 class NonLocalBlockImpl : public torch::nn::Module {
  public:
   NonLocalBlockImpl(int64_t in_channels, int64_t channels, int64_t out_channels);

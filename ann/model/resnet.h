@@ -14,6 +14,7 @@
 
 namespace ann {
 
+// Depth, stem widths and dilations of a ResNetV1c.
 struct ResNetV1cOptions {
   explicit ResNetV1cOptions(int depth) : depth_(depth) {}
   TORCH_ARG(int, depth);
@@ -39,6 +40,7 @@ class BottleneckImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Bottleneck);
 
+// The two-conv residual block of ResNet-18/34.
 class BasicBlockImpl : public torch::nn::Module {
  public:
   BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride, int64_t dilation,
@@ -51,6 +53,7 @@ class BasicBlockImpl : public torch::nn::Module {
 };
 TORCH_MODULE(BasicBlock);
 
+// mmcv's ResNetV1c with a deep stem, dilated to output stride 8; returns C2..C5.
 class ResNetV1cImpl : public torch::nn::Module {
  public:
   explicit ResNetV1cImpl(const ResNetV1cOptions& options);

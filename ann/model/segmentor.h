@@ -18,11 +18,13 @@
 
 namespace ann {
 
+// The heads' logits at feature resolution (auxiliary undefined without the aux head).
 struct SegmentorOutputs {
   torch::Tensor decode;     // [B, K, H/8, W/8]
   torch::Tensor auxiliary;  // [B, K, H/8, W/8]; undefined without an auxiliary head.
 };
 
+// mmseg's EncoderDecoder: backbone, decode head and auxiliary head under mmseg's names.
 class EncoderDecoderImpl : public torch::nn::Module {
  public:
   explicit EncoderDecoderImpl(const ModelConfig& config);

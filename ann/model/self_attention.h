@@ -26,6 +26,7 @@ torch::Tensor PyramidPooling(const torch::Tensor& x, const std::vector<int64_t>&
 // Number of anchors S produced by PyramidPooling for `scales`.
 int64_t PyramidAnchorCount(const std::vector<int64_t>& scales);
 
+// Widths and pyramid scales of a self-attention block.
 struct SelfAttentionOptions {
   SelfAttentionOptions(int64_t key_in_channels, int64_t query_in_channels, int64_t channels,
                        int64_t out_channels)
@@ -44,6 +45,7 @@ struct SelfAttentionOptions {
   TORCH_ARG(bool, key_query_bias) = false;
 };
 
+// The asymmetric self-attention of AFNB and APNB (spec §1).
 class SelfAttentionBlockImpl : public torch::nn::Module {
  public:
   explicit SelfAttentionBlockImpl(const SelfAttentionOptions& options);

@@ -14,6 +14,8 @@
 
 namespace ann {
 
+// A process group over c10d Gloo: rank, world size, and the collectives training needs
+// (gradient averaging, scalar sums, barrier).
 class Distributed {
  public:
   // Joins the group (rank 0 hosts the store). Fails with a clear message after `timeout_s`.

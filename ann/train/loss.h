@@ -26,16 +26,20 @@ constexpr int64_t kIgnoreIndex = 255;
 // [B,H,W] int64; `weight` [K] or undefined.
 torch::Tensor PixelCrossEntropy(const torch::Tensor& logits, const torch::Tensor& labels,
                                 const torch::Tensor& weight);
+// mmseg's CrossEntropyLoss: mean over all pixels, ignored ones counting as 0.
 torch::Tensor MmsegCrossEntropy(const torch::Tensor& logits, const torch::Tensor& labels,
                                 const torch::Tensor& weight);
+// PyTorch's weighted mean: sum(w[y] l) / sum(w[y]) over labelled pixels.
 torch::Tensor WeightedMeanCrossEntropy(const torch::Tensor& logits, const torch::Tensor& labels,
                                        const torch::Tensor& weight);
+// torchcv's FSOhemCELoss (see the file comment).
 torch::Tensor OhemCrossEntropy(const torch::Tensor& logits, const torch::Tensor& labels,
                                const torch::Tensor& weight, double thresh, int64_t min_kept);
 
 // Percentage of labelled pixels whose argmax is right (mmseg's acc_seg).
 double PixelAccuracy(const torch::Tensor& logits, const torch::Tensor& labels);
 
+// The loss of one step and the numbers mmseg logs.
 struct LossTerms {
   torch::Tensor total;  // Differentiable: decode + aux_weight * aux.
   double decode = 0, aux = 0;

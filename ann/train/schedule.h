@@ -6,6 +6,7 @@
 
 namespace ann {
 
+// mmcv's poly schedule per iteration: (base - min) * (1 - iter / max_iters)^power + min.
 double PolyLr(double base_lr, double min_lr, double power, int64_t iter, int64_t max_iters);
 
 }  // namespace ann

@@ -16,6 +16,8 @@ namespace ann {
 // Parameters of `module` in registration order, each distinct tensor once.
 std::vector<torch::Tensor> UniqueParameters(const torch::nn::Module& module);
 
+// torch.optim.SGD's update (momentum, weight decay) on the model's unique parameters, with its
+// state_dict layout for checkpoints.
 class Sgd {
  public:
   Sgd(std::vector<torch::Tensor> params, double momentum, double weight_decay);

@@ -17,6 +17,7 @@
 
 namespace ann {
 
+// The bookkeeping a training checkpoint carries in `meta`.
 struct TrainingState {
   int64_t iter = 0;  // Iterations completed.
   int64_t max_iters = 0;

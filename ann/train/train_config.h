@@ -14,6 +14,7 @@
 
 namespace ann {
 
+// The training part of a config.
 struct TrainConfig {
   // Augmentation and batch.
   TrainPipelineConfig pipeline;

@@ -17,10 +17,10 @@ namespace ann {
 absl::Status WriteFileAtomically(const std::string& path,
                                  const std::function<absl::Status(const std::string&)>& write);
 
-// Creates `dir` and its parents if missing.
 // Writes `text` to `path` atomically.
 absl::Status WriteTextFile(const std::string& path, const std::string& text);
 
+// Creates `dir` and its parents if missing.
 absl::Status MakeDirectories(const std::string& dir);
 
 }  // namespace ann

@@ -18,6 +18,7 @@
 namespace ann {
 
 template <typename T>
+// The project's worker pool (see the file comment).
 class Prefetch {
  public:
   Prefetch(size_t count, int workers, size_t lookahead, std::function<T(size_t)> produce)

@@ -9,6 +9,7 @@
 
 namespace ann {
 
+// Progress of a long job: a rewritten line on a terminal, plain log lines otherwise.
 class Progress {
  public:
   Progress(std::string label, int64_t total, int64_t log_every = 10);
