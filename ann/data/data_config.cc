@@ -17,11 +17,7 @@ namespace ann {
 
 absl::StatusOr<DataConfig> DataConfigFromFlags() {
   DataConfig c;
-  auto kind = ParseDatasetKind(FLAGS_dataset);
-  if (!kind.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("--dataset: ", kind.status().message()));
-  }
-  c.kind = *kind;
+  ANN_ASSIGN_OR_RETURN(c.kind, ParseDatasetKind(FLAGS_dataset));
   c.dataset = FLAGS_dataset;
   c.data_root = FLAGS_data_root;
   c.train_splits.clear();

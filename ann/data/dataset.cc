@@ -11,6 +11,7 @@
 #include "ann/data/layout.h"
 #include "ann/io/image.h"
 #include "ann/util/files.h"
+#include "ann/util/flags.h"
 #include "ann/util/status_macros.h"
 
 namespace ann {
@@ -235,15 +236,16 @@ absl::StatusOr<std::vector<std::string>> ListOrScan(const std::string& list, con
 }  // namespace
 
 absl::StatusOr<DatasetKind> ParseDatasetKind(const std::string& name) {
-  if (name == "cityscapes" || name == "toy_cityscapes") return DatasetKind::kCityscapes;
-  if (name == "ade20k" || name == "ade") return DatasetKind::kAde20k;
-  if (name == "voc_aug" || name == "voc12aug" || name == "voc") return DatasetKind::kVocAug;
-  if (name == "pascal_context" || name == "pascal_context_59") {
-    return DatasetKind::kPascalContext;
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown dataset '", name,
-                   "' (expected cityscapes, toy_cityscapes, ade20k, voc_aug or pascal_context)"));
+  return ParseEnumFlag<DatasetKind>("dataset", name,
+                                    {{"cityscapes", DatasetKind::kCityscapes},
+                                     {"toy_cityscapes", DatasetKind::kCityscapes},
+                                     {"ade20k", DatasetKind::kAde20k},
+                                     {"ade", DatasetKind::kAde20k},
+                                     {"voc_aug", DatasetKind::kVocAug},
+                                     {"voc12aug", DatasetKind::kVocAug},
+                                     {"voc", DatasetKind::kVocAug},
+                                     {"pascal_context", DatasetKind::kPascalContext},
+                                     {"pascal_context_59", DatasetKind::kPascalContext}});
 }
 
 const DatasetInfo& GetDatasetInfo(DatasetKind kind) {

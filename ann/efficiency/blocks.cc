@@ -3,15 +3,14 @@
 #include "absl/strings/str_cat.h"
 #include "ann/efficiency/memory.h"
 #include "ann/model/segmentor.h"
+#include "ann/util/flags.h"
 
 namespace ann {
 
 absl::StatusOr<BlockKind> ParseBlockKind(const std::string& name) {
-  if (name == "nonlocal") return BlockKind::kNonLocal;
-  if (name == "apnb") return BlockKind::kApnb;
-  if (name == "afnb") return BlockKind::kAfnb;
-  return absl::InvalidArgumentError(
-      absl::StrCat("--block: expected nonlocal, apnb or afnb, got '", name, "'"));
+  return ParseEnumFlag<BlockKind>(
+      "block", name,
+      {{"nonlocal", BlockKind::kNonLocal}, {"apnb", BlockKind::kApnb}, {"afnb", BlockKind::kAfnb}});
 }
 
 std::string BlockName(BlockKind kind) {
