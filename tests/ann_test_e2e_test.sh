@@ -68,6 +68,14 @@ rc=$?
 [ $rc -eq 2 ] && [ "$out" = "error: --lr: unknown flag" ] && ok "a training flag is unknown to ann_test" ||
   fail "unknown flag (exit $rc): $out"
 
+for bad in --threads=-5 --workers=-3 --depth=abc; do
+  out=$("$ANN_TEST" --checkpoint="$T/r50.pth" --images="$T/images" --out_dir="$T/bad0" "$bad" 2>&1)
+  rc=$?
+  [ $rc -eq 2 ] || [ $rc -eq 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] &&
+    printf '%s' "$out" | grep -q "^error: ${bad%%=*}" && ok "refused $bad ($out)" ||
+    fail "$bad (exit $rc): $out"
+done
+
 # Bad input: one line naming the file and the problem, exit status 1, no partial output.
 expect_error() {  # expect_error NAME PATTERN ARGS...
   local name=$1 pattern=$2

@@ -19,6 +19,8 @@ DEFINE_string(backbone_init, "", "ImageNet backbone checkpoint (non-strict); sta
 DEFINE_int32(nproc, 1, "Processes to launch on this machine (data parallel over loopback Gloo).");
 DEFINE_int32(rank, -1, "This process's rank (set by the --nproc launcher, or by hand).");
 DEFINE_int32(world_size, 1, "Number of processes in the group.");
+DEFINE_validator(nproc, [](const char*, int32_t value) { return value >= 1; });
+DEFINE_validator(world_size, [](const char*, int32_t value) { return value >= 1; });
 DEFINE_string(dist_addr, "127.0.0.1", "Address of rank 0's rendezvous store.");
 DEFINE_int32(dist_port, 0, "Port of the rendezvous store (0: a free one, with --nproc).");
 
@@ -76,5 +78,5 @@ int main(int argc, char** argv) {
     if (!config.ok()) return ann::ExitCode(config.status());
     return ann::LaunchLocalRanks(command, FLAGS_nproc, FLAGS_dist_port);
   }
-  return ann::ExitCode(ann::Run());
+  return ann::ExitCode(ann::RunGuarded(ann::Run));
 }

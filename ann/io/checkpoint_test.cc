@@ -1,5 +1,9 @@
 #include "ann/io/checkpoint.h"
 
+#include <sys/resource.h>
+
+#include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -439,6 +443,27 @@ TEST(CheckpointTest, CorruptLegacyFilesGiveOneLineErrorsNamingTheFile) {
     EXPECT_THAT(message, HasSubstr(problem)) << message;
     EXPECT_EQ(message.find('\n'), std::string::npos) << message;
   }
+}
+
+// A full disk (simulated with RLIMIT_FSIZE, which fails writes past the limit with EFBIG) gives
+// one error naming the file, leaves no temporary file, and never aborts: PyTorchStreamWriter
+// used to throw again from its destructor.
+TEST(CheckpointTest, FullDiskIsAnErrorNotACrash) {
+  const std::string dir = MakeTempDir("full_disk");
+  EncoderDecoder model(SmallConfig());
+  std::signal(SIGXFSZ, SIG_IGN);
+  rlimit old_limit;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  rlimit small = old_limit;
+  small.rlim_cur = 1 << 20;  // 1 MB; the checkpoint is larger
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  absl::Status status = SaveCheckpoint(dir + "/big.pth", *model, nullptr);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  ASSERT_FALSE(status.ok());
+  const std::string message(status.message());
+  EXPECT_THAT(message, HasSubstr(dir + "/big.pth: cannot write:"));
+  EXPECT_EQ(message.find('\n'), std::string::npos);
+  EXPECT_TRUE(std::filesystem::is_empty(dir)) << "a temporary or partial file was left";
 }
 
 }  // namespace

@@ -12,6 +12,35 @@ namespace ann {
 
 using Kind = PickleValue::Kind;
 
+namespace {
+
+// Moves the children of `v` to `pending`.
+void TakeChildren(PickleValue& v, std::vector<PickleValuePtr>& pending) {
+  for (PickleValuePtr& item : v.items) pending.push_back(std::move(item));
+  for (auto& [key, value] : v.entries) {
+    pending.push_back(std::move(key));
+    pending.push_back(std::move(value));
+  }
+  if (v.args) pending.push_back(std::move(v.args));
+  if (v.state) pending.push_back(std::move(v.state));
+  v.items.clear();
+  v.entries.clear();
+}
+
+}  // namespace
+
+PickleValue::~PickleValue() {
+  if (items.empty() && entries.empty() && !args && !state) return;
+  std::vector<PickleValuePtr> pending;
+  TakeChildren(*this, pending);
+  while (!pending.empty()) {
+    PickleValuePtr value = std::move(pending.back());
+    pending.pop_back();
+    // The last owner empties it first, so its own destructor has nothing left to recurse into.
+    if (value && value.use_count() == 1) TakeChildren(*value, pending);
+  }
+}
+
 PickleValuePtr PickleValue::None() { return std::make_shared<PickleValue>(); }
 
 PickleValuePtr PickleValue::Bool(bool v) {

@@ -57,6 +57,13 @@ struct PickleValue {
   std::string module, name;    // kGlobal; kObject's class
   PickleValuePtr args, state;  // kObject
 
+  PickleValue() = default;
+  PickleValue(const PickleValue&) = default;
+  PickleValue& operator=(const PickleValue&) = default;
+  // Tears the tree down without recursion: a hostile pickle can nest values tens of thousands of
+  // levels deep.
+  ~PickleValue();
+
   static PickleValuePtr None();
   static PickleValuePtr Bool(bool v);
   static PickleValuePtr Int(int64_t v);

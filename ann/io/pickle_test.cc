@@ -157,5 +157,19 @@ TEST(PickleTest, UnknownClassesBecomeObjects) {
   EXPECT_EQ((*v)->TypeName(), "object __main__.Thing");
 }
 
+// 300,000 nested lists (`]` x N, then `a` x N-1): parsed and torn down without recursion.
+TEST(PickleTest, DeepNestingDoesNotOverflowTheStack) {
+  const int depth = 300000;
+  std::string data = "\x80\x02";
+  data.append(depth, ']');
+  data.append(depth - 1, 'a');
+  data += '.';
+  auto value = Unpickle(data, nullptr);
+  ASSERT_TRUE(value.ok()) << value.status();
+  int levels = 1;
+  for (const PickleValue* v = value->get(); !v->items.empty(); v = v->items[0].get()) ++levels;
+  EXPECT_EQ(levels, depth);
+}
+
 }  // namespace
 }  // namespace ann

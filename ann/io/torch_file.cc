@@ -1,5 +1,7 @@
 #include "ann/io/torch_file.h"
 
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -334,8 +336,23 @@ absl::Status WriteTorchFile(const std::string& path, const PickleValue& value) {
         absl::StrCat(path, ": cannot save tensors of type ", unsupported));
   }
   return WriteFileAtomically(path, [&](const std::string& tmp) -> absl::Status {
+    // The zip goes through our own sink, which never fails towards the writer: a
+    // PyTorchStreamWriter that sees a short write throws, and throws again from its destructor
+    // while unwinding (std::terminate). We record the failure and report it after the archive.
+    std::FILE* file = std::fopen(tmp.c_str(), "wb");
+    if (file == nullptr) {
+      return absl::InternalError(absl::StrCat(path, ": cannot write: ", std::strerror(errno)));
+    }
+    int write_error = 0;
+    auto sink = [&](const void* data, size_t size) -> size_t {
+      if (write_error == 0 && size > 0 && std::fwrite(data, 1, size, file) != size) {
+        write_error = errno != 0 ? errno : EIO;
+      }
+      return size;
+    };
+    std::string failure;
     try {
-      caffe2::serialize::PyTorchStreamWriter writer(tmp);
+      caffe2::serialize::PyTorchStreamWriter writer(sink);
       writer.writeRecord("data.pkl", pickle.data(), pickle.size());
       writer.writeRecord("byteorder", "little", 6);
       for (const Storage& s : storages) {
@@ -343,9 +360,16 @@ absl::Status WriteTorchFile(const std::string& path, const PickleValue& value) {
       }
       writer.writeEndOfFile();
     } catch (const c10::Error& e) {
-      return absl::InternalError(
-          absl::StrCat(path, ": cannot write: ", FirstLine(e.what_without_backtrace())));
+      failure = FirstLine(e.what_without_backtrace());
     }
+    if (std::fflush(file) != 0 && write_error == 0) write_error = errno != 0 ? errno : EIO;
+    if (std::fclose(file) != 0 && write_error == 0) write_error = errno != 0 ? errno : EIO;
+    if (write_error != 0) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat(path, ": cannot write: ", std::strerror(write_error)));
+    }
+    if (!failure.empty())
+      return absl::InternalError(absl::StrCat(path, ": cannot write: ", failure));
     return absl::OkStatus();
   });
 }

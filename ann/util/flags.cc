@@ -150,8 +150,8 @@ class CommandLine {
       }
       if (gflags::SetCommandLineOption(name.c_str(), value.c_str()).empty()) {
         return absl::InvalidArgumentError(absl::StrCat(where.empty() ? "" : where + ": ", "--",
-                                                       name, ": '", value, "' is not a valid ",
-                                                       info.type));
+                                                       name, ": invalid value '", value,
+                                                       "' (", info.type, ")"));
       }
     }
     return absl::OkStatus();
@@ -220,10 +220,24 @@ int ExitCode(const absl::Status& status) {
   return 1;
 }
 
+absl::Status RunGuarded(const std::function<absl::Status()>& run) {
+  auto first_line = [](const char* text) {
+    const std::string s(text);
+    return s.substr(0, s.find('\n'));
+  };
+  try {
+    return run();
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError("out of memory (the input or a size flag is too large)");
+  } catch (const std::exception& e) {
+    return absl::InternalError(first_line(e.what()));
+  }
+}
+
 int RunTool(int argc, char** argv, const ToolInfo& tool, absl::Status (*run)()) {
   absl::Status parsed = ParseCommandLine(argc, argv, tool);
   if (!parsed.ok()) return CommandLineExitCode(parsed);
-  return ExitCode(run());
+  return ExitCode(RunGuarded(run));
 }
 
 absl::StatusOr<std::vector<double>> ParseNumberListFlag(absl::string_view flag,

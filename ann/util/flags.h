@@ -21,6 +21,7 @@
 #define ANN_UTIL_FLAGS_H_
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -58,7 +59,13 @@ int CommandLineExitCode(const absl::Status& status);
 // "error: <message>" to stderr.
 int ExitCode(const absl::Status& status);
 
-// A whole main: parses the command line for `tool`, then maps run()'s status to the exit code.
+// Runs `run`, turning an exception that escaped it (a failed allocation, a LibTorch or OpenCV
+// error) into an InternalError with the exception's first line: the one error boundary of a
+// binary.
+absl::Status RunGuarded(const std::function<absl::Status()>& run);
+
+// A whole main: parses the command line for `tool`, then maps run()'s status (guarded) to the
+// exit code.
 int RunTool(int argc, char** argv, const ToolInfo& tool, absl::Status (*run)());
 
 // One name of an enum flag's value.

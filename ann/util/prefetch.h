@@ -9,9 +9,11 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <exception>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -36,14 +38,17 @@ class Prefetch {
   Prefetch(const Prefetch&) = delete;
   Prefetch& operator=(const Prefetch&) = delete;
 
-  // The next result in index order (blocks until it is ready).
+  // The next result in index order (blocks until it is ready). An exception thrown by
+  // `produce` on a worker (a failed allocation, a LibTorch or OpenCV error) is rethrown here, on
+  // the consumer's thread, where the binary's error boundary turns it into one error line.
   T Next() {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [&] { return ready_.count(next_out_) > 0; });
     auto node = ready_.extract(next_out_++);
     lock.unlock();
     cv_.notify_all();
-    return std::move(node.mapped());
+    if (node.mapped().error) std::rethrow_exception(node.mapped().error);
+    return std::move(*node.mapped().value);
   }
 
  private:
@@ -57,21 +62,31 @@ class Prefetch {
         if (stop_) return;
         i = next_in_++;
       }
-      T value = produce_(i);
+      Result result;
+      try {
+        result.value.emplace(produce_(i));
+      } catch (...) {
+        result.error = std::current_exception();
+      }
       {
         std::lock_guard<std::mutex> lock(mu_);
-        ready_.emplace(i, std::move(value));
+        ready_.emplace(i, std::move(result));
       }
       cv_.notify_all();
     }
   }
+
+  struct Result {
+    std::optional<T> value;
+    std::exception_ptr error;
+  };
 
   size_t count_, lookahead_;
   std::function<T(size_t)> produce_;
   std::mutex mu_;
   std::condition_variable cv_;
   size_t next_in_ = 0, next_out_ = 0;
-  std::map<size_t, T> ready_;
+  std::map<size_t, Result> ready_;
   bool stop_ = false;
   std::vector<std::thread> threads_;
 };

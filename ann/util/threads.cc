@@ -6,6 +6,7 @@
 #include "torch/torch.h"
 
 DEFINE_int32(threads, 0, "Intra-op threads for LibTorch; 0 = all cores.");
+DEFINE_validator(threads, [](const char*, int32_t value) { return value >= 0; });
 
 namespace ann {
 
