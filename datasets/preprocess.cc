@@ -25,7 +25,10 @@ JobReport RunJobs(const std::vector<Job>& jobs, int workers, const std::string& 
   Prefetch<std::pair<Outcome, std::string>> results(
       jobs.size(), workers, static_cast<size_t>(std::max(1, workers)) * 4, [&](size_t i) {
         std::error_code ec;
-        if (!jobs[i].output.empty() && fs::exists(jobs[i].output, ec)) {
+        // Outputs are renamed into place when complete; a 0-byte file (a full disk under an
+        // older version) is redone, never trusted.
+        if (!jobs[i].output.empty() && fs::exists(jobs[i].output, ec) &&
+            fs::file_size(jobs[i].output, ec) > 0 && !ec) {
           return std::make_pair(Outcome::kSkipped, std::string());
         }
         absl::Status status = jobs[i].run();

@@ -17,7 +17,11 @@ ARGS=(--config=configs/toy.flags --data_root="$T/data" --crop_size=64x64 --img_s
       --batch_size=2 --max_iters=8 --checkpoint_interval=4 --log_interval=1 --threads=2
       --workers=2 --seed=5)
 
+# Temporaries a killed run left behind (ours by their exact pattern) are removed; others stay.
+mkdir -p "$T/a" && touch "$T/a/.iter_3.tmp999.pth" "$T/a/latest.pth.tmp999" "$T/a/notes.txt"
 "$TRAIN" "${ARGS[@]}" --work_dir="$T/a" >"$T/a.log" 2>&1 || { cat "$T/a.log"; fail "run A"; }
+[ ! -e "$T/a/.iter_3.tmp999.pth" ] && [ ! -e "$T/a/latest.pth.tmp999" ] && [ -e "$T/a/notes.txt" ] &&
+  ok "stale temporaries of ours removed, other files kept" || fail "stale temporaries"
 for f in iter_4.pth iter_8.pth latest.pth train.log.json loss.png lr.png; do
   [ -s "$T/a/$f" ] || fail "run A wrote $f"
 done

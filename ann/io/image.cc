@@ -3,6 +3,9 @@
 #include <glob.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -50,14 +53,29 @@ absl::StatusOr<cv::Mat> ReadLabelImage(const std::string& path) {
 }
 
 absl::Status WriteImage(const std::string& path, const cv::Mat& image) {
+  // Encoded in memory and written with checked calls: cv::imwrite reports success on a full disk
+  // and leaves a 0-byte file.
+  std::vector<uchar> bytes;
+  try {
+    const std::string ext = std::filesystem::path(path).extension().string();
+    if (!cv::imencode(ext.empty() ? ".png" : ext, image, bytes)) bytes.clear();
+  } catch (const cv::Exception&) {
+    bytes.clear();
+  }
+  if (bytes.empty()) return absl::InternalError(absl::StrCat(path, ": cannot encode image"));
   return WriteFileAtomically(path, [&](const std::string& tmp) -> absl::Status {
-    bool ok = false;
-    try {
-      ok = cv::imwrite(tmp, image);
-    } catch (const cv::Exception& e) {
-      ok = false;
+    std::FILE* file = std::fopen(tmp.c_str(), "wb");
+    if (file == nullptr) {
+      return absl::InternalError(absl::StrCat(path, ": cannot write: ", std::strerror(errno)));
     }
-    if (!ok) return absl::InternalError(absl::StrCat(path, ": cannot write image"));
+    int error = 0;
+    if (std::fwrite(bytes.data(), 1, bytes.size(), file) != bytes.size()) error = errno;
+    if (std::fflush(file) != 0 && error == 0) error = errno;
+    if (std::fclose(file) != 0 && error == 0) error = errno;
+    if (error != 0) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat(path, ": cannot write: ", std::strerror(error)));
+    }
     return absl::OkStatus();
   });
 }

@@ -1,5 +1,8 @@
 #include "ann/io/image.h"
 
+#include <sys/resource.h>
+
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -81,6 +84,25 @@ TEST(ImageTest, LabelTensorToMat) {
   EXPECT_EQ(m.type(), CV_8UC1);
   EXPECT_EQ(m.at<uint8_t>(1, 1), 255);
   EXPECT_EQ(m.at<uint8_t>(0, 1), 2);
+}
+
+// A full disk (RLIMIT_FSIZE) is an error naming the file, never a 0-byte "success".
+TEST(ImageTest, FullDiskIsAnErrorAndLeavesNothing) {
+  const std::string dir = ::ann::testing::MakeTempDir("image_full_disk");
+  cv::Mat noise(512, 512, CV_8UC3);
+  cv::randu(noise, 0, 256);  // incompressible: about 768 KB as PNG
+  std::signal(SIGXFSZ, SIG_IGN);
+  rlimit old_limit;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  rlimit small = old_limit;
+  small.rlim_cur = 64 << 10;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  absl::Status status = WriteImage(dir + "/noise.png", noise);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(std::string(status.message()).rfind(dir + "/noise.png: cannot write:", 0), 0u)
+      << status.message();
+  EXPECT_TRUE(std::filesystem::is_empty(dir));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <regex>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -82,6 +83,18 @@ absl::StatusOr<TrainingState> LoadTrainingCheckpoint(const std::string& path, En
   at::Generator generator = at::detail::getDefaultCPUGenerator();
   generator.set_state(rng->tensor);
   return state;
+}
+
+int RemoveStaleTemporaries(const std::string& work_dir) {
+  static const std::regex kPattern(R"((\.iter_[0-9]+\.tmp[0-9]+\.pth)|(latest\.pth\.tmp[0-9]+))");
+  int removed = 0;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(work_dir, ec); !ec && it != fs::end(it); it.increment(ec)) {
+    if (std::regex_match(it->path().filename().string(), kPattern) && fs::remove(it->path(), ec)) {
+      ++removed;
+    }
+  }
+  return removed;
 }
 
 std::vector<std::string> ListTrainingCheckpoints(const std::string& work_dir) {

@@ -38,6 +38,11 @@ absl::StatusOr<std::string> SaveTrainingCheckpoint(const std::string& work_dir,
 absl::StatusOr<TrainingState> LoadTrainingCheckpoint(const std::string& path, EncoderDecoder& model,
                                                      Sgd& sgd);
 
+// Removes what killed runs of ours left in `work_dir`: temporaries of checkpoint writes
+// (.iter_<N>.tmp<pid>.pth) and of the latest.pth link (latest.pth.tmp<pid>), by their exact
+// pattern; returns how many.
+int RemoveStaleTemporaries(const std::string& work_dir);
+
 // iter_<N>.pth files of `work_dir`, newest (largest N) first.
 std::vector<std::string> ListTrainingCheckpoints(const std::string& work_dir);
 

@@ -167,6 +167,9 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
     google::SetLogDestination(google::GLOG_INFO, (options.work_dir + "/ann_train.log.").c_str());
     FLAGS_logtostderr = false;
     FLAGS_alsologtostderr = true;
+    if (const int stale = RemoveStaleTemporaries(options.work_dir); stale > 0) {
+      LOG(INFO) << "removed " << stale << " temporary file(s) of an interrupted run";
+    }
     LOG(INFO) << "training on " << train_samples.size() << " images ("
               << absl::StrJoin(split_counts, " + ") << ")";
   }
