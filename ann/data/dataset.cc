@@ -222,6 +222,7 @@ absl::StatusOr<std::vector<std::string>> ScanIds(const std::string& dir,
     const std::string rel = fs::relative(file, dir).string();
     ids.push_back(rel.substr(0, rel.size() - suffix.size()));
   }
+  // Sorted again: removing the suffix can change the order ("a1_x" < "a_x", but "a" < "a1").
   std::sort(ids.begin(), ids.end());
   return ids;
 }

@@ -3,9 +3,6 @@
 #include <glob.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -64,19 +61,9 @@ absl::Status WriteImage(const std::string& path, const cv::Mat& image) {
   }
   if (bytes.empty()) return absl::InternalError(absl::StrCat(path, ": cannot encode image"));
   return WriteFileAtomically(path, [&](const std::string& tmp) -> absl::Status {
-    std::FILE* file = std::fopen(tmp.c_str(), "wb");
-    if (file == nullptr) {
-      return absl::InternalError(absl::StrCat(path, ": cannot write: ", std::strerror(errno)));
-    }
-    int error = 0;
-    if (std::fwrite(bytes.data(), 1, bytes.size(), file) != bytes.size()) error = errno;
-    if (std::fflush(file) != 0 && error == 0) error = errno;
-    if (std::fclose(file) != 0 && error == 0) error = errno;
-    if (error != 0) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat(path, ": cannot write: ", std::strerror(error)));
-    }
-    return absl::OkStatus();
+    CheckedFile file(tmp);
+    file.Write(bytes.data(), bytes.size());
+    return file.Close(path);
   });
 }
 

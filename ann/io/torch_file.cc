@@ -1,7 +1,5 @@
 #include "ann/io/torch_file.h"
 
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -339,15 +337,9 @@ absl::Status WriteTorchFile(const std::string& path, const PickleValue& value) {
     // The zip goes through our own sink, which never fails towards the writer: a
     // PyTorchStreamWriter that sees a short write throws, and throws again from its destructor
     // while unwinding (std::terminate). We record the failure and report it after the archive.
-    std::FILE* file = std::fopen(tmp.c_str(), "wb");
-    if (file == nullptr) {
-      return absl::InternalError(absl::StrCat(path, ": cannot write: ", std::strerror(errno)));
-    }
-    int write_error = 0;
+    CheckedFile file(tmp);
     auto sink = [&](const void* data, size_t size) -> size_t {
-      if (write_error == 0 && size > 0 && std::fwrite(data, 1, size, file) != size) {
-        write_error = errno != 0 ? errno : EIO;
-      }
+      file.Write(data, size);
       return size;
     };
     std::string failure;
@@ -362,12 +354,7 @@ absl::Status WriteTorchFile(const std::string& path, const PickleValue& value) {
     } catch (const c10::Error& e) {
       failure = FirstLine(e.what_without_backtrace());
     }
-    if (std::fflush(file) != 0 && write_error == 0) write_error = errno != 0 ? errno : EIO;
-    if (std::fclose(file) != 0 && write_error == 0) write_error = errno != 0 ? errno : EIO;
-    if (write_error != 0) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat(path, ": cannot write: ", std::strerror(write_error)));
-    }
+    ANN_RETURN_IF_ERROR(file.Close(path));
     if (!failure.empty())
       return absl::InternalError(absl::StrCat(path, ": cannot write: ", failure));
     return absl::OkStatus();

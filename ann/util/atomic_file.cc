@@ -2,9 +2,10 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
@@ -30,13 +31,38 @@ absl::Status WriteFileAtomically(const std::string& path,
   return status;
 }
 
+CheckedFile::CheckedFile(const std::string& path) : file_(std::fopen(path.c_str(), "wb")) {
+  if (file_ == nullptr) error_ = errno != 0 ? errno : EIO;
+}
+
+CheckedFile::~CheckedFile() {
+  if (file_ != nullptr) std::fclose(file_);
+}
+
+void CheckedFile::Write(const void* data, size_t size) {
+  if (error_ == 0 && size > 0 && std::fwrite(data, 1, size, file_) != size) {
+    error_ = errno != 0 ? errno : EIO;
+  }
+}
+
+absl::Status CheckedFile::Close(const std::string& name) {
+  if (file_ != nullptr) {
+    if (std::fflush(file_) != 0 && error_ == 0) error_ = errno != 0 ? errno : EIO;
+    if (std::fclose(file_) != 0 && error_ == 0) error_ = errno != 0 ? errno : EIO;
+    file_ = nullptr;
+  }
+  if (error_ == 0) return absl::OkStatus();
+  const std::string message = absl::StrCat(name, ": cannot write: ", std::strerror(error_));
+  return error_ == ENOSPC || error_ == EFBIG || error_ == EDQUOT
+             ? absl::ResourceExhaustedError(message)
+             : absl::InternalError(message);
+}
+
 absl::Status WriteTextFile(const std::string& path, const std::string& text) {
   return WriteFileAtomically(path, [&](const std::string& tmp) -> absl::Status {
-    std::ofstream out(tmp, std::ios::binary);
-    out << text;
-    out.close();
-    if (!out) return absl::InternalError(absl::StrCat(path, ": cannot write"));
-    return absl::OkStatus();
+    CheckedFile file(tmp);
+    file.Write(text.data(), text.size());
+    return file.Close(path);
   });
 }
 

@@ -4,6 +4,7 @@
 #ifndef ANN_UTIL_ATOMIC_FILE_H_
 #define ANN_UTIL_ATOMIC_FILE_H_
 
+#include <cstdio>
 #include <functional>
 #include <string>
 
@@ -16,6 +17,30 @@ namespace ann {
 // temporary file is removed and `path` is left as it was.
 absl::Status WriteFileAtomically(const std::string& path,
                                  const std::function<absl::Status(const std::string&)>& write);
+
+// A file written with every call checked: the first failure is kept (later writes are skipped)
+// and Close() reports it, so a full disk is an error naming the file, never a silent success
+// (cv::imwrite and PyTorchStreamWriter's own file handling are not reliable there).
+//
+//   CheckedFile file(tmp);
+//   file.Write(data, size);
+//   RETURN_IF_ERROR(file.Close(path));
+class CheckedFile {
+ public:
+  explicit CheckedFile(const std::string& path);
+  ~CheckedFile();
+  CheckedFile(const CheckedFile&) = delete;
+  CheckedFile& operator=(const CheckedFile&) = delete;
+
+  // Appends `size` bytes; a failure is recorded, not returned.
+  void Write(const void* data, size_t size);
+  // Flushes and closes; an error names `name` (the final path) and says what failed.
+  absl::Status Close(const std::string& name);
+
+ private:
+  std::FILE* file_;
+  int error_ = 0;
+};
 
 // Writes `text` to `path` atomically.
 absl::Status WriteTextFile(const std::string& path, const std::string& text);
