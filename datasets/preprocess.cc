@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 
@@ -20,33 +21,43 @@ JobReport RunJobs(const std::vector<Job>& jobs, int workers, const std::string& 
   JobReport report;
   Progress progress(label, static_cast<int64_t>(jobs.size()),
                     std::max<int64_t>(1, static_cast<int64_t>(jobs.size()) / 10));
-  enum class Outcome { kSkipped, kConverted, kFailed };
+  enum class Outcome { kSkipped, kConverted, kFailed, kNotRun };
+  // After a failure to write output (a full, read-only or missing destination) every later job
+  // would fail the same way: the rest are not run.
+  std::atomic<bool> output_failed{false};
   // The project's one worker pool; results come back in job order.
-  Prefetch<std::pair<Outcome, std::string>> results(
+  Prefetch<std::pair<Outcome, absl::Status>> results(
       jobs.size(), workers, static_cast<size_t>(std::max(1, workers)) * 4, [&](size_t i) {
+        if (output_failed) return std::make_pair(Outcome::kNotRun, absl::OkStatus());
         std::error_code ec;
         // Outputs are renamed into place when complete; a 0-byte file (a full disk under an
         // older version) is redone, never trusted.
         if (!jobs[i].output.empty() && fs::exists(jobs[i].output, ec) &&
             fs::file_size(jobs[i].output, ec) > 0 && !ec) {
-          return std::make_pair(Outcome::kSkipped, std::string());
+          return std::make_pair(Outcome::kSkipped, absl::OkStatus());
         }
         absl::Status status = jobs[i].run();
-        return status.ok() ? std::make_pair(Outcome::kConverted, std::string())
-                           : std::make_pair(Outcome::kFailed, std::string(status.message()));
+        if (IsOutputError(status)) output_failed = true;
+        return std::make_pair(status.ok() ? Outcome::kConverted : Outcome::kFailed, status);
       });
   for (size_t i = 0; i < jobs.size(); ++i) {
-    auto [outcome, error] = results.Next();
+    auto [outcome, status] = results.Next();
     if (outcome == Outcome::kSkipped) {
       ++report.skipped;
     } else if (outcome == Outcome::kConverted) {
       ++report.converted;
-    } else {
-      report.errors.push_back(std::move(error));
+    } else if (outcome == Outcome::kFailed) {
+      if (IsOutputError(status)) {
+        // The first output failure is the one error; what the other workers hit is the same.
+        if (report.output_error.ok()) report.output_error = status;
+      } else {
+        report.errors.emplace_back(status.message());
+      }
     }
+    if (!report.output_error.ok()) break;
     progress.Advance(1);
   }
-  progress.Finish();
+  if (report.output_error.ok()) progress.Finish();
   std::sort(report.errors.begin(), report.errors.end());
   return report;
 }
@@ -54,6 +65,7 @@ JobReport RunJobs(const std::vector<Job>& jobs, int workers, const std::string& 
 absl::Status FinishReport(const std::string& dataset,
                           const std::vector<std::pair<std::string, int64_t>>& split_counts,
                           const JobReport& report) {
+  if (!report.output_error.ok()) return report.output_error;
   std::printf("%s: %lld converted, %lld already done, %zu failed\n", dataset.c_str(),
               static_cast<long long>(report.converted), static_cast<long long>(report.skipped),
               report.errors.size());
@@ -63,11 +75,17 @@ absl::Status FinishReport(const std::string& dataset,
   }
   std::fflush(stdout);
   if (report.errors.empty()) return absl::OkStatus();
-  for (const std::string& e : report.errors) std::fprintf(stderr, "error: %s\n", e.c_str());
+  // One error line (the first file); the others, if any, as warnings before it.
+  for (size_t i = 1; i < report.errors.size(); ++i) {
+    std::fprintf(stderr, "warning: %s\n", report.errors[i].c_str());
+  }
+  const std::string others =
+      report.errors.size() == 1
+          ? ""
+          : absl::StrFormat(" (and %zu more files, listed above)", report.errors.size() - 1);
   return absl::DataLossError(absl::StrFormat(
-      "%s: %zu file(s) failed (listed above); split lists not written. Fix them and re-run: "
-      "finished files are skipped",
-      dataset, report.errors.size()));
+      "%s%s; %s split lists not written. Fix and re-run: finished files are skipped",
+      report.errors[0], others, dataset));
 }
 
 bool SamePath(const std::string& a, const std::string& b) {
@@ -85,8 +103,8 @@ absl::Status MirrorFile(const std::string& src, const std::string& dst) {
     std::error_code copy_ec;
     fs::copy_file(src, tmp, fs::copy_options::overwrite_existing, copy_ec);
     if (copy_ec) {
-      return absl::InternalError(
-          absl::StrCat(src, ": cannot copy to ", dst, ": ", copy_ec.message()));
+      return OutputError(absl::InternalError(
+          absl::StrCat(dst, ": cannot copy ", src, " here: ", copy_ec.message())));
     }
     return absl::OkStatus();
   });

@@ -1,7 +1,8 @@
 // What every dataset converter shares: a list of per-file jobs run by parallel workers with a
 // progress bar; a job whose output already exists is skipped (outputs are only ever renamed
-// into place, so an existing file is a finished one); failures are collected, one line each,
-// and reported together; split lists and mirrored inputs are written atomically.
+// into place, so an existing file is a finished one); bad input files are collected and reported
+// together; a failure to write output stops the run at once; split lists and mirrored inputs are
+// written atomically.
 #ifndef DATASETS_PREPROCESS_H_
 #define DATASETS_PREPROCESS_H_
 
@@ -43,14 +44,16 @@ struct Job {
 struct JobReport {
   int64_t converted = 0;
   int64_t skipped = 0;
-  std::vector<std::string> errors;  // One line per failed job.
+  std::vector<std::string> errors;  // One line per failed job (bad input files).
+  // The first failure to write output; the jobs after it were not run.
+  absl::Status output_error;
 };
 
 // Runs `jobs` on `workers` threads with a "<label> n/N rate ETA" progress line.
 JobReport RunJobs(const std::vector<Job>& jobs, int workers, const std::string& label);
 
-// Prints the per-split counts table and, on failures, each error line; returns an error naming
-// the failure count (so the caller exits non-zero) or OK.
+// Prints the per-split counts table; returns OK, the output error, or an error naming the first
+// failed file (the others are printed as warnings first).
 absl::Status FinishReport(const std::string& dataset,
                           const std::vector<std::pair<std::string, int64_t>>& split_counts,
                           const JobReport& report);

@@ -77,21 +77,22 @@ for bad in --threads=-5 --workers=-3 --depth=abc; do
 done
 
 # Bad input: one line naming the file and the problem, exit status 1, no partial output.
-expect_error() {  # expect_error NAME PATTERN ARGS...
-  local name=$1 pattern=$2
-  shift 2
+expect_error_rc() {  # expect_error_rc RC NAME PATTERN ARGS...
+  local want_rc=$1 name=$2 pattern=$3
+  shift 3
   local out
   out=$("$ANN_TEST" --config=configs/ann_r50-d8_512x1024_40k_cityscapes.flags --threads=2 "$@" 2>&1 >/dev/null)
   local rc=$?
   local lines
   lines=$(printf '%s\n' "$out" | grep -c '^error: ')
-  if [ $rc -eq 1 ] && [ "$lines" -eq 1 ] && printf '%s' "$out" | grep -q -- "$pattern"; then
+  if [ $rc -eq "$want_rc" ] && [ "$lines" -eq 1 ] && printf '%s' "$out" | grep -q -- "$pattern"; then
     echo "ok: $name"
   else
     echo "FAIL: $name (exit $rc): $out"
     fails=$((fails + 1))
   fi
 }
+expect_error() { expect_error_rc 1 "$@"; }
 head -c 100000 "$T/r50.pth" > "$T/truncated.pth"
 expect_error "truncated checkpoint" "$T/truncated.pth: not a readable PyTorch zip checkpoint" \
   --checkpoint="$T/truncated.pth" --images="$T/images" --out_dir="$T/bad1"
@@ -115,7 +116,7 @@ expect_error "unreadable image" "$T/badimg/x.png: not a decodable image" \
   --checkpoint="$T/r50.pth" --images="$T/badimg" --out_dir="$T/bad6"
 expect_error "missing images" "$T/nothing: no such file or directory" \
   --checkpoint="$T/r50.pth" --images="$T/nothing" --out_dir="$T/bad7"
-expect_error "bad flag value" "depth must be 18, 34, 50 or 101" \
+expect_error_rc 2 "bad flag value" "^error: --depth: must be 18, 34, 50 or 101" \
   --depth=42 --checkpoint="$T/r50.pth" --images="$T/images" --out_dir="$T/bad8"
 check "no partial output for a bad image" test -z "$(ls -A "$T/bad6" 2>/dev/null)"
 

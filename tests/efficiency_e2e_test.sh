@@ -43,11 +43,11 @@ printf '%s' "$table" | grep -q "NL/x: FLOPs" && [ "$rows" -eq 9 ] &&
 
 for bad in "--block=transformer" "--shape=1,2048,96" "--flops_convention=3mac"; do
   out=$("$EFF" --block=apnb "$bad" "${FAST[@]}" 2>&1); rc=$?
-  [ $rc -eq 1 ] && printf '%s' "$out" | grep -q "^error: ${bad%%=*}" && ok "refused $bad" ||
+  [ $rc -eq 2 ] && printf '%s' "$out" | grep -q "^error: ${bad%%=*}" && ok "refused $bad" ||
     fail "bad flag $bad: $out"
 done
 out=$("$EFF" --paper_table --block=apnb "${FAST[@]}" 2>&1); rc=$?
-[ $rc -eq 1 ] && printf '%s' "$out" | grep -q "exactly one of" && ok "one mode at a time" ||
+[ $rc -eq 2 ] && printf '%s' "$out" | grep -q "exactly one of" && ok "one mode at a time" ||
   fail "modes: $out"
 
 finish

@@ -94,7 +94,7 @@ miou() { $PY -c "import json,sys; print('%.10f' % json.load(open(sys.argv[1]))['
   --work_dir="$T/ev_aug" >/dev/null 2>&1 &&
   ok "aug test runs (mIoU $(miou "$T/ev_aug/metrics.json"))" || fail "aug test"
 out=$("$BIN/ann_eval" "${CFG[@]}" --checkpoint="$CKPT" --data_root="$T/data" --test_mode=tile 2>&1)
-[ $? -eq 1 ] && printf '%s' "$out" | grep -q "^error: --test_mode" && ok "bad --test_mode refused" ||
+[ $? -eq 2 ] && printf '%s' "$out" | grep -q "^error: --test_mode" && ok "bad --test_mode refused" ||
   fail "bad test_mode: $out"
 
 # ann_test --format=cityscapes: labelIds named after the image.
@@ -158,10 +158,11 @@ a = np.array(Image.open(sys.argv[1])); Image.fromarray(np.stack([a] * 3, -1)).sa
   >"$T/bad.out" 2>&1
 rc=$?
 if [ $rc -eq 1 ] && [ ! -e "$T/sub/bad.zip" ] &&
-   grep -q "^error: .*${first%.png}.png: no prediction" "$T/bad.out" &&
-   grep -q "^error: .*nowhere_000000_000019_leftImg8bit.png: prediction for no test image" "$T/bad.out" &&
-   grep -q "^error: .*$third: must be single-channel 8-bit, found 3 channel" "$T/bad.out" &&
-   grep -q "1 missing, 1 extra, 1 wrong" "$T/bad.out"; then
+   grep -q "^error: .*${first%.png}.png: no prediction; .*: submission refused" "$T/bad.out" &&
+   grep -q "^warning: .*nowhere_000000_000019_leftImg8bit.png: prediction for no test image" "$T/bad.out" &&
+   grep -q "^warning: .*$third: must be single-channel 8-bit, found 3 channel" "$T/bad.out" &&
+   [ "$(grep -c '^error: ' "$T/bad.out")" -eq 1 ] &&
+   grep -q "^error: .*1 missing, 1 extra, 1 wrong" "$T/bad.out"; then
   ok "missing, extra and 3-channel predictions refused with the list"
 else
   fail "refusal (rc=$rc)"; cat "$T/bad.out"

@@ -104,7 +104,7 @@ for bad in "--crop_size=abc" "--loss=focal" "--max_iters=0" "--lr=-1" "--class_w
            "--dataset=coco" "--ratio_range=2,1"; do
   out=$("$TRAIN" "${ARGS[@]}" --work_dir="$T/bad" "$bad" 2>&1); rc=$?
   flag=${bad%%=*}
-  if [ $rc -eq 1 ] && printf '%s' "$out" | grep -q "^error: $flag" && [ ! -e "$T/bad" ]; then
+  if [ $rc -eq 2 ] && printf '%s' "$out" | grep -q "^error: $flag" && [ ! -e "$T/bad" ]; then
     ok "refused $bad"
   else
     fail "bad flag $bad (rc=$rc): $out"
@@ -123,7 +123,7 @@ mkdir -p "$T/m2" && cp "$T/m/iter_4.pth" "$T/m2/"
 ! $PY tests/python/torch_compare.py "$T/a/iter_8.pth" "$T/m/iter_8.pth" >/dev/null &&
   ok "2 processes see other data than 1 (different weights)" || fail "2-process run equals 1-process"
 out=$("$TRAIN" "${ARGS[@]}" --work_dir="$T/m3" --world_size=2 --rank=5 --dist_port=1 2>&1); rc=$?
-[ $rc -eq 1 ] && printf '%s' "$out" | grep -q "^error: --rank=5 is not in" && ok "bad --rank refused" ||
+[ $rc -eq 2 ] && printf '%s' "$out" | grep -q "^error: --rank: 5 is not in" && ok "bad --rank refused" ||
   fail "bad rank: $out"
 
 # Training on several splits at once (the authors' test-server model: train + val).

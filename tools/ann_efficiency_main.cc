@@ -11,6 +11,7 @@
 
 #include "ann/config/config.h"
 #include "ann/efficiency/report.h"
+#include "ann/model/footprint.h"
 #include "ann/util/flags.h"
 #include "ann/util/threads.h"
 #include "gflags/gflags.h"
@@ -43,14 +44,13 @@ absl::Status Run() {
                        ParseEnumFlag<FlopConvention>(
                            "flops_convention", FLAGS_flops_convention,
                            {{"mac", FlopConvention::kMac}, {"2mac", FlopConvention::kTwoMac}}));
-  if (FLAGS_runs < 1 || FLAGS_warmup < 0) {
-    return absl::InvalidArgumentError("--runs must be >= 1 and --warmup >= 0");
-  }
+  if (FLAGS_runs < 1) return absl::InvalidArgumentError("--runs: must be >= 1");
+  if (FLAGS_warmup < 0) return absl::InvalidArgumentError("--warmup: must be >= 0");
   options.json = FLAGS_json;
   options.measure = {FLAGS_memory, FLAGS_time, FLAGS_warmup, FLAGS_runs};
   if (FLAGS_paper_table + !FLAGS_block.empty() + !FLAGS_input.empty() != 1) {
     return absl::InvalidArgumentError(
-        "give exactly one of --block, --input (with --config), --paper_table");
+        "--block: give exactly one of --block, --input (with --config), --paper_table");
   }
   std::string report;
   if (FLAGS_paper_table) {
@@ -60,6 +60,7 @@ absl::Status Run() {
   } else if (!FLAGS_block.empty()) {
     ANN_ASSIGN_OR_RETURN(BlockKind kind, ParseBlockKind(FLAGS_block));
     ANN_ASSIGN_OR_RETURN(Shape shape, ParseBlockShape(FLAGS_shape));
+    ANN_RETURN_IF_ERROR(CheckBlockFits(kind, shape));
     SetNumThreadsFromFlags();
     report = ReportBlocks({shape}, {kind}, options);
   } else {
@@ -68,6 +69,8 @@ absl::Status Run() {
     if (input.width < 32 || input.height < 32) {
       return absl::InvalidArgumentError("--input: both sides must be at least 32");
     }
+    ANN_RETURN_IF_ERROR(CheckFits(MinimumForwardBytes(config.model, input.height, input.width),
+                                  "--input", absl::StrCat("a ", FLAGS_input, " forward pass")));
     SetNumThreadsFromFlags();
     report = ReportModel(config.model, input, options);
   }

@@ -35,7 +35,7 @@ const ToolInfo kTool = {
 absl::Status Run() {
   ANN_ASSIGN_OR_RETURN(Config config, LoadConfig<kModelPart | kDataPart | kTestPart>());
   if (FLAGS_checkpoint.empty() == FLAGS_pred_dir.empty()) {
-    return absl::InvalidArgumentError("give one of --checkpoint and --pred_dir");
+    return absl::InvalidArgumentError("--checkpoint: give one of --checkpoint and --pred_dir");
   }
   if (config.data.data_root.empty()) return absl::InvalidArgumentError("--data_root is required");
   const DatasetInfo& info = GetDatasetInfo(config.data.kind);

@@ -34,7 +34,9 @@ const ToolInfo kTool = {
 absl::Status PredictTestSplit(const std::vector<std::string>& images, const std::string& pred_dir) {
   ANN_ASSIGN_OR_RETURN(Config config, LoadConfig<kModelPart | kDataPart | kTestPart>());
   if (config.model.num_classes != 19) {
-    return absl::InvalidArgumentError("a 19-class model is needed");
+    return absl::InvalidArgumentError(
+        absl::StrCat("--num_classes: a Cityscapes submission needs a 19-class model, got ",
+                     config.model.num_classes));
   }
   SetNumThreadsFromFlags();
   EncoderDecoder model(config.model);
@@ -66,7 +68,9 @@ absl::Status Run() {
     ANN_RETURN_IF_ERROR(PredictTestSplit(images, pred_dir));
     ids = PredictionIds::kLabelId;
   }
-  if (pred_dir.empty()) return absl::InvalidArgumentError("give --pred_dir or --checkpoint");
+  if (pred_dir.empty()) {
+    return absl::InvalidArgumentError("--pred_dir: give --pred_dir or --checkpoint");
+  }
   ANN_ASSIGN_OR_RETURN(auto written, MakeSubmission(images, pred_dir, ids, FLAGS_out));
   std::printf("%s: %zu files, %lld bytes\n", FLAGS_out.c_str(), written.first,
               static_cast<long long>(written.second));

@@ -39,7 +39,7 @@ absl::Status Run() {
   if (FLAGS_checkpoint.empty()) return absl::InvalidArgumentError("--checkpoint is required");
   if (FLAGS_images.empty()) return absl::InvalidArgumentError("--images is required");
   if (FLAGS_out_dir.empty() && FLAGS_logits_dir.empty()) {
-    return absl::InvalidArgumentError("give --out_dir and/or --logits_dir");
+    return absl::InvalidArgumentError("--out_dir: give --out_dir and/or --logits_dir");
   }
   PredictOutput output;
   ANN_ASSIGN_OR_RETURN(output.format, ParsePredictFormat(FLAGS_format));

@@ -32,7 +32,7 @@ absl::Status Run() {
                        LoadConfig<kModelPart | kDataPart | kTrainPart | kTestPart>());
   if (FLAGS_resume + !FLAGS_load_from.empty() + !FLAGS_backbone_init.empty() > 1) {
     return absl::InvalidArgumentError(
-        "--resume, --load_from and --backbone_init are mutually exclusive");
+        "--resume: --resume, --load_from and --backbone_init are mutually exclusive");
   }
   TrainOptions options;
   options.work_dir = FLAGS_work_dir;

@@ -71,6 +71,9 @@ absl::StatusOr<Config> LoadConfig() {
   if constexpr ((kParts & kTestPart) != 0) {
     ANN_ASSIGN_OR_RETURN(config.test, TestConfigFromFlags());
   }
+  if constexpr ((kParts & (kModelPart | kTrainPart)) != 0 && (kParts & kTestPart) != 0) {
+    ANN_RETURN_IF_ERROR(CheckTestFootprint(config.model, config.test));
+  }
   return config;
 }
 

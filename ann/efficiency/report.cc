@@ -10,6 +10,7 @@
 #include "ann/efficiency/flops.h"
 #include "ann/efficiency/latency.h"
 #include "ann/efficiency/memory.h"
+#include "ann/model/footprint.h"
 #include "ann/model/segmentor.h"
 #include "ann/util/json.h"
 #include "glog/logging.h"
@@ -82,6 +83,15 @@ absl::StatusOr<Shape> ParseBlockShape(const std::string& text) {
         absl::StrCat("--shape: expected N,C,H,W with even C, got '", text, "'"));
   }
   return shape;
+}
+
+absl::Status CheckBlockFits(BlockKind kind, const Shape& shape) {
+  // In doubles: a shape from the command line may be absurd.
+  const double n = shape[0], c = shape[1], hw = static_cast<double>(shape[2]) * shape[3];
+  // The block's input and output, plus the non-local block's [HW, HW] attention map.
+  double bytes = 4 * n * (2 * c * hw + (kind == BlockKind::kNonLocal ? hw * hw : 0));
+  return CheckFits(bytes >= 9e18 ? INT64_MAX : static_cast<int64_t>(bytes), "--shape",
+                   absl::StrCat(BlockName(kind), " at [", absl::StrJoin(shape, ","), "]"));
 }
 
 std::string ReportBlocks(const std::vector<Shape>& shapes, const std::vector<BlockKind>& kinds,

@@ -27,6 +27,10 @@ struct ReportOptions {
 // "N,C,H,W" with positive sizes and an even C (AFNB reads a C/2 map).
 absl::StatusOr<Shape> ParseBlockShape(const std::string& text);
 
+// A flag error on --shape when `kind` at `shape` cannot fit in this machine's memory (the
+// non-local block's attention map alone is (HW)^2 floats).
+absl::Status CheckBlockFits(BlockKind kind, const Shape& shape);
+
 // Measures every kind at every shape; with non-local first, the table adds its ratios.
 std::string ReportBlocks(const std::vector<Shape>& shapes, const std::vector<BlockKind>& kinds,
                          const ReportOptions& options);

@@ -75,7 +75,8 @@ absl::StatusOr<Evaluation> EvaluateSamples(Predictor& predictor, const std::vect
                                            const DatasetInfo& info, int num_classes,
                                            const EvaluateOptions& options) {
   return Evaluate(
-      [&](const Sample&, const cv::Mat& image) -> absl::StatusOr<cv::Mat> {
+      [&](const Sample& sample, const cv::Mat& image) -> absl::StatusOr<cv::Mat> {
+        ANN_RETURN_IF_ERROR(predictor.CheckImage(sample.image, image.size()));
         return LabelTensorToMat(Predictor::Labels(predictor.Logits(image)));
       },
       samples, info, num_classes, options);
@@ -92,6 +93,17 @@ absl::StatusOr<Evaluation> EvaluatePredictionDir(const std::string& pred_dir,
         if (prediction.type() != CV_8UC1 || prediction.size() != image.size()) {
           return absl::InvalidArgumentError(
               absl::StrCat(path, ": must be a single-channel 8-bit PNG the size of its image"));
+        }
+        // Ids beyond the classes would silently drop out of the histograms (mmseg's histc).
+        // 255 is the ignore index: a pixel predicted as no class (a miss for its true class,
+        // as the Cityscapes evaluator counts a void prediction).
+        double max_id = 0;
+        cv::Point where;
+        cv::minMaxLoc(prediction, nullptr, &max_id, nullptr, &where, prediction != 255);
+        if (max_id >= num_classes) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              path, ": class id ", max_id, " at x=", where.x, " y=", where.y, " (the dataset has ",
+              num_classes, " classes: ids 0 to ", num_classes - 1, ", or 255 for none)"));
         }
         return prediction;
       },

@@ -59,8 +59,10 @@ absl::Status PredictImages(Predictor& predictor, const std::vector<std::string>&
   Prefetch<absl::StatusOr<cv::Mat>> decoded(images.size(), output.workers, 4,
                                             [&](size_t i) { return ReadColorImage(images[i]); });
   const std::vector<std::string> names = OutputNames(images);
-  for (const std::string& stem : names) {
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string& stem = names[i];
     ANN_ASSIGN_OR_RETURN(cv::Mat image, decoded.Next());
+    ANN_RETURN_IF_ERROR(predictor.CheckImage(images[i], image.size()));
     torch::Tensor scores = predictor.Logits(image);
     if (!output.out_dir.empty()) {
       cv::Mat labels = LabelTensorToMat(Predictor::Labels(scores));

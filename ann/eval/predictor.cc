@@ -6,6 +6,8 @@
 #include "ann/data/normalize.h"
 #include "ann/data/transforms.h"
 #include "ann/io/image.h"
+#include "ann/model/footprint.h"
+#include "ann/util/status_macros.h"
 #include "opencv2/imgproc.hpp"
 
 namespace ann {
@@ -56,6 +58,40 @@ cv::Size Predictor::PassSize(cv::Size original, double ratio) const {
   const cv::Size target(static_cast<int>(base.width * ratio),
                         static_cast<int>(base.height * ratio));
   return RescaleSize(original, target);
+}
+
+absl::Status Predictor::CheckImage(const std::string& path, cv::Size size) const {
+  const ModelConfig& model = model_->config();
+  const bool mscrop = config_.mode == TestConfig::Mode::kMsCrop;
+  const double classes = static_cast<double>(model.num_classes);
+  for (double ratio : config_.ratios) {
+    const cv::Size pass = mscrop ? cv::Size(static_cast<int>(size.width * ratio),
+                                            static_cast<int>(size.height * ratio))
+                                 : PassSize(size, ratio);
+    if (pass.width < 1 || pass.height < 1) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": a ", size.width, "x", size.height,
+                                                     " image at ratio ", ratio,
+                                                     " (--scales) is less than one pixel"));
+    }
+    // The network runs on the pass, or on windows of it; scores exist at the pass's and the
+    // image's size.
+    int64_t window_w = pass.width, window_h = pass.height;
+    if (config_.mode != TestConfig::Mode::kWhole) {
+      window_w = std::min(window_w, int64_t{config_.crop.width});
+      window_h = std::min(window_h, int64_t{config_.crop.height});
+    }
+    const double scores = 4 * classes *
+                          (static_cast<double>(pass.width) * pass.height +
+                           static_cast<double>(size.width) * size.height);
+    const double bytes =
+        static_cast<double>(MinimumForwardBytes(model, window_h, window_w)) + scores;
+    ANN_RETURN_IF_ERROR(CheckFits(bytes >= 9e18 ? INT64_MAX : static_cast<int64_t>(bytes), path,
+                                  absl::StrCat("a ", pass.width, "x", pass.height, " pass"),
+                                  config_.mode == TestConfig::Mode::kWhole
+                                      ? " (try --test_mode=slide or a smaller --test_scale)"
+                                      : ""));
+  }
+  return absl::OkStatus();
 }
 
 torch::Tensor Predictor::Logits(const cv::Mat& image_bgr) {

@@ -40,6 +40,10 @@ class Predictor {
   // is only read.
   torch::Tensor Logits(const cv::Mat& image_bgr);
 
+  // Checks, before Logits, that every pass over an image of `size` has at least one pixel and
+  // could fit in memory (ann/model/footprint.h); errors start with `path`.
+  absl::Status CheckImage(const std::string& path, cv::Size size) const;
+
   // Logits [1, K, h, w] of a normalised input [1, 3, h, w] in the configured mode (whole or
   // slide), at the input's size.
   torch::Tensor Infer(const torch::Tensor& input);

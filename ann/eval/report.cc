@@ -6,9 +6,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ann/data/cityscapes_labels.h"
+#include "ann/io/image.h"
 #include "ann/util/atomic_file.h"
 #include "ann/util/status_macros.h"
-#include "opencv2/imgcodecs.hpp"
 #include "opencv2/imgproc.hpp"
 
 namespace ann {
@@ -119,10 +119,7 @@ absl::Status WriteConfusionHeatmap(const std::string& path,
       turned.copyTo(canvas(cv::Rect(origin + i * cell, title + 2, cell, margin - 4)));
     }
   }
-  return WriteFileAtomically(path, [&](const std::string& tmp) -> absl::Status {
-    if (!cv::imwrite(tmp, canvas)) return absl::InternalError(absl::StrCat(path, ": cannot write"));
-    return absl::OkStatus();
-  });
+  return WriteImage(path, canvas);
 }
 
 std::string FormatEvaluation(const std::vector<std::string>& class_names,

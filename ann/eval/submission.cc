@@ -165,8 +165,9 @@ absl::StatusOr<int64_t> WriteSubmissionZip(const std::string& zip_path,
       zip_set_file_compression(zip, index, ZIP_CM_STORE, 0);  // PNGs are compressed already.
     }
     if (zip_close(zip) != 0) {
+      const std::string why = zip_strerror(zip);
       zip_discard(zip);
-      return absl::InternalError(absl::StrCat(zip_path, ": cannot write zip"));
+      return OutputError(absl::InternalError(absl::StrCat(zip_path, ": cannot write: ", why)));
     }
     std::error_code ec;
     size = static_cast<int64_t>(fs::file_size(tmp, ec));
@@ -179,15 +180,22 @@ absl::StatusOr<int64_t> WriteSubmissionZip(const std::string& zip_path,
 absl::StatusOr<std::pair<size_t, int64_t>> MakeSubmission(
     const std::vector<std::string>& test_images, const std::string& pred_dir, PredictionIds ids,
     const std::string& zip_path) {
+  std::error_code ec;
+  if (!fs::is_directory(pred_dir, ec)) {
+    return absl::NotFoundError(absl::StrCat(pred_dir, ": no such directory"));
+  }
   const SubmissionCheck check = CheckPredictions(test_images, pred_dir, ids);
   if (!check.ok()) {
-    for (const std::string& line : DescribeProblems(check)) {
-      std::fprintf(stderr, "error: %s\n", line.c_str());
+    // The one error line names the first problem and what they add up to; the others come
+    // first, as warnings.
+    const std::vector<std::string> problems = DescribeProblems(check);
+    for (size_t i = 1; i < problems.size(); ++i) {
+      std::fprintf(stderr, "warning: %s\n", problems[i].c_str());
     }
     return absl::FailedPreconditionError(
-        absl::StrCat(pred_dir, ": submission refused: ", check.missing.size(), " missing, ",
-                     check.extra.size(), " extra, ", check.wrong.size(), " wrong (of ",
-                     test_images.size(), " test images); nothing written"));
+        absl::StrCat(problems[0], "; ", pred_dir, ": submission refused: ", check.missing.size(),
+                     " missing, ", check.extra.size(), " extra, ", check.wrong.size(),
+                     " wrong (of ", test_images.size(), " test images); nothing written"));
   }
   absl::StatusOr<int64_t> bytes = WriteSubmissionZip(zip_path, check.entries, ids);
   if (!bytes.ok()) return bytes.status();

@@ -44,7 +44,8 @@ absl::StatusOr<int64_t> WriteSubmissionZip(const std::string& zip_path,
 std::vector<std::string> DescribeProblems(const SubmissionCheck& check, size_t limit = 20);
 
 // CheckPredictions, then WriteSubmissionZip when all is well; otherwise prints the problems
-// ("error: ..." lines) and fails without writing. Returns the number of files and the zip size.
+// ("warning: ..." lines) and fails without writing (one error: how many are missing, extra or
+// wrong). Returns the number of files and the zip size.
 absl::StatusOr<std::pair<size_t, int64_t>> MakeSubmission(
     const std::vector<std::string>& test_images, const std::string& pred_dir, PredictionIds ids,
     const std::string& zip_path);

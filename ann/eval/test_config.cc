@@ -1,8 +1,10 @@
 #include "ann/eval/test_config.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "ann/model/footprint.h"
 #include "ann/util/flags.h"
 #include "ann/util/status_macros.h"
 #include "gflags/gflags.h"
@@ -46,12 +48,31 @@ absl::StatusOr<TestConfig> TestConfigFromFlags() {
       c.ratios, ParseNumberListFlag(FLAGS_aug_test ? "aug_test" : "scales",
                                     FLAGS_aug_test ? "0.5,0.75,1.0,1.25,1.5,1.75" : FLAGS_scales));
   for (double r : c.ratios) {
-    if (!(r > 0)) {
-      return absl::InvalidArgumentError(absl::StrCat("--scales: ", r, " is not a positive ratio"));
+    if (!(r >= kMinTestRatio && r <= kMaxTestRatio)) {
+      return absl::InvalidArgumentError(absl::StrCat("--scales: ", r, " is out of range (ratios ",
+                                                     kMinTestRatio, " to ", kMaxTestRatio, ")"));
     }
   }
   c.flip = FLAGS_flip || FLAGS_aug_test;
   return c;
+}
+
+absl::Status CheckTestFootprint(const ModelConfig& model, const TestConfig& test) {
+  const double max_ratio = *std::max_element(test.ratios.begin(), test.ratios.end());
+  if (test.mode == TestConfig::Mode::kWhole) {
+    // Whole passes fit the test scale (times the ratio, mmseg 0.x); mmseg 1.x and "none" size
+    // them from the image: checked per image (Predictor::CheckFits).
+    if (test.test_scale.area() == 0 || test.aug_style == TestConfig::AugStyle::kMmseg1x) {
+      return absl::OkStatus();
+    }
+    const int64_t w = std::llround(test.test_scale.width * max_ratio);
+    const int64_t h = std::llround(test.test_scale.height * max_ratio);
+    return CheckFits(MinimumForwardBytes(model, h, w), "--test_scale",
+                     absl::StrCat("a ", w, "x", h, " forward pass"),
+                     " (try --test_mode=slide or a smaller --test_scale)");
+  }
+  return CheckFits(MinimumForwardBytes(model, test.crop.height, test.crop.width), "--test_crop",
+                   absl::StrCat("a ", test.crop.width, "x", test.crop.height, " window"));
 }
 
 }  // namespace ann

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ann/model/model_config.h"
 #include "opencv2/core.hpp"
 
 namespace ann {
@@ -27,9 +28,17 @@ struct TestConfig {
   bool IsAugmented() const { return ratios.size() > 1 || flip; }
 };
 
+// The range of multi-scale ratios (--scales) accepted.
+inline constexpr double kMinTestRatio = 0.0625;
+inline constexpr double kMaxTestRatio = 16;
+
 // Reads --test_mode --test_scale --test_crop --test_stride --scales --flip --aug_test
 // --aug_style; every bad value is an error naming its flag.
 absl::StatusOr<TestConfig> TestConfigFromFlags();
+
+// A flag error (--test_scale or --test_crop) when the passes `test` makes of `model` could not fit
+// in this machine's memory whatever the image (see ann/model/footprint.h).
+absl::Status CheckTestFootprint(const ModelConfig& model, const TestConfig& test);
 
 }  // namespace ann
 

@@ -10,7 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "ann/util/atomic_file.h"
 #include "ann/util/files.h"
+#include "ann/util/status_macros.h"
 #include "opencv2/imgcodecs.hpp"
+#include "zlib.h"
 
 namespace ann {
 namespace {
@@ -21,11 +23,103 @@ bool IsImageFile(const std::filesystem::path& p) {
          ext == ".tiff" || ext == ".webp";
 }
 
+uint32_t BigEndian32(const unsigned char* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+}
+
+absl::Status CheckPixels(const std::string& path, int64_t width, int64_t height) {
+  if (width < 1 || height < 1) {
+    return absl::DataLossError(absl::StrCat(path, ": image header says ", width, "x", height));
+  }
+  if (width * height > kMaxImagePixels) {
+    return absl::OutOfRangeError(absl::StrCat(path, ": ", width, "x", height,
+                                              " pixels is more than ann reads (at most ",
+                                              kMaxImagePixels, " pixels)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPng(const std::string& path, const std::vector<unsigned char>& bytes) {
+  auto corrupt = [&](absl::string_view what) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": not a decodable image (corrupt PNG: ", what, ")"));
+  };
+  size_t at = 8;
+  bool header = false;
+  while (true) {
+    if (bytes.size() - at < 12) return corrupt("cut short, no IEND chunk");
+    const uint32_t length = BigEndian32(&bytes[at]);
+    if (length > bytes.size() - at - 12) {
+      return corrupt("cut short, no IEND chunk");
+    }
+    const unsigned char* type = &bytes[at + 4];
+    const std::string name(reinterpret_cast<const char*>(type), 4);
+    const bool printable = std::all_of(name.begin(), name.end(), [](char c) {
+      return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    });
+    if (!printable) return corrupt(absl::StrCat("bad chunk header at byte ", at));
+    const uint32_t crc = static_cast<uint32_t>(crc32(0L, type, length + 4));
+    if (crc != BigEndian32(type + 4 + length)) {
+      return corrupt(absl::StrCat("CRC error in its ", name, " chunk at byte ", at));
+    }
+    if (!header) {
+      if (name != "IHDR" || length < 8) return corrupt("no IHDR chunk first");
+      ANN_RETURN_IF_ERROR(CheckPixels(path, BigEndian32(type + 4), BigEndian32(type + 8)));
+      header = true;
+    }
+    if (name == "IEND") return absl::OkStatus();
+    at += 12 + size_t{length};
+  }
+}
+
+absl::Status CheckJpeg(const std::string& path, const std::vector<unsigned char>& bytes) {
+  auto corrupt = [&](absl::string_view what) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": not a decodable image (corrupt JPEG: ", what, ")"));
+  };
+  // Marker segments up to the first scan; the frame header (SOFn) gives the size.
+  size_t at = 2;
+  bool frame = false;
+  while (true) {
+    while (at < bytes.size() && bytes[at] == 0xFF) ++at;  // fill bytes
+    if (at + 3 > bytes.size()) return corrupt("cut short before its first scan");
+    const unsigned char marker = bytes[at];
+    if (marker == 0xD9) return corrupt("no image data before its end marker");
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {  // no length field
+      ++at;
+      continue;
+    }
+    const size_t length = (size_t{bytes[at + 1]} << 8) | bytes[at + 2];
+    if (length < 2 || at + 1 + length > bytes.size()) {
+      return corrupt("cut short inside a marker segment");
+    }
+    const bool sof =
+        marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+    if (sof) {
+      if (length < 7) return corrupt("short frame header");
+      const int64_t height = (int64_t{bytes[at + 4]} << 8) | bytes[at + 5];
+      const int64_t width = (int64_t{bytes[at + 6]} << 8) | bytes[at + 7];
+      ANN_RETURN_IF_ERROR(CheckPixels(path, width, height));
+      frame = true;
+    }
+    at += 1 + length;
+    if (marker == 0xDA) break;  // start of scan: entropy-coded data follows
+  }
+  if (!frame) return corrupt("no frame header before its first scan");
+  // In entropy-coded data 0xFF is always followed by 0x00 or a restart marker, so the first
+  // FF D9 after the scan header is the end-of-image marker. A cut file has none.
+  for (size_t i = at; i + 1 < bytes.size(); ++i) {
+    if (bytes[i] == 0xFF && bytes[i + 1] == 0xD9) return absl::OkStatus();
+  }
+  return corrupt("cut short, no end-of-image marker");
+}
+
 absl::StatusOr<cv::Mat> Decode(const std::string& path, int flags) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
   std::vector<uchar> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (bytes.empty()) return absl::DataLossError(absl::StrCat(path, ": empty file"));
+  ANN_RETURN_IF_ERROR(CheckEncodedImage(path, bytes));
   cv::Mat image;
   try {
     image = cv::imdecode(bytes, flags);
@@ -40,6 +134,15 @@ absl::StatusOr<cv::Mat> Decode(const std::string& path, int flags) {
 }
 
 }  // namespace
+
+absl::Status CheckEncodedImage(const std::string& path, const std::vector<unsigned char>& bytes) {
+  static constexpr unsigned char kPng[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  if (bytes.size() >= 8 && std::equal(kPng, kPng + 8, bytes.begin())) return CheckPng(path, bytes);
+  if (bytes.size() >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF) {
+    return CheckJpeg(path, bytes);
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<cv::Mat> ReadColorImage(const std::string& path) {
   return Decode(path, cv::IMREAD_COLOR);

@@ -13,6 +13,17 @@
 
 namespace ann {
 
+// The most pixels an image file may have (2^27, e.g. 16384x8192; Cityscapes has 2^21): larger
+// ones are refused from their header, before decoding.
+inline constexpr int64_t kMaxImagePixels = int64_t{1} << 27;
+
+// Checks an encoded image before it is decoded, so that a bad file gets one clear error rather
+// than a decoder's partial result or its own stderr lines. PNG: every chunk's CRC, an IHDR and an
+// IEND (a cut file has none); JPEG: a frame header and the end-of-image marker (OpenCV decodes a
+// cut JPEG, grey-filled, with a warning of libjpeg's); both: at most kMaxImagePixels. Other
+// formats are left to OpenCV. Errors start with `path`.
+absl::Status CheckEncodedImage(const std::string& path, const std::vector<unsigned char>& bytes);
+
 // Reads a colour image as 8-bit BGR. Errors name the file: missing, or not a decodable image.
 absl::StatusOr<cv::Mat> ReadColorImage(const std::string& path);
 

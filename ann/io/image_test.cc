@@ -11,6 +11,7 @@
 #include "opencv2/imgcodecs.hpp"
 #include "tests/testing.h"
 #include "torch/torch.h"
+#include "zlib.h"
 
 namespace ann {
 namespace {
@@ -42,11 +43,91 @@ TEST(ImageTest, ErrorsNameTheFile) {
   std::ofstream(dir + "/broken.png") << "\x89PNG\r\n\x1a\n garbage";
   auto bad = ReadColorImage(dir + "/broken.png");
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find(dir + "/broken.png: not a decodable image"),
+  EXPECT_NE(bad.status().message().find(dir + "/broken.png: not a decodable image (corrupt PNG"),
             std::string::npos);
   auto missing = ReadColorImage(dir + "/missing.png");
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("missing.png: cannot open file"), std::string::npos);
+}
+
+// Encoded bytes of an asymmetric, odd-sized BGR image.
+std::vector<uchar> Encoded(const std::string& ext) {
+  cv::Mat image(37, 53, CV_8UC3);
+  cv::randu(image, 0, 255);
+  std::vector<uchar> bytes;
+  EXPECT_TRUE(cv::imencode(ext, image, bytes));
+  return bytes;
+}
+
+std::string Write(const std::string& path, const std::vector<uchar>& bytes) {
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  return path;
+}
+
+std::string ReadError(const std::string& path) {
+  absl::StatusOr<cv::Mat> image = ReadColorImage(path);
+  return image.ok() ? "" : std::string(image.status().message());
+}
+
+TEST(ImageTest, CutOrCorruptFilesAreRefusedBeforeDecoding) {
+  const std::string dir = testing::MakeTempDir("cut");
+  const std::vector<uchar> png = Encoded(".png");
+  const std::vector<uchar> jpg = Encoded(".jpg");
+  EXPECT_EQ(ReadError(Write(dir + "/ok.png", png)), "");
+  EXPECT_EQ(ReadError(Write(dir + "/ok.jpg", jpg)), "");
+  // Cut anywhere: OpenCV would decode a cut JPEG (grey-filled) with a libjpeg warning on stderr.
+  for (double keep : {0.3, 0.6, 0.99}) {
+    const std::string cut_jpg =
+        Write(dir + "/cut.jpg", std::vector<uchar>(jpg.begin(), jpg.begin() + jpg.size() * keep));
+    EXPECT_EQ(ReadError(cut_jpg), cut_jpg +
+                                      ": not a decodable image (corrupt JPEG: cut short, "
+                                      "no end-of-image marker)")
+        << keep;
+    const std::string cut_png =
+        Write(dir + "/cut.png", std::vector<uchar>(png.begin(), png.begin() + png.size() * keep));
+    EXPECT_EQ(ReadError(cut_png),
+              cut_png + ": not a decodable image (corrupt PNG: cut short, no IEND chunk)")
+        << keep;
+  }
+  // One changed byte of pixel data: libpng would print "libpng error: IDAT: ..." itself.
+  std::vector<uchar> flipped = png;
+  flipped[png.size() / 2] ^= 0x40;
+  const std::string crc = Write(dir + "/crc.png", flipped);
+  EXPECT_EQ(ReadError(crc).rfind(crc + ": not a decodable image (corrupt PNG: CRC error in its "
+                                       "IDAT chunk at byte ",
+                                 0),
+            0u)
+      << ReadError(crc);
+}
+
+TEST(ImageTest, HugeImagesAreRefusedFromTheirHeader) {
+  const std::string dir = testing::MakeTempDir("huge");
+  // A PNG whose IHDR says 30000x30000 (with a valid CRC): refused without decoding.
+  std::vector<uchar> png = Encoded(".png");
+  auto put32 = [](uchar* p, uint32_t v) {
+    p[0] = v >> 24;
+    p[1] = v >> 16;
+    p[2] = v >> 8;
+    p[3] = v;
+  };
+  put32(&png[16], 30000);
+  put32(&png[20], 30000);
+  put32(&png[29], static_cast<uint32_t>(crc32(0L, &png[12], 17)));
+  const std::string big_png = Write(dir + "/big.png", png);
+  EXPECT_EQ(ReadError(big_png), big_png + ": 30000x30000 pixels is more than ann reads (at most " +
+                                    std::to_string(kMaxImagePixels) + " pixels)");
+  // A JPEG whose frame header says 60000x60000 (found from the SOF0 marker).
+  std::vector<uchar> jpg = Encoded(".jpg");
+  size_t sof = 2;
+  while (jpg[sof + 1] != 0xC0) sof += 2 + ((jpg[sof + 2] << 8) | jpg[sof + 3]);
+  for (int at : {5, 7}) {
+    jpg[sof + at] = 60000 >> 8;
+    jpg[sof + at + 1] = 60000 & 0xFF;
+  }
+  const std::string big_jpg = Write(dir + "/big.jpg", jpg);
+  EXPECT_EQ(ReadError(big_jpg), big_jpg + ": 60000x60000 pixels is more than ann reads (at most " +
+                                    std::to_string(kMaxImagePixels) + " pixels)");
 }
 
 TEST(ImageTest, ListImagesFromFileDirectoryAndGlob) {

@@ -66,23 +66,25 @@ ModelConfig DefaultModelConfig(Variant variant) {
 absl::Status ValidateModelConfig(const ModelConfig& config) {
   if (config.depth != 18 && config.depth != 34 && config.depth != 50 && config.depth != 101) {
     return absl::InvalidArgumentError(
-        absl::StrCat("depth must be 18, 34, 50 or 101, got ", config.depth));
+        absl::StrCat("depth: must be 18, 34, 50 or 101, got ", config.depth));
   }
   if (config.num_classes < 1) {
     return absl::InvalidArgumentError(
-        absl::StrCat("num_classes must be positive, got ", config.num_classes));
+        absl::StrCat("num_classes: must be positive, got ", config.num_classes));
   }
   if (config.pool_scales.empty()) {
-    return absl::InvalidArgumentError("pool_scales must not be empty");
+    return absl::InvalidArgumentError("pool_scales: must not be empty");
   }
   for (int64_t s : config.pool_scales) {
-    if (s < 1) return absl::InvalidArgumentError(absl::StrCat("pool scale must be >= 1, got ", s));
+    if (s < 1)
+      return absl::InvalidArgumentError(absl::StrCat("pool_scales: each must be >= 1, got ", s));
   }
-  if (config.channels < 1 || config.project_channels < 1) {
-    return absl::InvalidArgumentError("channels and project_channels must be positive");
+  if (config.channels < 1) return absl::InvalidArgumentError("channels: must be positive");
+  if (config.project_channels < 1) {
+    return absl::InvalidArgumentError("project_channels: must be positive");
   }
   for (double s : config.std) {
-    if (!(s > 0)) return absl::InvalidArgumentError("std values must be positive");
+    if (!(s > 0)) return absl::InvalidArgumentError("std: values must be positive");
   }
   return absl::OkStatus();
 }

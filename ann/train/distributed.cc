@@ -26,7 +26,7 @@ absl::StatusOr<std::unique_ptr<Distributed>> Distributed::Connect(int rank, int 
                                                                   int port, int timeout_s) {
   if (world_size < 1 || rank < 0 || rank >= world_size) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--rank=", rank, " is not in [0, --world_size=", world_size, ")"));
+        absl::StrCat("--rank: ", rank, " is not in [0, --world_size=", world_size, ")"));
   }
   std::unique_ptr<Distributed> d(new Distributed(rank, world_size));
   try {

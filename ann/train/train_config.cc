@@ -1,8 +1,10 @@
 #include "ann/train/train_config.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "ann/model/footprint.h"
 #include "ann/util/flags.h"
 #include "ann/util/status_macros.h"
 #include "gflags/gflags.h"
@@ -45,9 +47,21 @@ absl::StatusOr<TrainConfig> TrainConfigFromFlags(const ModelConfig& model) {
                        ParseNumberListFlag("ratio_range", FLAGS_ratio_range, 2, 2));
   c.pipeline.ratio_lo = ratio[0];
   c.pipeline.ratio_hi = ratio[1];
-  if (!(c.pipeline.ratio_lo > 0) || c.pipeline.ratio_hi < c.pipeline.ratio_lo) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--ratio_range: expected LO,HI with 0 < LO <= HI, got '", FLAGS_ratio_range, "'"));
+  if (!(c.pipeline.ratio_lo >= 0.0625) || !(c.pipeline.ratio_hi <= 16) ||
+      c.pipeline.ratio_hi < c.pipeline.ratio_lo) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--ratio_range: expected LO,HI with 0.0625 <= LO <= HI <= 16, got '",
+                     FLAGS_ratio_range, "'"));
+  }
+  // Output stride 8: a smaller crop leaves the attention blocks one or two positions.
+  if (c.pipeline.crop.width < 16 || c.pipeline.crop.height < 16) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--crop_size: must be at least 16x16, got ", FLAGS_crop_size));
+  }
+  if (std::min(c.pipeline.scale.width, c.pipeline.scale.height) * c.pipeline.ratio_lo < 16) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--img_scale: ", FLAGS_img_scale, " at ratio ", c.pipeline.ratio_lo,
+                     " (--ratio_range) rescales images below 16 pixels"));
   }
   if (!(FLAGS_cat_max_ratio > 0 && FLAGS_cat_max_ratio <= 1)) {
     return absl::InvalidArgumentError("--cat_max_ratio: must be in (0, 1]");
@@ -60,6 +74,10 @@ absl::StatusOr<TrainConfig> TrainConfigFromFlags(const ModelConfig& model) {
   c.pipeline.photometric = FLAGS_photometric;
   if (FLAGS_batch_size < 1) return absl::InvalidArgumentError("--batch_size: must be >= 1");
   c.batch_size = FLAGS_batch_size;
+  ANN_RETURN_IF_ERROR(CheckFits(
+      MinimumForwardBytes(model, c.pipeline.crop.height, c.pipeline.crop.width, c.batch_size),
+      "--crop_size",
+      absl::StrCat("a batch of ", c.batch_size, " ", FLAGS_crop_size, " crops (--batch_size)")));
   if (FLAGS_max_iters < 1) return absl::InvalidArgumentError("--max_iters: must be >= 1");
   c.max_iters = FLAGS_max_iters;
   if (!(FLAGS_lr > 0) || !std::isfinite(FLAGS_lr)) {

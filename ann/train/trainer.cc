@@ -161,24 +161,12 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
   Distributed* dist = options.distributed;
   const int rank = dist ? dist->rank() : 0;
   const bool main_rank = rank == 0;
-  ANN_RETURN_IF_ERROR(MakeDirectories(options.work_dir));
-  if (main_rank) {
-    // Info and warnings also go to <work_dir>/ann_train.log.<date>-<time>.<pid>.
-    google::SetLogDestination(google::GLOG_INFO, (options.work_dir + "/ann_train.log.").c_str());
-    FLAGS_logtostderr = false;
-    FLAGS_alsologtostderr = true;
-    if (const int stale = RemoveStaleTemporaries(options.work_dir); stale > 0) {
-      LOG(INFO) << "removed " << stale << " temporary file(s) of an interrupted run";
-    }
-    LOG(INFO) << "training on " << train_samples.size() << " images ("
-              << absl::StrJoin(split_counts, " + ") << ")";
-  }
-
   torch::manual_seed(config.seed);
   EncoderDecoder model(model_config);
   model->InitWeights();
   Sgd sgd(UniqueParameters(*model), config.momentum, config.weight_decay);
   int64_t start = 0;
+  std::string origin = "initialised with seed " + std::to_string(config.seed);
   if (options.resume) {
     const std::vector<std::string> candidates = ListTrainingCheckpoints(options.work_dir);
     if (candidates.empty()) {
@@ -197,7 +185,7 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
                      << config.max_iters;
       }
       start = state->iter;
-      LOG(INFO) << "resumed from " << path << " at iteration " << start;
+      origin = absl::StrCat("resumed from ", path, " at iteration ", start);
       resumed = true;
       break;
     }
@@ -207,10 +195,25 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
     }
   } else if (!options.load_from.empty()) {
     ANN_RETURN_IF_ERROR(LoadCheckpoint(options.load_from, *model, LoadMode::kStrict).status());
+    origin = "weights loaded from " + options.load_from;
   } else if (!options.backbone_init.empty()) {
     ANN_ASSIGN_OR_RETURN(LoadReport report,
                          LoadCheckpoint(options.backbone_init, *model, LoadMode::kNonStrict));
-    LOG(INFO) << "backbone init from " << options.backbone_init << ": " << report.Summary();
+    origin = absl::StrCat("backbone init from ", options.backbone_init, ": ", report.Summary());
+  }
+  // Everything given has been read: only now does the work dir get files (a run refused above
+  // leaves nothing behind).
+  ANN_RETURN_IF_ERROR(MakeDirectories(options.work_dir));
+  if (main_rank) {
+    // Info and warnings also go to <work_dir>/ann_train.log.<date>-<time>.<pid>.
+    google::SetLogDestination(google::GLOG_INFO, (options.work_dir + "/ann_train.log.").c_str());
+    FLAGS_logtostderr = false;
+    FLAGS_alsologtostderr = true;
+    if (const int stale = RemoveStaleTemporaries(options.work_dir); stale > 0) {
+      LOG(INFO) << "removed " << stale << " temporary file(s) of an interrupted run";
+    }
+    LOG(INFO) << "training on " << train_samples.size() << " images ("
+              << absl::StrJoin(split_counts, " + ") << "); " << origin;
   }
   if (start >= config.max_iters) {
     LOG(INFO) << "nothing to do: already at iteration " << start << " of " << config.max_iters;

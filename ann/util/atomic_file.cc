@@ -8,9 +8,24 @@
 #include <filesystem>
 #include <system_error>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 
 namespace ann {
+namespace {
+
+constexpr char kOutputPayload[] = "ann.output";
+
+}  // namespace
+
+absl::Status OutputError(absl::Status status) {
+  status.SetPayload(kOutputPayload, absl::Cord("1"));
+  return status;
+}
+
+bool IsOutputError(const absl::Status& status) {
+  return status.GetPayload(kOutputPayload).has_value();
+}
 
 absl::Status WriteFileAtomically(const std::string& path,
                                  const std::function<absl::Status(const std::string&)>& write) {
@@ -25,7 +40,8 @@ absl::Status WriteFileAtomically(const std::string& path,
   }
   absl::Status status = write(tmp);
   if (status.ok() && std::rename(tmp.c_str(), path.c_str()) != 0) {
-    status = absl::InternalError(absl::StrCat(path, ": cannot rename temporary file into place"));
+    status = OutputError(
+        absl::InternalError(absl::StrCat(path, ": cannot rename temporary file into place")));
   }
   if (!status.ok()) std::remove(tmp.c_str());
   return status;
@@ -53,9 +69,9 @@ absl::Status CheckedFile::Close(const std::string& name) {
   }
   if (error_ == 0) return absl::OkStatus();
   const std::string message = absl::StrCat(name, ": cannot write: ", std::strerror(error_));
-  return error_ == ENOSPC || error_ == EFBIG || error_ == EDQUOT
-             ? absl::ResourceExhaustedError(message)
-             : absl::InternalError(message);
+  return OutputError(error_ == ENOSPC || error_ == EFBIG || error_ == EDQUOT
+                         ? absl::ResourceExhaustedError(message)
+                         : absl::InternalError(message));
 }
 
 absl::Status WriteTextFile(const std::string& path, const std::string& text) {
@@ -70,8 +86,10 @@ absl::Status MakeDirectories(const std::string& dir) {
   if (dir.empty()) return absl::OkStatus();
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec)
-    return absl::InternalError(absl::StrCat(dir, ": cannot create directory: ", ec.message()));
+  if (ec) {
+    return OutputError(
+        absl::InternalError(absl::StrCat(dir, ": cannot create directory: ", ec.message())));
+  }
   return absl::OkStatus();
 }
 

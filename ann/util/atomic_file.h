@@ -45,6 +45,13 @@ class CheckedFile {
 // Writes `text` to `path` atomically.
 absl::Status WriteTextFile(const std::string& path, const std::string& text);
 
+// Whether `status` is a failure to write output (a directory, a file, a rename) reported by this
+// library: a full disk or a read-only or missing destination, which every later output shares.
+bool IsOutputError(const absl::Status& status);
+
+// Marks `status` (not OK) as a failure to write output.
+absl::Status OutputError(absl::Status status);
+
 // Creates `dir` and its parents if missing.
 absl::Status MakeDirectories(const std::string& dir);
 

@@ -6,15 +6,18 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <ostream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "ann/util/status_macros.h"
 #include "gflags/gflags.h"
+#include "opencv2/core/utils/logger.hpp"
 // Debian's glog 0.6 is built with custom log prefixes; its header needs telling.
 #ifndef GLOG_CUSTOM_PREFIX_SUPPORT
 #define GLOG_CUSTOM_PREFIX_SUPPORT
@@ -150,8 +153,8 @@ class CommandLine {
       }
       if (gflags::SetCommandLineOption(name.c_str(), value.c_str()).empty()) {
         return absl::InvalidArgumentError(absl::StrCat(where.empty() ? "" : where + ": ", "--",
-                                                       name, ": invalid value '", value,
-                                                       "' (", info.type, ")"));
+                                                       name, ": invalid value '", value, "' (",
+                                                       info.type, ")"));
       }
     }
     return absl::OkStatus();
@@ -202,6 +205,9 @@ absl::Status ParseCommandLine(int argc, char** argv, const ToolInfo& tool) {
   if (!logging_started) {
     FLAGS_logtostderr = true;
     google::InitGoogleLogging(argc > 0 ? argv[0] : tool.name.c_str(), &LogPrefix, nullptr);
+    // OpenCV's own "[ WARN:0@...]" lines: its failures reach us as return values or exceptions,
+    // and we say them once, in our words.
+    cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
     logging_started = true;
   }
   std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
@@ -214,10 +220,14 @@ int CommandLineExitCode(const absl::Status& status) {
   return 2;
 }
 
+bool IsFlagError(const absl::Status& status) {
+  return absl::IsInvalidArgument(status) && absl::StartsWith(status.message(), "--");
+}
+
 int ExitCode(const absl::Status& status) {
   if (status.ok()) return 0;
   std::fprintf(stderr, "error: %s\n", std::string(status.message()).c_str());
-  return 1;
+  return IsFlagError(status) ? 2 : 1;
 }
 
 absl::Status RunGuarded(const std::function<absl::Status()>& run) {
@@ -225,11 +235,28 @@ absl::Status RunGuarded(const std::function<absl::Status()>& run) {
     const std::string s(text);
     return s.substr(0, s.find('\n'));
   };
+  // LibTorch's and OpenCV's failed allocations say so in their own words, with the byte count.
+  auto out_of_memory = [](const std::string& what) -> std::optional<absl::Status> {
+    if (what.find("can't allocate memory") == std::string::npos &&
+        what.find("Insufficient memory") == std::string::npos) {
+      return std::nullopt;
+    }
+    std::string amount;
+    const size_t at = what.find("allocate ");
+    double bytes = 0;
+    if (at != std::string::npos &&
+        absl::SimpleAtod(what.substr(at + 9, what.find(' ', at + 9) - at - 9), &bytes)) {
+      amount = absl::StrFormat(" (a step needed %.1f GB more)", bytes / 1e9);
+    }
+    return absl::ResourceExhaustedError(
+        absl::StrCat("out of memory", amount, ": the input or a size flag is too large"));
+  };
   try {
     return run();
   } catch (const std::bad_alloc&) {
-    return absl::ResourceExhaustedError("out of memory (the input or a size flag is too large)");
+    return absl::ResourceExhaustedError("out of memory: the input or a size flag is too large");
   } catch (const std::exception& e) {
+    if (std::optional<absl::Status> oom = out_of_memory(e.what())) return *oom;
     return absl::InternalError(first_line(e.what()));
   }
 }
@@ -287,6 +314,10 @@ absl::StatusOr<cv::Size> ParseSizeFlag(absl::string_view flag, absl::string_view
       w < 1 || h < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("--", flag, ": expected WIDTHxHEIGHT (e.g. 1024x512), got '", text, "'"));
+  }
+  if (w > kMaxSizeFlagSide || h > kMaxSizeFlagSide) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", flag, ": ", text, " is too large (at most ", kMaxSizeFlagSide, " pixels a side)"));
   }
   return cv::Size(w, h);
 }

@@ -55,8 +55,14 @@ absl::Status ParseCommandLine(int argc, char** argv, const ToolInfo& tool);
 // prints "error: <message>" and returns 2.
 int CommandLineExitCode(const absl::Status& status);
 
-// The exit code of a binary whose Run() returned `status`: 0, or 1 after printing one line
-// "error: <message>" to stderr.
+// A bad command line found after parsing (a value out of range, flags that contradict each other,
+// a size the flags make impossible): an InvalidArgumentError whose message starts with the
+// flag, "--name: problem". Every other error names a file or says what failed while running.
+bool IsFlagError(const absl::Status& status);
+
+// The exit code of a binary whose Run() returned `status`: 0; or, after printing one line
+// "error: <message>" to stderr, 2 for a flag error (IsFlagError) and 1 for anything else (bad
+// input files, a full disk, a failure while running).
 int ExitCode(const absl::Status& status);
 
 // Runs `run`, turning an exception that escaped it (a failed allocation, a LibTorch or OpenCV
@@ -104,7 +110,11 @@ absl::StatusOr<std::vector<int64_t>> ParseIntListFlag(absl::string_view flag,
                                                       size_t max_count = SIZE_MAX,
                                                       int64_t min_value = INT64_MIN);
 
-// "WIDTHxHEIGHT" → cv::Size (both >= 1); errors name the flag.
+// The largest side a size flag accepts (Cityscapes images are 2048 wide; a keep-ratio test scale
+// of 2048x1024 at ratio 1.75 is 3584).
+inline constexpr int kMaxSizeFlagSide = 16384;
+
+// "WIDTHxHEIGHT" → cv::Size (1 <= both <= kMaxSizeFlagSide); errors name the flag.
 absl::StatusOr<cv::Size> ParseSizeFlag(absl::string_view flag, absl::string_view text);
 
 // "--name=value" lines of every flag defined by this project (ann/, tools/, datasets/), for

@@ -5,8 +5,7 @@
 #include <limits>
 
 #include "absl/strings/str_format.h"
-#include "ann/util/atomic_file.h"
-#include "opencv2/imgcodecs.hpp"
+#include "ann/io/image.h"
 #include "opencv2/imgproc.hpp"
 
 namespace ann {
@@ -108,10 +107,7 @@ absl::Status WriteLinePlot(const std::string& path, const std::string& title,
       cv::putText(canvas, series[k].name, {x + 32, row + 5}, font, 0.5, black, 1, cv::LINE_AA);
     }
   }
-  return WriteFileAtomically(path, [&](const std::string& tmp) -> absl::Status {
-    if (!cv::imwrite(tmp, canvas)) return absl::InternalError(path + ": cannot write plot");
-    return absl::OkStatus();
-  });
+  return WriteImage(path, canvas);
 }
 
 }  // namespace ann

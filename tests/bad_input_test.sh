@@ -1,0 +1,299 @@
+#!/bin/bash
+# Bad input to all seven binaries, as a hostile user gives it. Every case must end with:
+#   - exit status 1 (bad files, disk, sizes found while running) or 2 (a bad command line: an
+#     unknown flag, a value out of range, a size the flags themselves make impossible);
+#   - no signal, no uncaught exception;
+#   - exactly one line "error: ..." on stderr, naming the file or flag given as PATTERN;
+#   - nothing else on stderr but our own "info:" / "warning:" lines (no libpng, OpenCV, LibTorch
+#     or glog noise), and no raw bytes of the bad file;
+#   - no file left behind: nothing at all under the case's output folder (LEFT=none), or, where
+#     earlier complete outputs may stay (LEFT=complete), no temporary name and no empty file.
+# Full-disk cases mount a small tmpfs in a private mount namespace (unshare -m; needs root or
+# user namespaces); where that is impossible they are skipped with the reason printed.
+# Prints a summary table per binary.
+set -u
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib.sh" bad_input
+FX="$T/fixtures"
+mkdir -p "$FX"
+
+# Fixtures: a tiny toy Cityscapes (raw and converted), a real checkpoint, hostile files.
+"$BIN/ann_preprocess" --dataset=toy_cityscapes --dst="$FX/raw" --toy_size=64x32 \
+  --toy_splits=2,2,2 >/dev/null 2>&1 || { echo "fixture: toy raw"; exit 1; }
+"$BIN/ann_preprocess" --dataset=cityscapes --src="$FX/raw" --dst="$FX/toy" >/dev/null 2>&1 ||
+  { echo "fixture: toy"; exit 1; }
+"$BIN/ann_init_checkpoint" --config=configs/toy.flags --out="$FX/init.pth" >/dev/null 2>&1 ||
+  { echo "fixture: checkpoint"; exit 1; }
+VAL_IMG=$(ls "$FX"/toy/leftImg8bit/val/*/*.png | head -1)
+$PY tests/python/bad_inputs.py "$FX/bad" "$FX/init.pth" "$VAL_IMG" || { echo "fixture: bad"; exit 1; }
+BAD="$FX/bad"
+mkdir -p "$FX/imgs" && cp "$VAL_IMG" "$FX/imgs/a.png"
+echo "plain text" > "$FX/file"
+# Predictions for ann_eval --pred_dir / ann_submit: the val split predicted by the checkpoint.
+"$BIN/ann_test" --config=configs/toy.flags --checkpoint="$FX/init.pth" --threads=1 \
+  --images="$FX/toy/leftImg8bit/val" --out_dir="$FX/pred" >/dev/null 2>&1 ||
+  { echo "fixture: pred"; exit 1; }
+"$BIN/ann_test" --config=configs/toy.flags --checkpoint="$FX/init.pth" --threads=1 \
+  --images="$FX/toy/leftImg8bit/test" --out_dir="$FX/pred_test" --format=cityscapes \
+  >/dev/null 2>&1 || { echo "fixture: pred_test"; exit 1; }
+# A dataset copy with one broken file each (label, image), and prediction folders with one
+# broken prediction each.
+broken_copy() {  # broken_copy NAME FILE_GLOB REPLACEMENT
+  cp -r "$FX/toy" "$FX/$1"
+  local victim
+  victim=$(ls "$FX"/$1/$2 | head -1)
+  cp "$3" "$victim"
+  echo "$victim"
+}
+BAD_LABEL=$(broken_copy toy_label 'gtFine/val/*/*labelTrainIds.png' "$BAD/cut.png")
+BAD_TRAIN_LABEL=$(broken_copy toy_train_label 'gtFine/train/*/*labelTrainIds.png' "$BAD/crc.png")
+BAD_TRAIN_IMG=$(broken_copy toy_train_img 'leftImg8bit/train/*/*.png' "$BAD/cut.jpg")
+BIG_TRAIN_IMG=$(broken_copy toy_big 'leftImg8bit/train/*/*.png' "$BAD/big.png")
+cp -r "$FX/pred" "$FX/pred_k"
+PRED_K=$(ls "$FX"/pred_k/*.png | head -1)
+cp "$BAD/labels_k.png" "$PRED_K"
+cp -r "$FX/pred" "$FX/pred_missing" && rm "$(ls "$FX"/pred_missing/*.png | head -1)"
+cp -r "$FX/pred" "$FX/pred_size"
+PRED_SIZE=$(ls "$FX"/pred_size/*.png | head -1)
+$PY -c 'import cv2, numpy, sys; cv2.imwrite(sys.argv[1], numpy.zeros((7, 9), numpy.uint8))' \
+  "$PRED_SIZE"
+cp -r "$FX/pred_test" "$FX/pred_test_size"
+PRED_TEST_SIZE=$(find "$FX/pred_test_size" -name '*.png' | sort | head -1)
+$PY -c 'import cv2, numpy, sys; cv2.imwrite(sys.argv[1], numpy.zeros((7, 9), numpy.uint8))' \
+  "$PRED_TEST_SIZE"
+mkdir -p "$FX/noimgs"
+cp -r "$FX/raw" "$FX/raw_cutjpg"
+RAW_VICTIM=$(ls "$FX"/raw_cutjpg/leftImg8bit/train/*/*.png | head -1)
+cp "$BAD/cut.jpg" "$RAW_VICTIM"
+cp -r "$FX/raw" "$FX/raw_big"
+RAW_BIG=$(ls "$FX"/raw_big/leftImg8bit/val/*/*.png | head -1)
+cp "$BAD/big.png" "$RAW_BIG"
+printf -- '--depth=18\nnum_classes=7\n--num_classes=19\n' > "$FX/stray.flags"
+
+can_mount=1
+mount_reason=""
+mkdir -p "$T/probe"
+if ! unshare -m bash -c "mount -t tmpfs -o size=64k tmpfs '$T/probe'" 2>/dev/null; then
+  can_mount=0
+  mount_reason="cannot mount a tmpfs here (unshare -m needs root or user namespaces)"
+fi
+
+declare -A tried clean skipped
+results=()
+NOISE='libpng|\[ *WARN|\[ *ERROR|terminate called|what\(\)|Exception|enforce fail|Segmentation|Aborted|core dumped|Traceback|^W[0-9]{4}|^E[0-9]{4}|^F[0-9]{4}|Premature end|Corrupt JPEG'
+
+# case ID BINARY RC PATTERN [MODE] -- ARGS...
+#   MODE: none | complete | tmpfs=SIZE (a small disk) | full (a disk with no space left) | rofs
+# ARGS may use @OUT, replaced by the case's output folder.
+n=0
+case_() {
+  local id=$1 bin=$2 want_rc=$3 pattern=$4
+  pattern=${pattern//@OUT/$T/case_$((n + 1))/out}
+  shift 4
+  local mode=none
+  while [ "$1" != "--" ]; do mode=$1; shift; done
+  shift
+  n=$((n + 1))
+  local C="$T/case_$n"
+  local out="$C/out"
+  mkdir -p "$out"
+  local args=()
+  for a in "$@"; do args+=("${a//@OUT/$out}"); done
+  tried[$bin]=$(( ${tried[$bin]:-0} + 1 ))
+  local rc problems=""
+  case $mode in
+    tmpfs=*|full|rofs)
+      if [ $can_mount -eq 0 ]; then
+        skipped[$bin]=$(( ${skipped[$bin]:-0} + 1 ))
+        echo "skip: $id: $mount_reason"
+        results+=("$bin|$id|skipped")
+        return
+      fi
+      local opts="size=${mode#tmpfs=}"
+      [ "$mode" = rofs ] && opts="size=64k,ro"
+      [ "$mode" = full ] && opts="size=64k"
+      # The binary runs inside the namespace; what it leaves is listed before the mount goes.
+      unshare -m bash -c 'mount -t tmpfs -o "$1" tmpfs "$2" || exit 99; out=$2 listing=$3
+        [ "$4" = full ] && cat /dev/zero > "$out/.filler" 2>/dev/null
+        shift 4; "$@" > "$out/../stdout" 2> "$out/../stderr"; rc=$?
+        find "$out" -mindepth 1 -type f ! -name .filler -printf "%P %s\n" > "$listing"
+        exit $rc' _ "$opts" "$out" "$C/left" "$mode" "$BIN/$bin" "${args[@]}"
+      rc=$?
+      ;;
+    *)
+      "$BIN/$bin" "${args[@]}" > "$C/stdout" 2> "$C/stderr"
+      rc=$?
+      find "$out" -mindepth 1 -type f -printf "%P %s\n" > "$C/left"
+      ;;
+  esac
+  local errors
+  errors=$(grep -c '^error: ' "$C/stderr")
+  [ "$rc" -eq "$want_rc" ] || problems+=" exit $rc (want $want_rc);"
+  [ "$rc" -lt 128 ] || problems+=" signal $((rc - 128));"
+  [ "$errors" -eq 1 ] || problems+=" $errors error lines;"
+  grep '^error: ' "$C/stderr" | grep -qF -- "$pattern" || problems+=" error does not name '$pattern';"
+  # Our lines: error / warning / info, and progress ("<what> n/N (p%) rate ETA").
+  if grep -Ev '^(error|warning|info): |^[a-z_]+ [0-9]+/[0-9]+ \(' "$C/stderr" | grep -q . ||
+     grep -Eq "$NOISE" "$C/stderr" "$C/stdout"; then
+    problems+=" noise;"
+  fi
+  if LC_ALL=C grep -q '[^[:print:][:space:]]' "$C/stderr"; then problems+=" raw bytes;"; fi
+  case $mode in
+    complete|tmpfs=*|full|rofs)
+      if grep -Eq '(\.tmp|tmp[0-9])|^\S+ 0$' "$C/left"; then problems+=" left: $(tr '\n' ' ' < "$C/left");"; fi
+      ;;
+    *)
+      if [ -s "$C/left" ]; then problems+=" left: $(tr '\n' ' ' < "$C/left" | cut -c1-200);"; fi
+      ;;
+  esac
+  if [ -e "$BAD/PWNED" ]; then problems+=" the pickle ran code;"; fi
+  if [ -z "$problems" ]; then
+    clean[$bin]=$(( ${clean[$bin]:-0} + 1 ))
+    echo "ok: $bin: $id: $(grep '^error: ' "$C/stderr" | cut -c1-160)"
+    results+=("$bin|$id|clean")
+  else
+    echo "FAIL: $bin: $id:$problems"
+    sed 's/^/    | /' "$C/stderr" | head -8
+    fails=$((fails + 1))
+    results+=("$bin|$id|NOT CLEAN")
+  fi
+}
+
+TOY=(--config=configs/toy.flags --threads=1)
+CK="--checkpoint=$FX/init.pth"
+
+# ---- ann_preprocess
+P=ann_preprocess
+case_ "no --dataset" $P 2 "--dataset" -- --dst=@OUT/x
+case_ "unknown dataset" $P 2 "--dataset" -- --dataset=kitti --src="$FX/raw" --dst=@OUT/x
+case_ "missing --src" $P 1 "$T/nowhere" -- --dataset=cityscapes --src="$T/nowhere" --dst=@OUT/x
+case_ "--dst is a file" $P 1 "$FX/file" -- --dataset=cityscapes --src="$FX/raw" --dst="$FX/file"
+case_ "--dst read-only" $P 1 "@OUT" rofs -- --dataset=cityscapes --src="$FX/raw" --dst=@OUT
+case_ "--dst full" $P 1 "@OUT" tmpfs=40k -- --dataset=cityscapes --src="$FX/raw" --dst=@OUT
+case_ "toy to a full disk" $P 1 "@OUT" tmpfs=40k -- --dataset=toy_cityscapes --dst=@OUT
+case_ "--toy_size huge" $P 2 "--toy_size" -- --dataset=toy_cityscapes --dst=@OUT/x --toy_size=100000x100000
+case_ "--toy_size zero" $P 2 "--toy_size" -- --dataset=toy_cityscapes --dst=@OUT/x --toy_size=0x5
+case_ "--toy_splits negative" $P 2 "--toy_splits" -- --dataset=toy_cityscapes --dst=@OUT/x --toy_splits=-1,2,3
+case_ "--workers negative" $P 2 "--workers" -- --dataset=cityscapes --src="$FX/raw" --dst=@OUT/x --workers=-3
+case_ "--seed not a number" $P 2 "--seed" -- --dataset=toy_cityscapes --dst=@OUT/x --seed=abc
+case_ "truncated JPEG in the raw images" $P 1 "$RAW_VICTIM" complete -- --dataset=cityscapes --src="$FX/raw_cutjpg" --dst=@OUT
+case_ "30000x30000 PNG in the raw images" $P 1 "$RAW_BIG" complete -- --dataset=cityscapes --src="$FX/raw_big" --dst=@OUT
+case_ "empty raw folder" $P 1 "$FX/noimgs" -- --dataset=cityscapes --src="$FX/noimgs" --dst=@OUT/x
+
+# ---- ann_train
+R=ann_train
+case_ "missing --data_root" $R 1 "$T/nowhere" -- "${TOY[@]}" --data_root="$T/nowhere" --work_dir=@OUT/w
+case_ "--work_dir is a file" $R 1 "$FX/file" -- "${TOY[@]}" --data_root="$FX/toy" --work_dir="$FX/file"
+case_ "no --work_dir" $R 2 "--work_dir" -- "${TOY[@]}" --data_root="$FX/toy"
+case_ "--lr negative" $R 2 "--lr" -- "${TOY[@]}" --data_root="$FX/toy" --work_dir=@OUT/w --lr=-1
+case_ "--max_iters zero" $R 2 "--max_iters" -- "${TOY[@]}" --data_root="$FX/toy" --work_dir=@OUT/w --max_iters=0
+case_ "--batch_size zero" $R 2 "--batch_size" -- "${TOY[@]}" --data_root="$FX/toy" --work_dir=@OUT/w --batch_size=0
+case_ "--ratio_range tiny" $R 2 "--ratio_range" -- "${TOY[@]}" --data_root="$FX/toy" --work_dir=@OUT/w --ratio_range=1e-6,1e-6
+case_ "--img_scale and --crop_size 1x1" $R 2 "--crop_size" -- "${TOY[@]}" --data_root="$FX/toy" --work_dir=@OUT/w --img_scale=1x1 --crop_size=1x1
+case_ "--crop_size huge" $R 2 "--crop_size" -- "${TOY[@]}" --data_root="$FX/toy" --work_dir=@OUT/w --crop_size=100000x100000
+case_ "--ratio_range reversed" $R 2 "--ratio_range" -- "${TOY[@]}" --data_root="$FX/toy" --work_dir=@OUT/w --ratio_range=2,1
+case_ "--load_from missing" $R 1 "$T/none.pth" -- "${TOY[@]}" --data_root="$FX/toy" --work_dir=@OUT/w --load_from="$T/none.pth"
+case_ "--load_from random bytes" $R 1 "$BAD/random.pth" -- "${TOY[@]}" --data_root="$FX/toy" --work_dir=@OUT/w --load_from="$BAD/random.pth"
+case_ "--backbone_init text" $R 1 "$FX/file" -- "${TOY[@]}" --data_root="$FX/toy" --work_dir=@OUT/w --backbone_init="$FX/file"
+case_ "--nproc zero" $R 2 "--nproc" -- "${TOY[@]}" --data_root="$FX/toy" --work_dir=@OUT/w --nproc=0
+case_ "--world_size zero" $R 2 "--world_size" -- "${TOY[@]}" --data_root="$FX/toy" --work_dir=@OUT/w --world_size=0
+case_ "--threads negative" $R 2 "--threads" -- --config=configs/toy.flags --threads=-5 --data_root="$FX/toy" --work_dir=@OUT/w
+case_ "--config missing" $R 2 "$T/none.flags" -- --config="$T/none.flags" --data_root="$FX/toy" --work_dir=@OUT/w
+case_ "--config stray line" $R 2 "$FX/stray.flags:2" -- --config="$FX/stray.flags" --data_root="$FX/toy" --work_dir=@OUT/w
+case_ "--train_split missing" $R 1 "nosuch" -- "${TOY[@]}" --data_root="$FX/toy" --work_dir=@OUT/w --train_split=nosuch
+case_ "corrupt label PNG" $R 1 "$BAD_TRAIN_LABEL" complete -- "${TOY[@]}" --data_root="$FX/toy_train_label" --work_dir=@OUT/w --max_iters=2 --batch_size=2
+case_ "truncated JPEG image" $R 1 "$BAD_TRAIN_IMG" complete -- "${TOY[@]}" --data_root="$FX/toy_train_img" --work_dir=@OUT/w --max_iters=2 --batch_size=2
+case_ "30000x30000 image" $R 1 "$BIG_TRAIN_IMG" complete -- "${TOY[@]}" --data_root="$FX/toy_big" --work_dir=@OUT/w --max_iters=2 --batch_size=2
+case_ "checkpoint to a full disk" $R 1 "@OUT" tmpfs=2m -- "${TOY[@]}" --data_root="$FX/toy" --work_dir=@OUT --max_iters=1 --batch_size=1 --checkpoint_interval=1 --img_scale=64x32 --crop_size=32x32
+
+# ---- ann_eval
+E=ann_eval
+case_ "--checkpoint missing" $E 1 "$T/none.pth" -- "${TOY[@]}" --checkpoint="$T/none.pth" --data_root="$FX/toy"
+case_ "neither --checkpoint nor --pred_dir" $E 2 "--checkpoint" -- "${TOY[@]}" --data_root="$FX/toy"
+case_ "both --checkpoint and --pred_dir" $E 2 "--pred_dir" -- "${TOY[@]}" "$CK" --pred_dir="$FX/pred" --data_root="$FX/toy"
+case_ "class id >= K in --pred_dir" $E 1 "$PRED_K" -- "${TOY[@]}" --pred_dir="$FX/pred_k" --data_root="$FX/toy"
+case_ "prediction missing" $E 1 "$FX/pred_missing" -- "${TOY[@]}" --pred_dir="$FX/pred_missing" --data_root="$FX/toy"
+case_ "prediction of another size" $E 1 "$PRED_SIZE" -- "${TOY[@]}" --pred_dir="$FX/pred_size" --data_root="$FX/toy"
+case_ "--split missing" $E 1 "nosuch" -- "${TOY[@]}" "$CK" --data_root="$FX/toy" --split=nosuch
+case_ "--data_root missing" $E 1 "$T/nowhere" -- "${TOY[@]}" "$CK" --data_root="$T/nowhere"
+case_ "--test_scale huge" $E 2 "--test_scale" -- "${TOY[@]}" "$CK" --data_root="$FX/toy" --test_scale=100000x100000
+case_ "--test_scale 65536x65536" $E 2 "--test_scale" -- "${TOY[@]}" "$CK" --data_root="$FX/toy" --test_scale=65536x65536
+case_ "--scales=0.001" $E 2 "--scales" -- "${TOY[@]}" "$CK" --data_root="$FX/toy" --scales=0.001
+case_ "--scales=inf" $E 2 "--scales" -- "${TOY[@]}" "$CK" --data_root="$FX/toy" --scales=inf
+case_ "--scales=nan" $E 2 "--scales" -- "${TOY[@]}" "$CK" --data_root="$FX/toy" --scales=nan
+case_ "--test_crop zero" $E 2 "--test_crop" -- "${TOY[@]}" "$CK" --data_root="$FX/toy" --test_mode=slide --test_crop=0x0
+case_ "--work_dir is a file" $E 1 "$FX/file" -- "${TOY[@]}" "$CK" --data_root="$FX/toy" --work_dir="$FX/file"
+case_ "truncated label PNG" $E 1 "$BAD_LABEL" -- "${TOY[@]}" "$CK" --data_root="$FX/toy_label" --work_dir=@OUT/e
+case_ "flipped bytes in data.pkl" $E 1 "$BAD/flipped.pth" -- "${TOY[@]}" --checkpoint="$BAD/flipped.pth" --data_root="$FX/toy"
+case_ "metrics to a full disk" $E 1 "@OUT" tmpfs=8k -- "${TOY[@]}" "$CK" --data_root="$FX/toy" --work_dir=@OUT
+
+# ---- ann_test
+X=ann_test
+case_ "--images missing" $X 1 "$T/nowhere" -- "${TOY[@]}" "$CK" --images="$T/nowhere" --out_dir=@OUT/p
+case_ "--images without images" $X 1 "$FX/noimgs" -- "${TOY[@]}" "$CK" --images="$FX/noimgs" --out_dir=@OUT/p
+case_ "truncated JPEG" $X 1 "$BAD/cut.jpg" -- "${TOY[@]}" "$CK" --images="$BAD/cut.jpg" --out_dir=@OUT/p
+case_ "truncated PNG" $X 1 "$BAD/cut.png" -- "${TOY[@]}" "$CK" --images="$BAD/cut.png" --out_dir=@OUT/p
+case_ "PNG with a CRC error" $X 1 "$BAD/crc.png" -- "${TOY[@]}" "$CK" --images="$BAD/crc.png" --out_dir=@OUT/p
+case_ "empty image file" $X 1 "$BAD/empty.png" -- "${TOY[@]}" "$CK" --images="$BAD/empty.png" --out_dir=@OUT/p
+case_ "text as an image" $X 1 "$BAD/text.png" -- "${TOY[@]}" "$CK" --images="$BAD/text.png" --out_dir=@OUT/p
+case_ "30000x30000 PNG" $X 1 "$BAD/big.png" -- "${TOY[@]}" "$CK" --images="$BAD/big.png" --out_dir=@OUT/p
+case_ "--out_dir is a file" $X 1 "$FX/file" -- "${TOY[@]}" "$CK" --images="$FX/imgs" --out_dir="$FX/file"
+case_ "predictions to a full disk" $X 1 "@OUT" tmpfs=4k -- "${TOY[@]}" "$CK" --images="$FX/toy/leftImg8bit/val" --out_dir=@OUT --overlay
+case_ "logits to a full disk" $X 1 "@OUT" tmpfs=64k -- "${TOY[@]}" "$CK" --images="$FX/imgs" --logits_dir=@OUT
+case_ "--format unknown" $X 2 "--format" -- "${TOY[@]}" "$CK" --images="$FX/imgs" --out_dir=@OUT/p --format=jpeg
+case_ "legacy checkpoint cut short" $X 1 "$BAD/legacy_cut.pth" -- "${TOY[@]}" --checkpoint="$BAD/legacy_cut.pth" --images="$FX/imgs" --out_dir=@OUT/p
+case_ "pickle nested 300000 deep" $X 1 "$BAD/deep.pth" -- "${TOY[@]}" --checkpoint="$BAD/deep.pth" --images="$FX/imgs" --out_dir=@OUT/p
+case_ "pickle calling os.system" $X 1 "$BAD/evil.pth" -- "${TOY[@]}" --checkpoint="$BAD/evil.pth" --images="$FX/imgs" --out_dir=@OUT/p
+case_ "tensor larger than its storage" $X 1 "$BAD/short.pth" -- "${TOY[@]}" --checkpoint="$BAD/short.pth" --images="$FX/imgs" --out_dir=@OUT/p
+case_ "random bytes as checkpoint" $X 1 "$BAD/random.pth" -- "${TOY[@]}" --checkpoint="$BAD/random.pth" --images="$FX/imgs" --out_dir=@OUT/p
+case_ "--test_crop huge" $X 2 "--test_crop" -- "${TOY[@]}" "$CK" --images="$FX/imgs" --out_dir=@OUT/p --test_mode=slide --test_crop=100000x100000
+case_ "--test_crop too large for memory" $X 2 "--test_crop" -- "${TOY[@]}" "$CK" --images="$FX/imgs" --out_dir=@OUT/p --test_mode=slide --test_crop=16384x16384
+case_ "--test_scale too large for memory" $X 2 "--test_scale" -- "${TOY[@]}" "$CK" --images="$FX/imgs" --out_dir=@OUT/p --test_scale=16000x16000
+case_ "image x --scales under a pixel" $X 1 "$FX/imgs/a.png" -- "${TOY[@]}" "$CK" --images="$FX/imgs" --out_dir=@OUT/p --test_scale=8x8 --scales=0.0625,1
+case_ "--test_stride zero" $X 2 "--test_stride" -- "${TOY[@]}" "$CK" --images="$FX/imgs" --out_dir=@OUT/p --test_mode=slide --test_stride=0x0
+case_ "--scales=0.001" $X 2 "--scales" -- "${TOY[@]}" "$CK" --images="$FX/imgs" --out_dir=@OUT/p --scales=0.001
+case_ "--threads negative" $X 2 "--threads" -- --config=configs/toy.flags "$CK" --images="$FX/imgs" --out_dir=@OUT/p --threads=-5
+case_ "no output asked" $X 2 "--out_dir" -- "${TOY[@]}" "$CK" --images="$FX/imgs"
+
+# ---- ann_efficiency
+F=ann_efficiency
+case_ "non-local block too big" $F 2 "--shape" -- --block=nonlocal --shape=1,2048,300,300 --runs=1 --warmup=0
+case_ "--input huge" $F 2 "--input" -- "${TOY[@]}" --input=100000x100000 --runs=1 --warmup=0
+case_ "--shape three numbers" $F 2 "--shape" -- --block=apnb --shape=1,2,3
+case_ "--shape negative" $F 2 "--shape" -- --block=apnb --shape=1,-2,3,4
+case_ "--block unknown" $F 2 "--block" -- --block=psp --shape=1,64,8,8
+case_ "--runs zero" $F 2 "--runs" -- --block=apnb --shape=1,64,8,8 --runs=0
+case_ "--input not a size" $F 2 "--input" -- "${TOY[@]}" --input=abc
+case_ "nothing to measure" $F 2 "--block" --
+
+# ---- ann_submit
+S=ann_submit
+case_ "--pred_dir missing" $S 1 "$T/nowhere" -- --data_root="$FX/toy" --pred_dir="$T/nowhere" --out=@OUT/s.zip
+case_ "predictions missing for the test split" $S 1 "$FX/noimgs" -- --data_root="$FX/toy" --pred_dir="$FX/noimgs" --out=@OUT/s.zip
+case_ "--out under a file" $S 1 "$FX/file" -- --data_root="$FX/toy" --pred_dir="$FX/pred_test" --out="$FX/file/s.zip"
+case_ "zip to a full disk" $S 1 "@OUT" full -- --data_root="$FX/toy" --pred_dir="$FX/pred_test" --out=@OUT/s.zip
+case_ "--pred_ids unknown" $S 2 "--pred_ids" -- --data_root="$FX/toy" --pred_dir="$FX/pred_test" --out=@OUT/s.zip --pred_ids=color
+case_ "no --out" $S 2 "--out" -- --data_root="$FX/toy" --pred_dir="$FX/pred_test"
+case_ "prediction of another size" $S 1 "$PRED_TEST_SIZE" -- --data_root="$FX/toy" --pred_dir="$FX/pred_test_size" --out=@OUT/s.zip
+
+# ---- ann_init_checkpoint
+I=ann_init_checkpoint
+TOY=(--config=configs/toy.flags)
+case_ "no --out" $I 2 "--out" -- "${TOY[@]}"
+case_ "to a full disk" $I 1 "@OUT" tmpfs=1m -- "${TOY[@]}" --out=@OUT/init.pth
+case_ "--out under a file" $I 1 "$FX/file" -- --config=configs/toy.flags --out="$FX/file/init.pth"
+case_ "--depth 42" $I 2 "--depth" -- "${TOY[@]}" --out=@OUT/init.pth --depth=42
+case_ "--num_classes zero" $I 2 "--num_classes" -- "${TOY[@]}" --out=@OUT/init.pth --num_classes=0
+case_ "--pool_scales zero" $I 2 "--pool_scales" -- "${TOY[@]}" --out=@OUT/init.pth --pool_scales=0
+case_ "--mean two numbers" $I 2 "--mean" -- "${TOY[@]}" --out=@OUT/init.pth --mean=1,2
+
+echo
+printf '%-20s %6s %6s %8s %10s\n' binary tried clean skipped "not clean"
+total=0
+for b in $P $R $E $X $F $S $I; do
+  t=${tried[$b]:-0} c=${clean[$b]:-0} s=${skipped[$b]:-0}
+  printf '%-20s %6d %6d %8d %10d\n' "$b" "$t" "$c" "$s" $((t - c - s))
+  total=$((total + t))
+done
+echo "$total cases"
+[ $can_mount -eq 1 ] || echo "full-disk and read-only cases skipped: $mount_reason"
+finish
