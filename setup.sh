@@ -9,6 +9,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libopenblas0-openmp libgloo-dev
   libmatio-dev libzip-dev nlohmann-json3-dev zlib1g-dev
   python3-torch python3-torchvision python3-scipy python3-opencv zip unzip
+  clang libclang-rt-14-dev lld
 )
 
 missing=()

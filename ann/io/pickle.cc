@@ -215,6 +215,7 @@ class Unpickler {
     if (marks_.empty()) return Error("no MARK on the stack");
     const size_t mark = marks_.back();
     marks_.pop_back();
+    if (mark > stack_.size()) return Error("stack underflow below a MARK");
     std::vector<PickleValuePtr> items(stack_.begin() + mark, stack_.end());
     stack_.resize(mark);
     return items;
@@ -555,7 +556,9 @@ class Unpickler {
       case 0x86:
       case 0x87: {  // TUPLE1..3
         const size_t n = op - 0x84;
-        if (stack_.size() < n) return Error("stack underflow");
+        // As in Python, whose MARK starts a new stack: items below the last mark are not there.
+        const size_t floor = marks_.empty() ? 0 : marks_.back();
+        if (stack_.size() < floor + n) return Error("stack underflow");
         std::vector<PickleValuePtr> items(stack_.end() - n, stack_.end());
         stack_.resize(stack_.size() - n);
         Push(PickleValue::Tuple(std::move(items)));

@@ -146,6 +146,20 @@ TEST(PickleTest, TruncatedAndCorruptInputsAreErrors) {
   EXPECT_FALSE(Unpickle(std::string("\x80\x02h\x05.", 5), nullptr).ok());  // undefined memo
 }
 
+// Found by the fuzzer: TUPLE2 right after a MARK took items from below the mark, and the TUPLE
+// that closed the mark then read past the stack. Python's pickle refuses both (a MARK starts a
+// new stack); so do we. `1 2 MARK TUPLE2 TUPLE` and `1 2 MARK 3 TUPLE2 TUPLE`.
+TEST(PickleTest, TupleOpcodesDoNotReachBelowAMark) {
+  EXPECT_FALSE(Unpickle(std::string("\x80\x02K\x01K\x02(\x86t.", 11), nullptr).ok());
+  EXPECT_FALSE(Unpickle(std::string("\x80\x02K\x01K\x02(K\x03\x86t.", 13), nullptr).ok());
+  // Within the mark they work: `MARK 2 3 TUPLE2 TUPLE` is ((2, 3),).
+  auto ok = Unpickle(std::string("\x80\x02(K\x02K\x03\x86t.", 11), nullptr);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ((*ok)->kind, Kind::kTuple);
+  ASSERT_EQ((*ok)->items.size(), 1u);
+  EXPECT_EQ((*ok)->items[0]->items.size(), 2u);
+}
+
 TEST(PickleTest, UnknownClassesBecomeObjects) {
   // c__main__\nThing\n ) R } b .  -> Thing() with state {}
   auto v = Unpickle(std::string("\x80\x02"

@@ -1,6 +1,7 @@
 #include "ann/io/torch_file.h"
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -12,6 +13,7 @@
 #include "ann/util/atomic_file.h"
 #include "ann/util/status_macros.h"
 #include "caffe2/serialize/inline_container.h"
+#include "zip.h"
 
 namespace ann {
 namespace {
@@ -79,7 +81,41 @@ absl::Status InFile(const std::string& path, const std::string& part, const absl
   return absl::Status(status.code(), absl::StrCat(path, ": ", part, status.message()));
 }
 
+// torch.save stores zip records uncompressed, and PyTorchStreamReader::getRecord allocates the
+// size a record's header declares before reading it: a 3 KB file may declare 4 GB. Refuse any
+// record larger than the file itself, and a zip that libzip cannot open.
+absl::Status CheckRecordSizes(const std::string& path) {
+  std::error_code ec;
+  const uintmax_t file_size = std::filesystem::file_size(path, ec);
+  if (ec) return absl::OkStatus();
+  int error = 0;
+  zip_t* zip = zip_open(path.c_str(), ZIP_RDONLY, &error);
+  if (zip == nullptr) {
+    zip_error_t why;
+    zip_error_init_with_code(&why, error);
+    const std::string message = zip_error_strerror(&why);
+    zip_error_fini(&why);
+    return absl::DataLossError(absl::StrCat(
+        path, ": not a readable PyTorch zip checkpoint (truncated or corrupt: ", message, ")"));
+  }
+  absl::Status status;
+  const zip_int64_t entries = zip_get_num_entries(zip, 0);
+  for (zip_int64_t i = 0; i < entries && status.ok(); ++i) {
+    zip_stat_t stat;
+    zip_stat_init(&stat);
+    if (zip_stat_index(zip, static_cast<zip_uint64_t>(i), 0, &stat) != 0) continue;
+    if ((stat.valid & ZIP_STAT_SIZE) && stat.size > file_size) {
+      status = absl::DataLossError(absl::StrCat(
+          path, ": corrupt zip checkpoint: record ", (stat.valid & ZIP_STAT_NAME) ? stat.name : "?",
+          " claims ", stat.size, " bytes in a file of ", file_size));
+    }
+  }
+  zip_discard(zip);
+  return status;
+}
+
 absl::StatusOr<PickleValuePtr> ReadZipTorchFile(const std::string& path) {
+  ANN_RETURN_IF_ERROR(CheckRecordSizes(path));
   try {
     caffe2::serialize::PyTorchStreamReader reader(path);
     if (!reader.hasRecord("data.pkl")) {
@@ -286,9 +322,11 @@ absl::StatusOr<PickleValuePtr> ReadTorchFile(const std::string& path) {
         ": not a PyTorch checkpoint (neither a zip archive nor a legacy torch.save file; "
         "empty or corrupt)"));
   }
+  in.clear();  // a file shorter than the 4 bytes read above has set eof and fail
   in.seekg(0, std::ios::end);
   const std::streamoff size = in.tellg();
   in.seekg(0);
+  if (size < 0 || !in) return absl::DataLossError(absl::StrCat(path, ": cannot read"));
   std::string data;
   try {
     data.resize(static_cast<size_t>(size));
