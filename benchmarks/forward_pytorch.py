@@ -1,10 +1,14 @@
-"""PyTorch eager timing of the reference ANN forward (eval, no grad), for forward_vs_pytorch.
+"""PyTorch peers of forward_vs_pytorch: the reference ANN (tests/python/ann_reference.py), eval,
+no grad, timed in every configuration PyTorch offers on a CPU.
 
-  forward_pytorch.py --depth 50 --height 512 --width 1024 --threads 2 --runs 3
-Prints one line: "pytorch_ms <mean milliseconds per forward>".
+  forward_pytorch.py --depth 50 --height 512 --width 1024 --threads 2 --runs 3 --checkpoint OUT
+writes the (seeded, randomised) weights to OUT for the C++ side, then prints one line per peer:
+  "<peer> <min ms> <median ms>"
+Input: torch.manual_seed(0); torch.randn(1, 3, H, W) (the C++ side draws the same numbers).
 """
 import argparse
 import os
+import statistics
 import sys
 import time
 
@@ -15,6 +19,16 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 import ann_reference  # noqa: E402
 
 
+def timed(fn, runs):
+    fn()  # warm-up
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return min(times), statistics.median(times)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--depth', type=int, default=50)
@@ -22,17 +36,35 @@ def main():
     p.add_argument('--width', type=int, default=1024)
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--runs', type=int, default=3)
+    p.add_argument('--checkpoint', required=True)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     model = ann_reference.EncoderDecoder(a.depth, 19).eval()
+    ann_reference.randomise(model, 0)
+    torch.save(ann_reference.mmseg_checkpoint(model, 19), a.checkpoint)
+    torch.manual_seed(0)
     x = torch.randn(1, 3, a.height, a.width)
+    peers = []
     with torch.no_grad():
-        model(x)  # warm-up
-        start = time.perf_counter()
-        for _ in range(a.runs):
-            model(x)
-        elapsed = (time.perf_counter() - start) / a.runs
-    print('pytorch_ms %.1f' % (elapsed * 1000))
+        peers.append(('pytorch_eager_fp32', model, x, False))
+        cl = ann_reference.EncoderDecoder(a.depth, 19).eval()
+        cl.load_state_dict(model.state_dict())
+        cl = cl.to(memory_format=torch.channels_last)
+        x_cl = x.contiguous(memory_format=torch.channels_last)
+        peers.append(('pytorch_channels_last_fp32', cl, x_cl, False))
+        try:
+            frozen = torch.jit.freeze(torch.jit.trace(model, x))
+            peers.append(('pytorch_jit_freeze_fp32', frozen, x, False))
+        except Exception as e:  # noqa: BLE001
+            print('pytorch_jit_freeze_fp32 failed: %s' % str(e).splitlines()[0], file=sys.stderr)
+        peers.append(('pytorch_bf16_autocast', model, x, True))
+        peers.append(('pytorch_bf16_autocast_channels_last', cl, x_cl, True))
+        for name, net, inp, bf16 in peers:
+            def run(net=net, inp=inp, bf16=bf16):
+                with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf16):
+                    return net(inp)
+            lo, med = timed(run, a.runs)
+            print('%s %.1f %.1f' % (name, lo, med), flush=True)
 
 
 if __name__ == '__main__':

@@ -1,14 +1,26 @@
-// Side-by-side timing of whole-image ANN inference: our C++ EncoderDecoder against the same
-// network in PyTorch eager (Debian's python3-torch, tests/python/ann_reference.py), same
-// threads, same input size, same run. Prints both times and the ratio.
+// Side-by-side timing of whole-image ANN inference, one binary, one run: our model as loaded
+// (exact), its inference form in fp32 and bf16 (EncoderDecoder::PrepareForInference), and every
+// PyTorch configuration (benchmarks/forward_pytorch.py through Debian's python3-torch: eager,
+// channels-last, jit.freeze, bf16 autocast, bf16 autocast channels-last), same weights (Python
+// writes them, we load them), same input, same threads. Also measured in the same run: the
+// machine's sgemm (2048^3) and 3x3-convolution throughput in fp32 and bf16, as limits. Prints
+// min and median per peer, GFLOP/s (2 x MACs / s), ratios to PyTorch eager fp32, and our fast
+// paths' error against our exact path.
 //
 //   bazel run -c opt //benchmarks:forward_vs_pytorch -- --depth=50 --height=512 --width=1024
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "ann/efficiency/flops.h"
+#include "ann/io/checkpoint.h"
 #include "ann/model/segmentor.h"
+#include "ann/util/cpu.h"
 #include "ann/util/threads.h"
 #include "gflags/gflags.h"
 #include "torch/torch.h"
@@ -16,44 +28,124 @@
 DEFINE_int32(depth, 50, "ResNet depth.");
 DEFINE_int32(height, 512, "Input height.");
 DEFINE_int32(width, 1024, "Input width.");
-DEFINE_int32(runs, 3, "Timed runs after one warm-up.");
-DEFINE_string(python, "/usr/bin/python3", "Python with torch for the eager reference.");
-DEFINE_string(script, "benchmarks/forward_pytorch.py", "The eager timing script.");
+DEFINE_int32(runs, 3, "Timed runs per peer after one warm-up (min and median reported).");
+DEFINE_string(python, "/usr/bin/python3", "Python with torch for the PyTorch peers.");
+DEFINE_string(script, "benchmarks/forward_pytorch.py", "The PyTorch timing script.");
+
+namespace {
+
+struct Timing {
+  double min_ms, median_ms;
+};
+
+Timing Time(const std::function<void()>& fn, int runs) {
+  fn();
+  std::vector<double> ms;
+  for (int i = 0; i < runs; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    fn();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                     .count());
+  }
+  std::sort(ms.begin(), ms.end());
+  return {ms.front(), ms[ms.size() / 2]};
+}
+
+// GFLOP/s of `fn` doing `macs` multiply-adds (best of 3).
+double Gflops(const std::function<void()>& fn, double macs) {
+  return 2 * macs / (Time(fn, 3).min_ms * 1e6);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   const int threads = ann::SetNumThreadsFromFlags();
+  torch::InferenceMode guard;
+  const bool bf16 = ann::CpuHasBf16();
+
+  // Limits of this machine, measured now.
+  const torch::Tensor a = torch::randn({2048, 2048}), b = torch::randn({2048, 2048});
+  const double sgemm = Gflops([&] { torch::mm(a, b); }, 2048.0 * 2048 * 2048);
+  const auto cl = torch::MemoryFormat::ChannelsLast;
+  torch::Tensor cx = torch::randn({1, 256, 128, 128}).contiguous(cl);
+  torch::Tensor cw = torch::randn({256, 256, 3, 3}).contiguous(cl);
+  const double conv_macs = 256.0 * 256 * 9 * 128 * 128;
+  const double conv_fp32 = Gflops([&] { torch::conv2d(cx, cw, {}, 1, 1); }, conv_macs);
+  double conv_bf16 = 0;
+  if (bf16) {
+    torch::Tensor bx = cx.to(torch::kBFloat16), bw = cw.to(torch::kBFloat16);
+    conv_bf16 = Gflops([&] { torch::conv2d(bx, bw, {}, 1, 1); }, conv_macs);
+  }
+
+  // The PyTorch peers (they also write the weights we load).
+  const std::string checkpoint = "/tmp/forward_vs_pytorch." + std::to_string(getpid()) + ".pth";
+  const std::string command =
+      absl::StrCat(FLAGS_python, " ", FLAGS_script, " --depth ", FLAGS_depth, " --height ",
+                   FLAGS_height, " --width ", FLAGS_width, " --threads ", threads, " --runs ",
+                   FLAGS_runs, " --checkpoint ", checkpoint);
+  std::vector<std::pair<std::string, Timing>> peers;
+  if (FILE* pipe = popen(command.c_str(), "r")) {
+    char name[128];
+    Timing t;
+    while (std::fscanf(pipe, "%127s %lf %lf", name, &t.min_ms, &t.median_ms) == 3) {
+      peers.emplace_back(name, t);
+    }
+    pclose(pipe);
+  }
+  if (peers.empty()) {
+    std::fprintf(stderr, "error: %s: no PyTorch timings\n", command.c_str());
+    return 1;
+  }
+
   ann::ModelConfig config;
   config.depth = FLAGS_depth;
   ann::EncoderDecoder model(config);
+  if (absl::Status s = ann::LoadCheckpoint(checkpoint, *model, ann::LoadMode::kStrict).status();
+      !s.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  std::remove(checkpoint.c_str());
   model->eval();
-  torch::Tensor x = torch::randn({1, 3, FLAGS_height, FLAGS_width});
-  double ours_ms;
-  {
-    torch::InferenceMode guard;
-    model->Predict(x);  // warm-up
-    const auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < FLAGS_runs; ++i) model->Predict(x);
-    ours_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                  .count() /
-              FLAGS_runs;
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::randn({1, 3, FLAGS_height, FLAGS_width});
+  ann::FlopCounter counter;
+  ann::CountSegmentor(*model, {1, 3, FLAGS_height, FLAGS_width}, /*auxiliary=*/false, counter);
+  const double macs = static_cast<double>(counter.total());
+
+  const torch::Tensor exact = model->Predict(x);
+  peers.emplace_back("ann_exact_fp32", Time([&] { model->Predict(x); }, FLAGS_runs));
+  std::vector<std::pair<std::string, std::pair<double, double>>> errors;
+  auto fast = [&](ann::Precision precision, const std::string& name) {
+    model->PrepareForInference(precision);
+    const torch::Tensor got = model->Predict(x);
+    const double rel = ((got - exact).abs().max() / exact.abs().max()).item<double>();
+    const double agree =
+        (got.argmax(1) == exact.argmax(1)).to(torch::kDouble).mean().item<double>();
+    errors.emplace_back(name, std::make_pair(rel, agree));
+    peers.emplace_back(name, Time([&] { model->Predict(x); }, FLAGS_runs));
+  };
+  fast(ann::Precision::kFp32, "ann_fast_fp32");
+  if (bf16) fast(ann::Precision::kBf16, "ann_fast_bf16");
+
+  double eager_ms = 0;
+  for (const auto& [name, t] : peers) {
+    if (name == "pytorch_eager_fp32") eager_ms = t.min_ms;
   }
-  const std::string command = absl::StrCat(
-      FLAGS_python, " ", FLAGS_script, " --depth ", FLAGS_depth, " --height ", FLAGS_height,
-      " --width ", FLAGS_width, " --threads ", threads, " --runs ", FLAGS_runs);
-  double pytorch_ms = -1;
-  if (FILE* pipe = popen(command.c_str(), "r")) {
-    if (std::fscanf(pipe, "pytorch_ms %lf", &pytorch_ms) != 1) pytorch_ms = -1;
-    pclose(pipe);
+  std::printf("ANN R-%d-D8 forward %dx%d, %d threads, %.1f GMACs, min / median of %d runs\n",
+              FLAGS_depth, FLAGS_width, FLAGS_height, threads, macs / 1e9, FLAGS_runs);
+  std::printf("limits now: sgemm 2048^3 %.0f GFLOP/s, 3x3 conv fp32 %.0f, bf16 %s\n", sgemm,
+              conv_fp32, bf16 ? absl::StrCat(static_cast<int>(conv_bf16)).c_str() : "n/a");
+  std::printf("%-38s %10s %10s %9s %13s\n", "peer", "min ms", "median ms", "GFLOP/s",
+              "vs eager fp32");
+  for (const auto& [name, t] : peers) {
+    std::printf("%-38s %10.1f %10.1f %9.0f %12.2fx\n", name.c_str(), t.min_ms, t.median_ms,
+                2 * macs / (t.min_ms * 1e6), eager_ms > 0 ? eager_ms / t.min_ms : 0.0);
   }
-  std::printf("ANN R-%d-D8 forward %dx%d, %d threads, mean of %d runs\n", FLAGS_depth, FLAGS_height,
-              FLAGS_width, threads, FLAGS_runs);
-  std::printf("  ann (C++):      %9.1f ms\n", ours_ms);
-  if (pytorch_ms > 0) {
-    std::printf("  PyTorch eager:  %9.1f ms\n", pytorch_ms);
-    std::printf("  ratio (PyTorch / ann): %.2fx\n", pytorch_ms / ours_ms);
-  } else {
-    std::printf("  PyTorch eager:  unavailable (%s)\n", command.c_str());
+  for (const auto& [name, e] : errors) {
+    std::printf("%s vs ann_exact_fp32: max relative error %.2e, argmax agreement %.4f%%\n",
+                name.c_str(), e.first, 100 * e.second);
   }
   return 0;
 }

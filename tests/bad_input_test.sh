@@ -17,10 +17,7 @@ FX="$T/fixtures"
 mkdir -p "$FX"
 
 # Fixtures: a tiny toy Cityscapes (raw and converted), a real checkpoint, hostile files.
-"$BIN/ann_preprocess" --dataset=toy_cityscapes --dst="$FX/raw" --toy_size=64x32 \
-  --toy_splits=2,2,2 >/dev/null 2>&1 || { echo "fixture: toy raw"; exit 1; }
-"$BIN/ann_preprocess" --dataset=cityscapes --src="$FX/raw" --dst="$FX/toy" >/dev/null 2>&1 ||
-  { echo "fixture: toy"; exit 1; }
+toy_data "$FX/raw" "$FX/toy" 64x32 2,2,2 0
 "$BIN/ann_init_checkpoint" --config=configs/toy.flags --out="$FX/init.pth" >/dev/null 2>&1 ||
   { echo "fixture: checkpoint"; exit 1; }
 VAL_IMG=$(ls "$FX"/toy/leftImg8bit/val/*/*.png | head -1)

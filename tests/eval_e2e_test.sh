@@ -9,10 +9,7 @@
 set -u
 source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib.sh" eval
 
-"$BIN/ann_preprocess" --dataset=toy_cityscapes --dst="$T/raw" --toy_size=128x64 \
-  --toy_splits=12,4,3 --seed=2 >/dev/null 2>&1 &&
-  "$BIN/ann_preprocess" --dataset=cityscapes --src="$T/raw" --dst="$T/data" >/dev/null 2>&1 ||
-  { echo "FAIL: toy data"; exit 1; }
+toy_data "$T/raw" "$T/data" 128x64 12,4,3 2
 CFG=(--config=configs/toy.flags --threads=2)
 "$BIN/ann_train" "${CFG[@]}" --data_root="$T/data" --work_dir="$T/work" --crop_size=64x64 \
   --img_scale=128x64 --batch_size=4 --max_iters=30 --checkpoint_interval=30 --log_interval=10 \
@@ -93,6 +90,50 @@ miou() { $PY -c "import json,sys; print('%.10f' % json.load(open(sys.argv[1]))['
 "$BIN/ann_eval" "${CFG[@]}" --checkpoint="$CKPT" --data_root="$T/data" --aug_test \
   --work_dir="$T/ev_aug" >/dev/null 2>&1 &&
   ok "aug test runs (mIoU $(miou "$T/ev_aug/metrics.json"))" || fail "aug test"
+# The inference form (--precision): fp32 logits within 1e-4 of the exact path, argmax identical
+# on >= 99.99% of pixels; bf16 (where the CPU has it) argmax agreeing on >= 99.5% and mIoU within
+# 0.3 points; bf16 refused on a CPU without it (ANN_CPUINFO presents one).
+for p in exact fp32 bf16; do
+  "$BIN/ann_test" "${CFG[@]}" --checkpoint="$CKPT" --images="$T/data/leftImg8bit/val" \
+    --logits_dir="$T/logits_$p" --precision=$p >"$T/prec_$p.log" 2>&1 || echo "$p unavailable"
+done
+$PY - "$T" <<'PYEOF' && ok "--precision=fp32 within 1e-4 of exact, same argmax" || fail "fp32 parity"
+import glob, os, sys, torch
+t = sys.argv[1]
+for f in sorted(glob.glob(t + '/logits_exact/**/*.pt', recursive=True)):
+    a = torch.load(f); b = torch.load(f.replace('logits_exact', 'logits_fp32'))
+    rel = float((a - b).abs().max() / a.abs().max())
+    agree = float((a.argmax(0) == b.argmax(0)).double().mean())
+    print(os.path.basename(f), 'rel %.2e agree %.6f' % (rel, agree))
+    assert rel <= 1e-4 and agree >= 0.9999
+PYEOF
+if grep -q " avx512_bf16\| amx_bf16" /proc/cpuinfo; then
+  $PY - "$T" <<'PYEOF' && ok "--precision=bf16: argmax agrees with fp32 on >= 99.5% of pixels" || fail "bf16 agreement"
+import glob, sys, torch
+t = sys.argv[1]
+same = total = 0
+for f in sorted(glob.glob(t + '/logits_exact/**/*.pt', recursive=True)):
+    a = torch.load(f).argmax(0); b = torch.load(f.replace('logits_exact', 'logits_bf16')).argmax(0)
+    same += int((a == b).sum()); total += a.numel()
+print('bf16 argmax agreement %.5f' % (same / total))
+assert same / total >= 0.995
+PYEOF
+  "$BIN/ann_eval" "${CFG[@]}" --checkpoint="$CKPT" --data_root="$T/data" --precision=bf16 \
+    --work_dir="$T/ev_bf16" >/dev/null 2>&1 &&
+    $PY -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print('mIoU', a, b); sys.exit(abs(a - b) * 100 > 0.3)" \
+      "$(miou "$T/ev/metrics.json")" "$(miou "$T/ev_bf16/metrics.json")" &&
+    ok "--precision=bf16: mIoU within 0.3 points of exact" || fail "bf16 mIoU"
+else
+  echo "skip: bf16 agreement (this CPU has no bf16 arithmetic)"
+fi
+grep '^flags' /proc/cpuinfo | head -1 | sed 's/ avx512_bf16//; s/ amx_bf16//' > "$T/cpuinfo_no_bf16"
+out=$(ANN_CPUINFO="$T/cpuinfo_no_bf16" "$BIN/ann_test" "${CFG[@]}" --checkpoint="$CKPT" \
+  --images="$T/data/leftImg8bit/val" --out_dir="$T/never" --precision=bf16 2>&1)
+[ $? -eq 2 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] &&
+  printf '%s' "$out" | grep -q "^error: --precision: bf16 needs a CPU with AVX512-BF16" &&
+  [ ! -e "$T/never" ] && ok "--precision=bf16 refused on a CPU without bf16 ($out)" ||
+  fail "bf16 refusal: $out"
+
 out=$("$BIN/ann_eval" "${CFG[@]}" --checkpoint="$CKPT" --data_root="$T/data" --test_mode=tile 2>&1)
 [ $? -eq 2 ] && printf '%s' "$out" | grep -q "^error: --test_mode" && ok "bad --test_mode refused" ||
   fail "bad test_mode: $out"

@@ -37,7 +37,8 @@ torch.save({'module.' + k: v for k, v in sd.items()}, f'{out}/module_legacy.pth'
 PYEOF
 echo "seeds: $(ls "$SEEDS" | wc -l) files, $(du -sk "$SEEDS" | cut -f1) KB"
 
-out=$("$FUZZER" "$CRASHERS" "$SEEDS" 2>&1); rc=$?
+# -runs=0: run the inputs once (a libFuzzer binary would otherwise start fuzzing them).
+out=$("$FUZZER" -runs=0 "$CRASHERS" "$SEEDS" 2>&1); rc=$?
 [ $rc -eq 0 ] && ok "replayed $(ls "$CRASHERS" | wc -l) past crashers and the seeds" ||
   { fail "replay (exit $rc)"; printf '%s\n' "$out" | tail -30; }
 

@@ -6,12 +6,9 @@
 # (KILL_SEED=N reproduces a run).
 set -u
 source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib.sh" kill
-PRE="$ROOT/tools/ann_preprocess"
 TRAIN="$ROOT/tools/ann_train"
 
-"$PRE" --dataset=toy_cityscapes --dst="$T/raw" --toy_size=128x64 --toy_splits=8,2,1 \
-  --seed=3 >/dev/null 2>&1 && "$PRE" --dataset=cityscapes --src="$T/raw" --dst="$T/data" \
-  >/dev/null 2>&1 || { echo "FAIL: toy data"; exit 1; }
+toy_data "$T/raw" "$T/data" 128x64 8,2,1 3
 ARGS=(--config=configs/toy.flags --data_root="$T/data" --crop_size=64x64 --img_scale=128x64
       --batch_size=2 --max_iters=16 --checkpoint_interval=1 --log_interval=1 --threads=2
       --workers=2 --seed=9)

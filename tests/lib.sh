@@ -20,3 +20,11 @@ finish() {
   echo "$fails failure(s)"
   [ "$fails" -eq 0 ]
 }
+# toy_data RAW DATA SIZE SPLITS SEED: a generated toy Cityscapes in the raw download layout (RAW),
+# converted to the training layout (DATA); exits the test if either step fails.
+toy_data() {
+  "$BIN/ann_preprocess" --dataset=toy_cityscapes --dst="$1" --toy_size="$3" --toy_splits="$4" \
+    --seed="$5" >/dev/null 2>&1 &&
+    "$BIN/ann_preprocess" --dataset=cityscapes --src="$1" --dst="$2" >/dev/null 2>&1 ||
+    { echo "FAIL: toy data"; exit 1; }
+}

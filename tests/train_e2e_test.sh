@@ -6,12 +6,9 @@
 # run; bad flag values are refused before any work; checkpoints, json log and curves exist.
 set -u
 source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib.sh" train
-PRE="$ROOT/tools/ann_preprocess"
 TRAIN="$ROOT/tools/ann_train"
 
-"$PRE" --dataset=toy_cityscapes --dst="$T/raw" --toy_size=128x64 --toy_splits=12,4,1 \
-  --seed=1 >/dev/null 2>&1 && "$PRE" --dataset=cityscapes --src="$T/raw" --dst="$T/data" \
-  >/dev/null 2>&1 || { echo "FAIL: toy data"; exit 1; }
+toy_data "$T/raw" "$T/data" 128x64 12,4,1 1
 # A small, fast recipe: 8 iterations of batch 2 on 64x64 crops, checkpoints every 4.
 ARGS=(--config=configs/toy.flags --data_root="$T/data" --crop_size=64x64 --img_scale=128x64
       --batch_size=2 --max_iters=8 --checkpoint_interval=4 --log_interval=1 --threads=2

@@ -16,7 +16,7 @@ const std::vector<std::string>& AllConfigFlags() {
       "checkpoint_interval", "eval_interval", "log_interval", "seed",
       // ann/eval/test_config.cc
       "test_mode", "test_scale", "test_crop", "test_stride", "scales", "flip", "aug_test",
-      "aug_style"};
+      "aug_style", "precision"};
   return *names;
 }
 

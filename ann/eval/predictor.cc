@@ -15,6 +15,10 @@ namespace ann {
 Predictor::Predictor(EncoderDecoder model, TestConfig config)
     : model_(std::move(model)), config_(std::move(config)) {
   model_->eval();
+  if (config_.arithmetic != TestConfig::Arithmetic::kExact) {
+    model_->PrepareForInference(
+        config_.arithmetic == TestConfig::Arithmetic::kBf16 ? Precision::kBf16 : Precision::kFp32);
+  }
 }
 
 torch::Tensor Predictor::SlideInfer(const torch::Tensor& input) {

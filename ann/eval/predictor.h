@@ -33,6 +33,8 @@ namespace ann {
 //   torch::Tensor labels = Predictor::Labels(scores);     // uint8 [H, W]
 class Predictor {
  public:
+  // With config.arithmetic fp32 or bf16, turns `model` (shared, not copied) into its inference
+  // form: it cannot be trained afterwards.
   explicit Predictor(EncoderDecoder model, TestConfig config = TestConfig());
 
   // Scores [K, H, W] (float32) for a BGR uint8 image of size H x W: logits for one pass,

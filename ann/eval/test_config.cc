@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ann/model/footprint.h"
+#include "ann/util/cpu.h"
 #include "ann/util/flags.h"
 #include "ann/util/status_macros.h"
 #include "gflags/gflags.h"
@@ -20,6 +21,10 @@ DEFINE_string(scales, "1.0",
               "Test-scale ratios, comma separated (multi-scale: averaged softmax; mscrop: its "
               "scales).");
 DEFINE_bool(flip, false, "Also predict the mirrored image and average (flip augmentation).");
+DEFINE_string(precision, "exact",
+              "Inference arithmetic: exact (as loaded: bit-identical to mmseg's PyTorch), fp32 "
+              "(BatchNorm folded into the convolutions, channels-last: faster, within 1e-4) or "
+              "bf16 (the same in bfloat16; needs AVX512-BF16 or AMX).");
 DEFINE_bool(aug_test, false, "mmseg's aug test: --scales=0.5,0.75,1.0,1.25,1.5,1.75 --flip.");
 DEFINE_string(aug_style, "mmseg0x",
               "How multi-scale ratios size each pass: mmseg0x (ratio x --test_scale, as mmseg "
@@ -54,6 +59,16 @@ absl::StatusOr<TestConfig> TestConfigFromFlags() {
     }
   }
   c.flip = FLAGS_flip || FLAGS_aug_test;
+  using Arithmetic = TestConfig::Arithmetic;
+  ANN_ASSIGN_OR_RETURN(c.arithmetic, ParseEnumFlag<Arithmetic>("precision", FLAGS_precision,
+                                                               {{"exact", Arithmetic::kExact},
+                                                                {"fp32", Arithmetic::kFp32},
+                                                                {"bf16", Arithmetic::kBf16}}));
+  if (c.arithmetic == Arithmetic::kBf16 && !CpuHasBf16()) {
+    return absl::InvalidArgumentError(
+        "--precision: bf16 needs a CPU with AVX512-BF16 or AMX-BF16 instructions, and this one "
+        "has neither (use fp32)");
+  }
   return c;
 }
 

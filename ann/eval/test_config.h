@@ -25,6 +25,9 @@ struct TestConfig {
   cv::Size stride{513, 513};
   std::vector<double> ratios = {1.0};  // Multi-scale ratios (mscrop: its scales).
   bool flip = false;
+  // Arithmetic: exact (the model as loaded, bit-identical to mmseg's eager PyTorch), or the
+  // inference form in fp32 or bf16 (EncoderDecoder::PrepareForInference).
+  enum class Arithmetic { kExact, kFp32, kBf16 } arithmetic = Arithmetic::kExact;
   bool IsAugmented() const { return ratios.size() > 1 || flip; }
 };
 

@@ -15,6 +15,71 @@ ConvModuleImpl::ConvModuleImpl(const ConvModuleOptions& options) : relu_(options
   }
 }
 
+void FoldBatchNormInto(torch::nn::Conv2dImpl& conv, const torch::nn::BatchNorm2dImpl& bn) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor scale = bn.weight.to(torch::kDouble) /
+                              torch::sqrt(bn.running_var.to(torch::kDouble) + bn.options.eps());
+  const torch::Tensor old_bias =
+      conv.bias.defined() ? conv.bias.to(torch::kDouble) : torch::zeros_like(scale);
+  const torch::Tensor bias =
+      bn.bias.to(torch::kDouble) + (old_bias - bn.running_mean.to(torch::kDouble)) * scale;
+  const auto dtype = conv.weight.scalar_type();
+  conv.weight.copy_((conv.weight.to(torch::kDouble) * scale.view({-1, 1, 1, 1})).to(dtype));
+  if (conv.bias.defined()) {
+    conv.bias.copy_(bias.to(dtype));
+  } else {
+    // A bias-free Conv2d has "bias" registered as an undefined tensor, which cannot be
+    // replaced: the new bias is the member forward() reads, outside the registered parameters.
+    conv.bias = bias.to(dtype);
+  }
+}
+
+void ConvertConvBiases(torch::nn::Module& module, torch::ScalarType dtype) {
+  for (const auto& m : module.modules()) {
+    if (auto* conv = m->as<torch::nn::Conv2dImpl>()) {
+      if (conv->bias.defined() && conv->bias.scalar_type() != dtype) {
+        conv->bias = conv->bias.to(dtype);
+      }
+    }
+  }
+}
+
+torch::Tensor MaybeBatchNorm(torch::nn::BatchNorm2d& bn, const torch::Tensor& x) {
+  return bn ? bn->forward(x) : x;
+}
+
+torch::nn::Sequential FoldSequential(const torch::nn::Sequential& sequential) {
+  torch::nn::Sequential folded;
+  for (size_t i = 0; i < sequential->size(); ++i) {
+    if (auto conv = sequential->ptr(i)->as<torch::nn::Conv2dImpl>()) {
+      auto shared = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(sequential->ptr(i));
+      if (i + 1 < sequential->size()) {
+        if (auto* bn = sequential->ptr(i + 1)->as<torch::nn::BatchNorm2dImpl>()) {
+          FoldBatchNormInto(*conv, *bn);
+          ++i;
+        }
+      }
+      folded->push_back(torch::nn::Conv2d(shared));
+    } else if (sequential->ptr(i)->as<torch::nn::ReLUImpl>()) {
+      folded->push_back(
+          torch::nn::ReLU(std::dynamic_pointer_cast<torch::nn::ReLUImpl>(sequential->ptr(i))));
+    } else if (auto* bn = sequential->ptr(i)->as<torch::nn::BatchNorm2dImpl>()) {
+      folded->push_back(torch::nn::BatchNorm2d(
+          std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(sequential->ptr(i))));
+      (void)bn;
+    } else {
+      TORCH_CHECK(false, "FoldSequential: unexpected module ", sequential->ptr(i)->name());
+    }
+  }
+  return folded;
+}
+
+void ConvModuleImpl::FoldBatchNorm() {
+  if (!bn) return;
+  FoldBatchNormInto(*conv, *bn);
+  bn = nullptr;
+}
+
 torch::Tensor ConvModuleImpl::forward(torch::Tensor x) {
   x = conv->forward(x);
   if (bn) x = bn->forward(x);

@@ -30,6 +30,10 @@ class ConvModuleImpl : public torch::nn::Module {
   explicit ConvModuleImpl(const ConvModuleOptions& options);
   torch::Tensor forward(torch::Tensor x);
 
+  // Inference form: BN folded into the conv (FoldBatchNormInto), then skipped (`bn` is null;
+  // its parameters stay registered but unused).
+  void FoldBatchNorm();
+
   torch::nn::Conv2d conv{nullptr};
   torch::nn::BatchNorm2d bn{nullptr};
 
@@ -37,6 +41,23 @@ class ConvModuleImpl : public torch::nn::Module {
   bool relu_;
 };
 TORCH_MODULE(ConvModule);
+
+// Folds eval-mode BatchNorm `bn` into the convolution `conv` before it: the weight scaled per
+// output channel by gamma / sqrt(var + eps), the bias set to beta + (b - mean) * that scale
+// (computed in float64, stored in the conv's dtype), so that conv'(x) = bn(conv(x)) up to
+// rounding. A conv without a bias gets one as its `bias` member only (not a registered
+// parameter: Module::to() does not convert it; ConvertConvBiases does).
+void FoldBatchNormInto(torch::nn::Conv2dImpl& conv, const torch::nn::BatchNorm2dImpl& bn);
+
+// Converts every Conv2d's `bias` member in `module` to `dtype` (those FoldBatchNormInto added).
+void ConvertConvBiases(torch::nn::Module& module, torch::ScalarType dtype);
+
+// `bn`(x), or x when `bn` was folded away (null).
+torch::Tensor MaybeBatchNorm(torch::nn::BatchNorm2d& bn, const torch::Tensor& x);
+
+// `sequential` with every Conv2d followed by a BatchNorm2d replaced by the folded Conv2d (other
+// modules, ReLU, kept in order).
+torch::nn::Sequential FoldSequential(const torch::nn::Sequential& sequential);
 
 }  // namespace ann
 

@@ -20,6 +20,12 @@ enum class Variant {
 };
 
 // The model part of a config.
+// Arithmetic of a model's inference form (EncoderDecoder::PrepareForInference).
+enum class Precision {
+  kFp32,  // float32, BatchNorm folded into the convolutions, channels-last
+  kBf16,  // the same in bfloat16 (softmax and logits in float32)
+};
+
 struct ModelConfig {
   Variant variant = Variant::kMmseg;
   int depth = 50;  // 18, 34, 50 or 101.

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "ann/model/conv_module.h"
+
 namespace ann {
 namespace {
 
@@ -45,10 +47,19 @@ BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride,
 
 torch::Tensor BottleneckImpl::forward(torch::Tensor x) {
   torch::Tensor identity = downsample ? downsample->forward(x) : x;
-  torch::Tensor out = torch::relu(bn1->forward(conv1->forward(x)));
-  out = torch::relu(bn2->forward(conv2->forward(out)));
-  out = bn3->forward(conv3->forward(out));
-  return torch::relu(out + identity);
+  torch::Tensor out = MaybeBatchNorm(bn1, conv1->forward(x)).relu_();
+  out = MaybeBatchNorm(bn2, conv2->forward(out)).relu_();
+  out = MaybeBatchNorm(bn3, conv3->forward(out));
+  return out.add_(identity).relu_();
+}
+
+void BottleneckImpl::FoldBatchNorm() {
+  if (!bn1) return;
+  FoldBatchNormInto(*conv1, *bn1);
+  FoldBatchNormInto(*conv2, *bn2);
+  FoldBatchNormInto(*conv3, *bn3);
+  bn1 = bn2 = bn3 = nullptr;
+  if (downsample) downsample = replace_module("downsample", FoldSequential(downsample));
 }
 
 BasicBlockImpl::BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride, int64_t dilation,
@@ -63,9 +74,17 @@ BasicBlockImpl::BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride,
 
 torch::Tensor BasicBlockImpl::forward(torch::Tensor x) {
   torch::Tensor identity = downsample ? downsample->forward(x) : x;
-  torch::Tensor out = torch::relu(bn1->forward(conv1->forward(x)));
-  out = bn2->forward(conv2->forward(out));
-  return torch::relu(out + identity);
+  torch::Tensor out = MaybeBatchNorm(bn1, conv1->forward(x)).relu_();
+  out = MaybeBatchNorm(bn2, conv2->forward(out));
+  return out.add_(identity).relu_();
+}
+
+void BasicBlockImpl::FoldBatchNorm() {
+  if (!bn1) return;
+  FoldBatchNormInto(*conv1, *bn1);
+  FoldBatchNormInto(*conv2, *bn2);
+  bn1 = bn2 = nullptr;
+  if (downsample) downsample = replace_module("downsample", FoldSequential(downsample));
 }
 
 ResNetV1cImpl::ResNetV1cImpl(const ResNetV1cOptions& options)
@@ -114,6 +133,16 @@ nn::Sequential ResNetV1cImpl::MakeLayer(int64_t& inplanes, int64_t planes, int b
     inplanes = planes * expansion;
   }
   return layer;
+}
+
+void ResNetV1cImpl::FoldBatchNorm() {
+  stem = replace_module("stem", FoldSequential(stem));
+  for (nn::Sequential* layer : {&layer1, &layer2, &layer3, &layer4}) {
+    for (size_t i = 0; i < (*layer)->size(); ++i) {
+      if (auto* block = (*layer)->ptr(i)->as<BottleneckImpl>()) block->FoldBatchNorm();
+      if (auto* block = (*layer)->ptr(i)->as<BasicBlockImpl>()) block->FoldBatchNorm();
+    }
+  }
 }
 
 std::vector<torch::Tensor> ResNetV1cImpl::forward(torch::Tensor x) {

@@ -33,6 +33,8 @@ class BottleneckImpl : public torch::nn::Module {
   BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, int64_t dilation,
                  torch::nn::Sequential downsample);
   torch::Tensor forward(torch::Tensor x);
+  // Inference form: every BN folded into its conv and skipped.
+  void FoldBatchNorm();
 
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
   torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
@@ -46,6 +48,7 @@ class BasicBlockImpl : public torch::nn::Module {
   BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride, int64_t dilation,
                  torch::nn::Sequential downsample);
   torch::Tensor forward(torch::Tensor x);
+  void FoldBatchNorm();
 
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
   torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
@@ -59,6 +62,8 @@ class ResNetV1cImpl : public torch::nn::Module {
   explicit ResNetV1cImpl(const ResNetV1cOptions& options);
   // Returns {C2, C3, C4, C5}.
   std::vector<torch::Tensor> forward(torch::Tensor x);
+  // Inference form: the stem's and every block's BN folded into the convs.
+  void FoldBatchNorm();
   // Output channels of C2..C5.
   const std::vector<int64_t>& out_channels() const { return out_channels_; }
   bool stem_ceil_mode() const { return ceil_mode_; }

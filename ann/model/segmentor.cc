@@ -2,6 +2,8 @@
 
 #include <unordered_set>
 
+#include "ann/model/conv_module.h"
+
 namespace ann {
 
 EncoderDecoderImpl::EncoderDecoderImpl(const ModelConfig& config) : config_(config) {
@@ -23,8 +25,28 @@ SegmentorOutputs EncoderDecoderImpl::forward(const torch::Tensor& images) {
 }
 
 torch::Tensor EncoderDecoderImpl::Predict(const torch::Tensor& images) {
-  torch::Tensor logits = decode_head->forward(backbone->forward(images));
+  torch::Tensor x = images;
+  if (inference_form_) x = x.to(compute_dtype_).contiguous(torch::MemoryFormat::ChannelsLast);
+  torch::Tensor logits = decode_head->forward(backbone->forward(x)).to(torch::kFloat);
   return ResizeLogits(logits, images.size(2), images.size(3), config_.align_corners);
+}
+
+void EncoderDecoderImpl::PrepareForInference(Precision precision) {
+  torch::NoGradGuard no_grad;
+  eval();
+  if (!inference_form_) {
+    backbone->FoldBatchNorm();
+    for (const auto& module : modules(/*include_self=*/false)) {
+      if (auto* conv_module = module->as<ConvModuleImpl>()) conv_module->FoldBatchNorm();
+    }
+    inference_form_ = true;
+  }
+  compute_dtype_ = precision == Precision::kBf16 ? torch::kBFloat16 : torch::kFloat;
+  to(compute_dtype_);
+  ConvertConvBiases(*this, compute_dtype_);
+  for (torch::Tensor& p : parameters()) {
+    if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+  }
 }
 
 void EncoderDecoderImpl::InitWeights() {

@@ -32,8 +32,15 @@ class EncoderDecoderImpl : public torch::nn::Module {
   // Logits of both heads at the feature resolution (training).
   SegmentorOutputs forward(const torch::Tensor& images);
 
-  // Decode-head logits bilinearly resized to the input's height and width.
+  // Decode-head logits bilinearly resized to the input's height and width (float32).
   torch::Tensor Predict(const torch::Tensor& images);
+
+  // Turns a loaded model into its inference form, for Predict only (the model is not trained
+  // afterwards; its state_dict is no longer mmseg's): eval mode; every BatchNorm folded into its
+  // convolution and skipped; 4-d weights channels-last, and inputs made channels-last too; with
+  // kBf16, weights and activations in bfloat16 (the attention softmax and the logits in
+  // float32). Check CpuHasBf16() before asking for kBf16.
+  void PrepareForInference(Precision precision);
 
   // Initialisation for training from scratch: Kaiming convs in the backbone, BN = (1, 0),
   // classifiers N(0, 0.01), and zero attention out-projections (each block starts as a
@@ -41,6 +48,7 @@ class EncoderDecoderImpl : public torch::nn::Module {
   void InitWeights();
 
   const ModelConfig& config() const { return config_; }
+  bool inference_form() const { return inference_form_; }
 
   ResNetV1c backbone{nullptr};
   ANNHead decode_head{nullptr};
@@ -48,6 +56,8 @@ class EncoderDecoderImpl : public torch::nn::Module {
 
  private:
   ModelConfig config_;
+  bool inference_form_ = false;
+  torch::ScalarType compute_dtype_ = torch::kFloat;
 };
 TORCH_MODULE(EncoderDecoder);
 

@@ -59,7 +59,10 @@ torch::Tensor SelfAttentionBlockImpl::forward(const torch::Tensor& query_feats,
                             .transpose(1, 2);  // [B, S, C]
   torch::Tensor sim = torch::matmul(query, key);
   sim = sim * std::pow(static_cast<double>(options_.channels()), -0.5);
-  sim = torch::softmax(sim, /*dim=*/-1);
+  // In float32 also when the block runs in bfloat16 (as autocast does).
+  sim = sim.scalar_type() == torch::kBFloat16
+            ? torch::softmax(sim, /*dim=*/-1, torch::kFloat).to(torch::kBFloat16)
+            : torch::softmax(sim, /*dim=*/-1);
   torch::Tensor context = torch::matmul(sim, value);  // [B, N, C]
   context = context.transpose(1, 2).reshape({batch, options_.channels(), h, w});
   return out_project->forward(context);

@@ -345,7 +345,9 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
     }
     if (main_rank && config.eval_interval > 0 &&
         (done % config.eval_interval == 0 || done == config.max_iters) && !stop) {
-      Predictor predictor(model, full_config.test);
+      TestConfig test = full_config.test;
+      test.arithmetic = TestConfig::Arithmetic::kExact;  // the inference form cannot train on
+      Predictor predictor(model, test);
       EvaluateOptions eval_options;
       eval_options.progress_label = "val";
       ANN_ASSIGN_OR_RETURN(

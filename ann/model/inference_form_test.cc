@@ -1,0 +1,112 @@
+// The inference form (EncoderDecoder::PrepareForInference): BatchNorm folding is exact, and the
+// folded channels-last model predicts what the model as loaded predicts, for every depth and
+// both variants, with non-trivial BatchNorm statistics.
+#include <cmath>
+#include <tuple>
+
+#include "ann/model/conv_module.h"
+#include "ann/model/segmentor.h"
+#include "ann/util/cpu.h"
+#include "gtest/gtest.h"
+#include "torch/torch.h"
+
+namespace ann {
+namespace {
+
+// BN statistics and affine parameters far from (0, 1), as after training.
+void RandomizeBatchNorms(torch::nn::Module& model, int64_t seed) {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(seed);
+  for (const auto& module : model.modules()) {
+    if (auto* bn = module->as<torch::nn::BatchNorm2dImpl>()) {
+      bn->running_mean.copy_(torch::randn_like(bn->running_mean) * 0.5);
+      bn->running_var.copy_(torch::rand_like(bn->running_var) * 2 + 0.05);
+      bn->weight.copy_(torch::rand_like(bn->weight) + 0.5);
+      bn->bias.copy_(torch::randn_like(bn->bias) * 0.2);
+    }
+  }
+}
+
+TEST(InferenceFormTest, FoldingAConvBatchNormPairIsExact) {
+  torch::manual_seed(3);
+  // Dilated, strided, with and without a conv bias; in float64 the fold is exact to rounding.
+  for (bool bias : {false, true}) {
+    torch::nn::Conv2d conv(
+        torch::nn::Conv2dOptions(5, 7, 3).stride(2).padding(2).dilation(2).bias(bias));
+    torch::nn::BatchNorm2d bn(7);
+    conv->to(torch::kDouble);
+    bn->to(torch::kDouble);
+    RandomizeBatchNorms(*bn, 4);
+    bn->eval();
+    const torch::Tensor x = torch::randn({2, 5, 13, 11}, torch::kDouble);
+    const torch::Tensor expected = bn->forward(conv->forward(x));
+    FoldBatchNormInto(*conv, *bn);
+    const torch::Tensor got = conv->forward(x);
+    EXPECT_LT((got - expected).abs().max().item<double>(), 1e-12) << "bias " << bias;
+    // The statistics really were non-trivial: without the fold the output differs a lot.
+    EXPECT_GT((expected - x.mean()).abs().max().item<double>(), 0.5);
+  }
+}
+
+class InferenceFormParityTest : public ::testing::TestWithParam<std::tuple<int, Variant>> {};
+
+TEST_P(InferenceFormParityTest, Fp32MatchesTheModelAsLoaded) {
+  const auto [depth, variant] = GetParam();
+  ModelConfig config = DefaultModelConfig(variant);
+  config.depth = depth;
+  config.num_classes = 11;
+  config.with_auxiliary_head = false;
+  torch::manual_seed(depth);
+  EncoderDecoder model(config);
+  model->InitWeights();
+  RandomizeBatchNorms(*model, depth + 1);
+  {
+    // InitWeights zeroes the attention out-projections: give them weights so the attention
+    // blocks count.
+    torch::NoGradGuard no_grad;
+    for (const auto& item : model->named_parameters()) {
+      if (item.key().find("out_project") != std::string::npos) item.value().normal_(0, 0.05);
+    }
+  }
+  model->eval();
+  torch::InferenceMode guard;
+  const torch::Tensor x = torch::randn({1, 3, 67, 93});  // odd, asymmetric
+  const torch::Tensor expected = model->Predict(x);
+  model->PrepareForInference(Precision::kFp32);
+  const torch::Tensor got = model->Predict(x);
+  ASSERT_EQ(got.sizes(), expected.sizes());
+  const double rel = ((got - expected).abs().max() / expected.abs().max()).item<double>();
+  EXPECT_LE(rel, 1e-4) << "depth " << depth;
+  const double agree =
+      (got.argmax(1) == expected.argmax(1)).to(torch::kDouble).mean().item<double>();
+  EXPECT_GE(agree, 0.9999) << "depth " << depth;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllDepthsBothVariants, InferenceFormParityTest,
+                         ::testing::Combine(::testing::Values(18, 34, 50, 101),
+                                            ::testing::Values(Variant::kMmseg,
+                                                              Variant::kOriginal)));
+
+TEST(InferenceFormTest, Bf16StaysCloseWhereTheCpuHasIt) {
+  if (!CpuHasBf16()) GTEST_SKIP() << "this CPU has no bf16 arithmetic";
+  ModelConfig config;
+  config.depth = 18;
+  config.num_classes = 7;
+  torch::manual_seed(8);
+  EncoderDecoder model(config);
+  model->InitWeights();
+  RandomizeBatchNorms(*model, 9);
+  model->eval();
+  torch::InferenceMode guard;
+  const torch::Tensor x = torch::randn({1, 3, 45, 71});
+  const torch::Tensor expected = model->Predict(x);
+  model->PrepareForInference(Precision::kBf16);
+  const torch::Tensor got = model->Predict(x);
+  EXPECT_EQ(got.scalar_type(), torch::kFloat);  // logits come back in float32
+  const double rel = ((got - expected).abs().max() / expected.abs().max()).item<double>();
+  EXPECT_LT(rel, 0.05);
+  EXPECT_GT(rel, 0.0);  // it did run in bf16
+}
+
+}  // namespace
+}  // namespace ann

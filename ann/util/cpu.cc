@@ -1,0 +1,22 @@
+#include "ann/util/cpu.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+namespace ann {
+
+bool CpuHasBf16() {
+  const char* override_path = std::getenv("ANN_CPUINFO");
+  std::ifstream cpuinfo(override_path != nullptr ? override_path : "/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("flags", 0) != 0) continue;
+    line += " ";
+    return line.find(" avx512_bf16 ") != std::string::npos ||
+           line.find(" amx_bf16 ") != std::string::npos;
+  }
+  return false;
+}
+
+}  // namespace ann

@@ -1,0 +1,14 @@
+// What this CPU can do, from /proc/cpuinfo (or the file ANN_CPUINFO names, so that tests can
+// present another CPU).
+#ifndef ANN_UTIL_CPU_H_
+#define ANN_UTIL_CPU_H_
+
+namespace ann {
+
+// Whether the CPU has bfloat16 arithmetic (AVX512-BF16 or AMX-BF16). Without it LibTorch
+// emulates bf16, slower than float32.
+bool CpuHasBf16();
+
+}  // namespace ann
+
+#endif  // ANN_UTIL_CPU_H_
