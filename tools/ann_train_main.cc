@@ -1,8 +1,10 @@
 // ann_train: trains an ANN model from a config (spec §3), in one process or as --nproc ranks
 // over loopback (or ranks started by hand with --rank --world_size --dist_addr --dist_port).
+#include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "ann/config/config.h"
 #include "ann/train/distributed.h"
 #include "ann/train/launcher.h"
@@ -23,9 +25,32 @@ DEFINE_validator(nproc, [](const char*, int32_t value) { return value >= 1; });
 DEFINE_validator(world_size, [](const char*, int32_t value) { return value >= 1; });
 DEFINE_string(dist_addr, "127.0.0.1", "Address of rank 0's rendezvous store.");
 DEFINE_int32(dist_port, 0, "Port of the rendezvous store (0: a free one, with --nproc).");
+DEFINE_int32(dist_timeout, 300,
+             "Seconds a collective waits for a peer before every rank stops with an error.");
+DEFINE_validator(dist_timeout, [](const char*, int32_t value) { return value >= 1; });
 
 namespace ann {
 namespace {
+
+// torchrun's environment (WORLD_SIZE, RANK, MASTER_ADDR, MASTER_PORT) for the flags not given
+// on the command line, so that the same command runs under torchrun-style launchers and on
+// several machines. LOCAL_RANK is not needed on CPUs.
+absl::Status ApplyLauncherEnvironment() {
+  struct Var {
+    const char* env;
+    const char* flag;
+  };
+  for (const Var& v : {Var{"WORLD_SIZE", "world_size"}, Var{"RANK", "rank"},
+                       Var{"MASTER_ADDR", "dist_addr"}, Var{"MASTER_PORT", "dist_port"}}) {
+    const char* value = std::getenv(v.env);
+    if (value == nullptr || !gflags::GetCommandLineFlagInfoOrDie(v.flag).is_default) continue;
+    if (gflags::SetCommandLineOption(v.flag, value).empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", v.flag, ": bad value '", value, "' in $", v.env));
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::Status Run() {
   ANN_ASSIGN_OR_RETURN(Config config,
@@ -43,8 +68,9 @@ absl::Status Run() {
   std::unique_ptr<Distributed> distributed;
   if (FLAGS_world_size > 1) {
     if (FLAGS_dist_port <= 0) return absl::InvalidArgumentError("--dist_port is required");
-    ANN_ASSIGN_OR_RETURN(distributed, Distributed::Connect(FLAGS_rank, FLAGS_world_size,
-                                                           FLAGS_dist_addr, FLAGS_dist_port));
+    ANN_ASSIGN_OR_RETURN(distributed,
+                         Distributed::Connect(FLAGS_rank, FLAGS_world_size, FLAGS_dist_addr,
+                                              FLAGS_dist_port, FLAGS_dist_timeout));
     options.distributed = distributed.get();
   }
   const int threads = SetNumThreadsFromFlags();
@@ -71,6 +97,9 @@ int main(int argc, char** argv) {
   const std::vector<std::string> command(argv, argv + argc);  // For the --nproc launcher.
   absl::Status parsed = ann::ParseConfigCommandLine(argc, argv, kTrainTool);
   if (!parsed.ok()) return ann::CommandLineExitCode(parsed);
+  if (absl::Status env = ann::ApplyLauncherEnvironment(); !env.ok()) {
+    return ann::CommandLineExitCode(env);
+  }
   if (FLAGS_nproc > 1 && FLAGS_rank < 0) {
     // Validate the config once, before starting anything.
     auto config =

@@ -16,8 +16,25 @@ struct Distributed::Impl {
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
 };
 
-Distributed::Distributed(int rank, int world_size)
-    : impl_(std::make_unique<Impl>()), rank_(rank), world_size_(world_size) {}
+Distributed::Distributed(int rank, int world_size, int timeout_s)
+    : impl_(std::make_unique<Impl>()),
+      rank_(rank),
+      world_size_(world_size),
+      timeout_s_(timeout_s) {}
+
+absl::Status Distributed::Guard(const char* name, const std::function<void()>& op) {
+  try {
+    op();
+    return absl::OkStatus();
+  } catch (const std::exception& e) {
+    const std::string what = e.what();
+    return absl::UnavailableError(
+        absl::StrCat("rank ", rank_, ": ", name,
+                     " failed: a peer process died or did not answer within "
+                     "--dist_timeout=",
+                     timeout_s_, " s (Gloo: ", what.substr(0, what.find('\n')), ")"));
+  }
+}
 
 Distributed::~Distributed() = default;
 
@@ -28,7 +45,7 @@ absl::StatusOr<std::unique_ptr<Distributed>> Distributed::Connect(int rank, int 
     return absl::InvalidArgumentError(
         absl::StrCat("--rank: ", rank, " is not in [0, --world_size=", world_size, ")"));
   }
-  std::unique_ptr<Distributed> d(new Distributed(rank, world_size));
+  std::unique_ptr<Distributed> d(new Distributed(rank, world_size, timeout_s));
   try {
     c10d::TCPStoreOptions options;
     options.port = static_cast<uint16_t>(port);
@@ -48,14 +65,16 @@ absl::StatusOr<std::unique_ptr<Distributed>> Distributed::Connect(int rank, int 
   return d;
 }
 
-void Distributed::AverageGradients(const std::vector<torch::Tensor>& params) {
+absl::Status Distributed::AverageGradients(const std::vector<torch::Tensor>& params) {
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> grads;
   for (const torch::Tensor& p : params) {
     if (p.grad().defined()) grads.push_back(p.grad().reshape({-1}));
   }
   std::vector<torch::Tensor> flat = {torch::cat(grads)};
-  impl_->group->allreduce(flat)->wait();
+  absl::Status status =
+      Guard("gradient all-reduce", [&] { impl_->group->allreduce(flat)->wait(); });
+  if (!status.ok()) return status;
   flat[0].div_(world_size_);
   int64_t offset = 0;
   for (const torch::Tensor& p : params) {
@@ -64,15 +83,19 @@ void Distributed::AverageGradients(const std::vector<torch::Tensor>& params) {
     p.mutable_grad().copy_(flat[0].narrow(0, offset, n).view_as(p.grad()));
     offset += n;
   }
+  return absl::OkStatus();
 }
 
-std::vector<double> Distributed::SumScalars(const std::vector<double>& values) {
+absl::StatusOr<std::vector<double>> Distributed::SumScalars(const std::vector<double>& values) {
   std::vector<torch::Tensor> t = {torch::tensor(values, torch::kFloat64)};
-  impl_->group->allreduce(t)->wait();
+  absl::Status status = Guard("all-reduce", [&] { impl_->group->allreduce(t)->wait(); });
+  if (!status.ok()) return status;
   return std::vector<double>(t[0].data_ptr<double>(), t[0].data_ptr<double>() + values.size());
 }
 
-void Distributed::Barrier() { impl_->group->barrier()->wait(); }
+absl::Status Distributed::Barrier() {
+  return Guard("barrier", [&] { impl_->group->barrier()->wait(); });
+}
 
 int FreeLoopbackPort() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -2,9 +2,11 @@
 // a TCPStore rendezvous at --dist_addr:--dist_port, then gradients are averaged across ranks
 // after every backward (one flattened all-reduce), so every rank keeps identical weights.
 // BatchNorm statistics stay per process (mmseg's non-synchronised BN; SyncBN is not built).
+// A dead or hung peer ends every collective with an error after the timeout (--dist_timeout).
 #ifndef ANN_TRAIN_DISTRIBUTED_H_
 #define ANN_TRAIN_DISTRIBUTED_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,17 +29,23 @@ class Distributed {
   int rank() const { return rank_; }
   int world_size() const { return world_size_; }
 
+  // Every collective fails with UnavailableError, never an exception, when a peer died or did
+  // not answer within the timeout: "rank R: <op> failed: a peer process died or did not answer
+  // within --dist_timeout=N s (Gloo: ...)".
+
   // grads ← mean over ranks (in place), through one flattened buffer.
-  void AverageGradients(const std::vector<torch::Tensor>& params);
+  absl::Status AverageGradients(const std::vector<torch::Tensor>& params);
   // Sum of `values` over ranks.
-  std::vector<double> SumScalars(const std::vector<double>& values);
-  void Barrier();
+  absl::StatusOr<std::vector<double>> SumScalars(const std::vector<double>& values);
+  absl::Status Barrier();
 
  private:
-  Distributed(int rank, int world_size);
+  Distributed(int rank, int world_size, int timeout_s);
+  // Runs `op` (a collective and its wait), turning an exception into the error above.
+  absl::Status Guard(const char* name, const std::function<void()>& op);
   struct Impl;
   std::unique_ptr<Impl> impl_;
-  int rank_, world_size_;
+  int rank_, world_size_, timeout_s_;
 };
 
 // A TCP port on 127.0.0.1 free right now (for a local launcher).

@@ -6,6 +6,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "ann/train/distributed.h"
@@ -17,7 +21,10 @@ namespace {
 std::vector<pid_t> g_children;
 
 void ForwardSignal(int signal) {
-  for (pid_t child : g_children) kill(child, signal);
+  for (pid_t child : g_children) {
+    kill(child, signal);
+    kill(child, SIGCONT);  // a stopped (hung) rank must see it too
+  }
 }
 
 }  // namespace
@@ -43,15 +50,35 @@ int LaunchLocalRanks(const std::vector<std::string>& command, int nproc, int por
     }
     g_children.push_back(pid);
   }
+  // After the first failure the others get SIGTERM (they save and stop, or fail their next
+  // collective), and SIGKILL if they are still there kKillAfter later.
+  constexpr auto kKillAfter = std::chrono::seconds(30);
   int worst = 0;
-  for (size_t done = 0; done < g_children.size(); ++done) {
+  size_t done = 0;
+  std::optional<std::chrono::steady_clock::time_point> kill_at;
+  while (done < g_children.size()) {
     int status = 0;
-    const pid_t pid = wait(&status);
+    const pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) {
+      if (kill_at && std::chrono::steady_clock::now() >= *kill_at) {
+        LOG(WARNING) << "ranks still running " << kKillAfter.count() << " s later: killing them";
+        ForwardSignal(SIGKILL);
+        kill_at.reset();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    ++done;
     const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
     if (code != 0 && worst == 0) {
       const auto rank = std::find(g_children.begin(), g_children.end(), pid) - g_children.begin();
-      LOG(WARNING) << "rank " << rank << " (pid " << pid << ") failed; stopping the others";
+      const std::string how = WIFSIGNALED(status)
+                                  ? absl::StrCat("killed by signal ", WTERMSIG(status))
+                                  : absl::StrCat("exit status ", code);
+      LOG(WARNING) << "rank " << rank << " (pid " << pid << ") failed first (" << how
+                   << "); stopping the others";
       ForwardSignal(SIGTERM);
+      kill_at = std::chrono::steady_clock::now() + kKillAfter;
     }
     worst = std::max(worst, code);
   }

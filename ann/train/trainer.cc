@@ -253,6 +253,12 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
   };
   const std::vector<std::string> existing = ListTrainingCheckpoints(options.work_dir);
   std::string last_saved = existing.empty() ? "none" : existing.front();
+  // A failed collective (a peer died or hung) ends this rank naming the checkpoint to resume.
+  auto last_good = [&](const absl::Status& status) {
+    if (status.ok()) return status;
+    return absl::Status(status.code(), absl::StrCat(status.message(), "; last good checkpoint: ",
+                                                    last_saved, " (continue with --resume)"));
+  };
 
   const bool has_aux = model_config.with_auxiliary_head && config.aux_weight > 0;
   model->train();
@@ -272,8 +278,10 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
     bool stop = g_stop_signal != 0;
     if (dist) {
       // Every rank sees the same mean loss and the same stop decision.
-      const std::vector<double> sums = dist->SumScalars(
+      absl::StatusOr<std::vector<double>> summed = dist->SumScalars(
           {loss, terms.decode, terms.aux, terms.decode_acc, terms.aux_acc, stop ? 1.0 : 0.0});
+      if (!summed.ok()) return last_good(summed.status());
+      const std::vector<double>& sums = *summed;
       const double n = dist->world_size();
       loss = sums[0] / n;
       terms.decode = sums[1] / n;
@@ -289,7 +297,7 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
           std::isnan(loss) ? "NaN" : "infinite", iter + 1, terms.decode, terms.aux, last_saved));
     }
     terms.total.backward();
-    if (dist) dist->AverageGradients(sgd.params());
+    if (dist) ANN_RETURN_IF_ERROR(last_good(dist->AverageGradients(sgd.params())));
     sgd.Step(lr);
     const auto t2 = std::chrono::steady_clock::now();
     const int64_t done = iter + 1;
@@ -332,7 +340,9 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
       double checksum = 0;
       for (const torch::Tensor& p : sgd.params())
         checksum += p.to(torch::kFloat64).sum().item<double>();
-      const std::vector<double> sums = dist->SumScalars({checksum});
+      absl::StatusOr<std::vector<double>> summed = dist->SumScalars({checksum});
+      if (!summed.ok()) return last_good(summed.status());
+      const std::vector<double>& sums = *summed;
       if (sums[0] != checksum * dist->world_size()) {
         return absl::InternalError(absl::StrFormat(
             "rank %d: weights differ across ranks at iteration %d (checksum %.17g, mean %.17g)",
@@ -342,6 +352,10 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
     if (main_rank && checkpoint) {
       ANN_ASSIGN_OR_RETURN(last_saved, save(done, lr));
       if (!stop) LOG(INFO) << "saved " << last_saved;
+    } else if (checkpoint) {
+      // What rank 0 saved (named the same way), for this rank's error messages.
+      last_saved = (std::filesystem::path(options.work_dir) / absl::StrCat("iter_", done, ".pth"))
+                       .string();
     }
     if (main_rank && config.eval_interval > 0 &&
         (done % config.eval_interval == 0 || done == config.max_iters) && !stop) {
@@ -376,14 +390,14 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
     if (stop) {
       progress.Finish();
       if (main_rank) (void)log->Plot();
-      if (dist) dist->Barrier();
+      if (dist) ANN_RETURN_IF_ERROR(last_good(dist->Barrier()));
       return absl::CancelledError(
           absl::StrFormat("stopped by %s at iteration %d; saved %s (continue with --resume)",
                           g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM", done, last_saved));
     }
   }
   progress.Finish();
-  if (dist) dist->Barrier();
+  if (dist) ANN_RETURN_IF_ERROR(last_good(dist->Barrier()));
   if (!main_rank) return absl::OkStatus();
   ANN_RETURN_IF_ERROR(log->Plot());
   std::printf("trained %lld iterations; final checkpoint %s\n",
