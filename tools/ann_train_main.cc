@@ -1,10 +1,8 @@
 // ann_train: trains an ANN model from a config (spec §3), in one process or as --nproc ranks
 // over loopback (or ranks started by hand with --rank --world_size --dist_addr --dist_port).
-#include <cstdlib>
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "ann/config/config.h"
 #include "ann/train/distributed.h"
 #include "ann/train/launcher.h"
@@ -31,26 +29,6 @@ DEFINE_validator(dist_timeout, [](const char*, int32_t value) { return value >= 
 
 namespace ann {
 namespace {
-
-// torchrun's environment (WORLD_SIZE, RANK, MASTER_ADDR, MASTER_PORT) for the flags not given
-// on the command line, so that the same command runs under torchrun-style launchers and on
-// several machines. LOCAL_RANK is not needed on CPUs.
-absl::Status ApplyLauncherEnvironment() {
-  struct Var {
-    const char* env;
-    const char* flag;
-  };
-  for (const Var& v : {Var{"WORLD_SIZE", "world_size"}, Var{"RANK", "rank"},
-                       Var{"MASTER_ADDR", "dist_addr"}, Var{"MASTER_PORT", "dist_port"}}) {
-    const char* value = std::getenv(v.env);
-    if (value == nullptr || !gflags::GetCommandLineFlagInfoOrDie(v.flag).is_default) continue;
-    if (gflags::SetCommandLineOption(v.flag, value).empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", v.flag, ": bad value '", value, "' in $", v.env));
-    }
-  }
-  return absl::OkStatus();
-}
 
 absl::Status Run() {
   ANN_ASSIGN_OR_RETURN(Config config,

@@ -89,8 +89,8 @@ absl::Status CheckBlockFits(BlockKind kind, const Shape& shape) {
   // In doubles: a shape from the command line may be absurd.
   const double n = shape[0], c = shape[1], hw = static_cast<double>(shape[2]) * shape[3];
   // The block's input and output, plus the non-local block's [HW, HW] attention map.
-  double bytes = 4 * n * (2 * c * hw + (kind == BlockKind::kNonLocal ? hw * hw : 0));
-  return CheckFits(bytes >= 9e18 ? INT64_MAX : static_cast<int64_t>(bytes), "--shape",
+  const double bytes = 4 * n * (2 * c * hw + (kind == BlockKind::kNonLocal ? hw * hw : 0));
+  return CheckFits(bytes, "--shape",
                    absl::StrCat(BlockName(kind), " at [", absl::StrJoin(shape, ","), "]"));
 }
 

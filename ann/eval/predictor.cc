@@ -69,9 +69,7 @@ absl::Status Predictor::CheckImage(const std::string& path, cv::Size size) const
   const bool mscrop = config_.mode == TestConfig::Mode::kMsCrop;
   const double classes = static_cast<double>(model.num_classes);
   for (double ratio : config_.ratios) {
-    const cv::Size pass = mscrop ? cv::Size(static_cast<int>(size.width * ratio),
-                                            static_cast<int>(size.height * ratio))
-                                 : PassSize(size, ratio);
+    const cv::Size pass = mscrop ? MsCropPassSize(size, ratio) : PassSize(size, ratio);
     if (pass.width < 1 || pass.height < 1) {
       return absl::InvalidArgumentError(absl::StrCat(path, ": a ", size.width, "x", size.height,
                                                      " image at ratio ", ratio,
@@ -89,13 +87,19 @@ absl::Status Predictor::CheckImage(const std::string& path, cv::Size size) const
                            static_cast<double>(size.width) * size.height);
     const double bytes =
         static_cast<double>(MinimumForwardBytes(model, window_h, window_w)) + scores;
-    ANN_RETURN_IF_ERROR(CheckFits(bytes >= 9e18 ? INT64_MAX : static_cast<int64_t>(bytes), path,
+    ANN_RETURN_IF_ERROR(CheckFits(bytes, path,
                                   absl::StrCat("a ", pass.width, "x", pass.height, " pass"),
                                   config_.mode == TestConfig::Mode::kWhole
                                       ? " (try --test_mode=slide or a smaller --test_scale)"
                                       : ""));
   }
   return absl::OkStatus();
+}
+
+cv::Size Predictor::MsCropPassSize(cv::Size original, double scale) {
+  // The authors' int(H * s) x int(W * s).
+  return cv::Size(static_cast<int>(original.width * scale),
+                  static_cast<int>(original.height * scale));
 }
 
 torch::Tensor Predictor::Logits(const cv::Mat& image_bgr) {
@@ -166,8 +170,8 @@ torch::Tensor Predictor::MsCropLogits(const cv::Mat& image_bgr) {
   cv::Mat total;  // [H, W] x K float32, as the authors' numpy accumulator
   for (int flipped = 0; flipped <= (config_.flip ? 1 : 0); ++flipped) {
     for (double scale : config_.ratios) {
-      const int64_t h = static_cast<int64_t>(height * scale);
-      const int64_t w = static_cast<int64_t>(width * scale);
+      const cv::Size size = MsCropPassSize(image_bgr.size(), scale);
+      const int64_t h = size.height, w = size.width;
       torch::Tensor x = input;
       if (h != height || w != width) {
         namespace F = torch::nn::functional;

@@ -59,6 +59,8 @@ class Predictor {
   torch::Tensor SlideInfer(const torch::Tensor& input);
   // The size one multi-scale pass runs at, for an image of `original` size.
   cv::Size PassSize(cv::Size original, double ratio) const;
+  // The size one mscrop pass runs at, for an image of `original` size.
+  static cv::Size MsCropPassSize(cv::Size original, double scale);
   torch::Tensor MsCropLogits(const cv::Mat& image_bgr);
   // The authors' _crop_predict: logits [1, K, h, w] averaged over crops of `input`.
   torch::Tensor CropPredict(const torch::Tensor& input);

@@ -53,9 +53,9 @@ absl::StatusOr<TestConfig> TestConfigFromFlags() {
       c.ratios, ParseNumberListFlag(FLAGS_aug_test ? "aug_test" : "scales",
                                     FLAGS_aug_test ? "0.5,0.75,1.0,1.25,1.5,1.75" : FLAGS_scales));
   for (double r : c.ratios) {
-    if (!(r >= kMinTestRatio && r <= kMaxTestRatio)) {
+    if (!(r >= kMinRatio && r <= kMaxRatio)) {
       return absl::InvalidArgumentError(absl::StrCat("--scales: ", r, " is out of range (ratios ",
-                                                     kMinTestRatio, " to ", kMaxTestRatio, ")"));
+                                                     kMinRatio, " to ", kMaxRatio, ")"));
     }
   }
   c.flip = FLAGS_flip || FLAGS_aug_test;
@@ -76,7 +76,7 @@ absl::Status CheckTestFootprint(const ModelConfig& model, const TestConfig& test
   const double max_ratio = *std::max_element(test.ratios.begin(), test.ratios.end());
   if (test.mode == TestConfig::Mode::kWhole) {
     // Whole passes fit the test scale (times the ratio, mmseg 0.x); mmseg 1.x and "none" size
-    // them from the image: checked per image (Predictor::CheckFits).
+    // them from the image: checked per image (Predictor::CheckImage).
     if (test.test_scale.area() == 0 || test.aug_style == TestConfig::AugStyle::kMmseg1x) {
       return absl::OkStatus();
     }

@@ -31,10 +31,6 @@ struct TestConfig {
   bool IsAugmented() const { return ratios.size() > 1 || flip; }
 };
 
-// The range of multi-scale ratios (--scales) accepted.
-inline constexpr double kMinTestRatio = 0.0625;
-inline constexpr double kMaxTestRatio = 16;
-
 // Reads --test_mode --test_scale --test_crop --test_stride --scales --flip --aug_test
 // --aug_style; every bad value is an error naming its flag.
 absl::StatusOr<TestConfig> TestConfigFromFlags();

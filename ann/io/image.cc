@@ -39,11 +39,14 @@ absl::Status CheckPixels(const std::string& path, int64_t width, int64_t height)
   return absl::OkStatus();
 }
 
+// "<path>: not a decodable image (corrupt <format>: <what>)".
+absl::Status Corrupt(const std::string& path, absl::string_view format, absl::string_view what) {
+  return absl::DataLossError(
+      absl::StrCat(path, ": not a decodable image (corrupt ", format, ": ", what, ")"));
+}
+
 absl::Status CheckPng(const std::string& path, const std::vector<unsigned char>& bytes) {
-  auto corrupt = [&](absl::string_view what) {
-    return absl::DataLossError(
-        absl::StrCat(path, ": not a decodable image (corrupt PNG: ", what, ")"));
-  };
+  auto corrupt = [&](absl::string_view what) { return Corrupt(path, "PNG", what); };
   size_t at = 8;
   bool header = false;
   while (true) {
@@ -73,10 +76,7 @@ absl::Status CheckPng(const std::string& path, const std::vector<unsigned char>&
 }
 
 absl::Status CheckJpeg(const std::string& path, const std::vector<unsigned char>& bytes) {
-  auto corrupt = [&](absl::string_view what) {
-    return absl::DataLossError(
-        absl::StrCat(path, ": not a decodable image (corrupt JPEG: ", what, ")"));
-  };
+  auto corrupt = [&](absl::string_view what) { return Corrupt(path, "JPEG", what); };
   // Marker segments up to the first scan; the frame header (SOFn) gives the size.
   size_t at = 2;
   bool frame = false;

@@ -48,37 +48,36 @@ torch::Tensor MaybeBatchNorm(torch::nn::BatchNorm2d& bn, const torch::Tensor& x)
   return bn ? bn->forward(x) : x;
 }
 
+void FoldBatchNormAway(torch::nn::Conv2d& conv, torch::nn::BatchNorm2d& bn) {
+  if (!bn) return;
+  FoldBatchNormInto(*conv, *bn);
+  bn = nullptr;
+}
+
 torch::nn::Sequential FoldSequential(const torch::nn::Sequential& sequential) {
   torch::nn::Sequential folded;
   for (size_t i = 0; i < sequential->size(); ++i) {
-    if (auto conv = sequential->ptr(i)->as<torch::nn::Conv2dImpl>()) {
-      auto shared = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(sequential->ptr(i));
+    const std::shared_ptr<torch::nn::Module> module = sequential->ptr(i);
+    if (auto conv = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(module)) {
       if (i + 1 < sequential->size()) {
         if (auto* bn = sequential->ptr(i + 1)->as<torch::nn::BatchNorm2dImpl>()) {
           FoldBatchNormInto(*conv, *bn);
           ++i;
         }
       }
-      folded->push_back(torch::nn::Conv2d(shared));
-    } else if (sequential->ptr(i)->as<torch::nn::ReLUImpl>()) {
-      folded->push_back(
-          torch::nn::ReLU(std::dynamic_pointer_cast<torch::nn::ReLUImpl>(sequential->ptr(i))));
-    } else if (auto* bn = sequential->ptr(i)->as<torch::nn::BatchNorm2dImpl>()) {
-      folded->push_back(torch::nn::BatchNorm2d(
-          std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(sequential->ptr(i))));
-      (void)bn;
+      folded->push_back(torch::nn::Conv2d(conv));
+    } else if (auto relu = std::dynamic_pointer_cast<torch::nn::ReLUImpl>(module)) {
+      folded->push_back(torch::nn::ReLU(relu));
+    } else if (auto bn = std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(module)) {
+      folded->push_back(torch::nn::BatchNorm2d(bn));  // not after a conv: kept
     } else {
-      TORCH_CHECK(false, "FoldSequential: unexpected module ", sequential->ptr(i)->name());
+      TORCH_CHECK(false, "FoldSequential: unexpected module ", module->name());
     }
   }
   return folded;
 }
 
-void ConvModuleImpl::FoldBatchNorm() {
-  if (!bn) return;
-  FoldBatchNormInto(*conv, *bn);
-  bn = nullptr;
-}
+void ConvModuleImpl::FoldBatchNorm() { FoldBatchNormAway(conv, bn); }
 
 torch::Tensor ConvModuleImpl::forward(torch::Tensor x) {
   x = conv->forward(x);

@@ -52,6 +52,9 @@ void FoldBatchNormInto(torch::nn::Conv2dImpl& conv, const torch::nn::BatchNorm2d
 // Converts every Conv2d's `bias` member in `module` to `dtype` (those FoldBatchNormInto added).
 void ConvertConvBiases(torch::nn::Module& module, torch::ScalarType dtype);
 
+// FoldBatchNormInto, then `bn` set to null (skipped by MaybeBatchNorm); nothing if already null.
+void FoldBatchNormAway(torch::nn::Conv2d& conv, torch::nn::BatchNorm2d& bn);
+
 // `bn`(x), or x when `bn` was folded away (null).
 torch::Tensor MaybeBatchNorm(torch::nn::BatchNorm2d& bn, const torch::Tensor& x);
 

@@ -29,10 +29,10 @@ int64_t PhysicalMemoryBytes() {
   return static_cast<int64_t>(pages) * page_size;
 }
 
-absl::Status CheckFits(int64_t bytes, absl::string_view subject, absl::string_view what,
+absl::Status CheckFits(double bytes, absl::string_view subject, absl::string_view what,
                        absl::string_view advice) {
   const int64_t physical = PhysicalMemoryBytes();
-  if (bytes <= physical) return absl::OkStatus();
+  if (bytes <= static_cast<double>(physical)) return absl::OkStatus();
   return absl::InvalidArgumentError(
       absl::StrFormat("%s: %s needs at least %.1f GB of memory; this machine has %.1f GB%s",
                       subject, what, bytes / 1e9, physical / 1e9, advice));

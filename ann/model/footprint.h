@@ -27,8 +27,9 @@ int64_t PhysicalMemoryBytes();
 
 // OK when `bytes` fit in physical memory; else InvalidArgumentError
 //   "<subject>: <what> needs at least N GB of memory; this machine has M GB<advice>"
-// (a flag error when `subject` is a flag, "--name").
-absl::Status CheckFits(int64_t bytes, absl::string_view subject, absl::string_view what,
+// (a flag error when `subject` is a flag, "--name"). A double, so that callers adding to a
+// bound need not guard against overflow.
+absl::Status CheckFits(double bytes, absl::string_view subject, absl::string_view what,
                        absl::string_view advice = "");
 
 }  // namespace ann

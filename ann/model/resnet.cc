@@ -55,10 +55,9 @@ torch::Tensor BottleneckImpl::forward(torch::Tensor x) {
 
 void BottleneckImpl::FoldBatchNorm() {
   if (!bn1) return;
-  FoldBatchNormInto(*conv1, *bn1);
-  FoldBatchNormInto(*conv2, *bn2);
-  FoldBatchNormInto(*conv3, *bn3);
-  bn1 = bn2 = bn3 = nullptr;
+  FoldBatchNormAway(conv1, bn1);
+  FoldBatchNormAway(conv2, bn2);
+  FoldBatchNormAway(conv3, bn3);
   if (downsample) downsample = replace_module("downsample", FoldSequential(downsample));
 }
 
@@ -81,9 +80,8 @@ torch::Tensor BasicBlockImpl::forward(torch::Tensor x) {
 
 void BasicBlockImpl::FoldBatchNorm() {
   if (!bn1) return;
-  FoldBatchNormInto(*conv1, *bn1);
-  FoldBatchNormInto(*conv2, *bn2);
-  bn1 = bn2 = nullptr;
+  FoldBatchNormAway(conv1, bn1);
+  FoldBatchNormAway(conv2, bn2);
   if (downsample) downsample = replace_module("downsample", FoldSequential(downsample));
 }
 

@@ -48,7 +48,6 @@ class EncoderDecoderImpl : public torch::nn::Module {
   void InitWeights();
 
   const ModelConfig& config() const { return config_; }
-  bool inference_form() const { return inference_form_; }
 
   ResNetV1c backbone{nullptr};
   ANNHead decode_head{nullptr};

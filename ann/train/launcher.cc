@@ -7,12 +7,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "ann/train/distributed.h"
+#include "gflags/gflags.h"
 #include "glog/logging.h"
 
 namespace ann {
@@ -28,6 +30,26 @@ void ForwardSignal(int signal) {
 }
 
 }  // namespace
+
+absl::Status ApplyLauncherEnvironment() {
+  struct Var {
+    const char* env;
+    const char* flag;
+  };
+  for (const Var& v : {Var{"WORLD_SIZE", "world_size"}, Var{"RANK", "rank"},
+                       Var{"MASTER_ADDR", "dist_addr"}, Var{"MASTER_PORT", "dist_port"}}) {
+    const char* value = std::getenv(v.env);
+    gflags::CommandLineFlagInfo info;
+    if (value == nullptr || !gflags::GetCommandLineFlagInfo(v.flag, &info) || !info.is_default) {
+      continue;
+    }
+    if (gflags::SetCommandLineOption(v.flag, value).empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", v.flag, ": bad value '", value, "' in $", v.env));
+    }
+  }
+  return absl::OkStatus();
+}
 
 int LaunchLocalRanks(const std::vector<std::string>& command, int nproc, int port) {
   if (port <= 0) port = FreeLoopbackPort();

@@ -7,11 +7,19 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+
 namespace ann {
 
 // Runs `command` (argv of this process, argv[0] first) as `nproc` ranks with the rendezvous on
 // `port` (0: a free loopback port), waits for all, and returns the worst exit status.
 int LaunchLocalRanks(const std::vector<std::string>& command, int nproc, int port);
+
+// torchrun's environment (WORLD_SIZE, RANK, MASTER_ADDR, MASTER_PORT) for those of ann_train's
+// --world_size, --rank, --dist_addr, --dist_port not given on the command line, so that the same
+// command runs under torchrun-style launchers and on several machines. LOCAL_RANK is not needed
+// on CPUs. A bad value is a flag error naming the variable.
+absl::Status ApplyLauncherEnvironment();
 
 }  // namespace ann
 

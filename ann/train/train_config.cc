@@ -47,11 +47,11 @@ absl::StatusOr<TrainConfig> TrainConfigFromFlags(const ModelConfig& model) {
                        ParseNumberListFlag("ratio_range", FLAGS_ratio_range, 2, 2));
   c.pipeline.ratio_lo = ratio[0];
   c.pipeline.ratio_hi = ratio[1];
-  if (!(c.pipeline.ratio_lo >= 0.0625) || !(c.pipeline.ratio_hi <= 16) ||
+  if (!(c.pipeline.ratio_lo >= kMinRatio) || !(c.pipeline.ratio_hi <= kMaxRatio) ||
       c.pipeline.ratio_hi < c.pipeline.ratio_lo) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--ratio_range: expected LO,HI with 0.0625 <= LO <= HI <= 16, got '",
-                     FLAGS_ratio_range, "'"));
+    return absl::InvalidArgumentError(absl::StrCat("--ratio_range: expected LO,HI with ", kMinRatio,
+                                                   " <= LO <= HI <= ", kMaxRatio, ", got '",
+                                                   FLAGS_ratio_range, "'"));
   }
   // Output stride 8: a smaller crop leaves the attention blocks one or two positions.
   if (c.pipeline.crop.width < 16 || c.pipeline.crop.height < 16) {

@@ -354,8 +354,8 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
       if (!stop) LOG(INFO) << "saved " << last_saved;
     } else if (checkpoint) {
       // What rank 0 saved (named the same way), for this rank's error messages.
-      last_saved = (std::filesystem::path(options.work_dir) / absl::StrCat("iter_", done, ".pth"))
-                       .string();
+      last_saved =
+          (std::filesystem::path(options.work_dir) / absl::StrCat("iter_", done, ".pth")).string();
     }
     if (main_rank && config.eval_interval > 0 &&
         (done % config.eval_interval == 0 || done == config.max_iters) && !stop) {

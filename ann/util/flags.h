@@ -114,6 +114,10 @@ absl::StatusOr<std::vector<int64_t>> ParseIntListFlag(absl::string_view flag,
 // of 2048x1024 at ratio 1.75 is 3584).
 inline constexpr int kMaxSizeFlagSide = 16384;
 
+// The range of resize ratios accepted (--scales, --ratio_range).
+inline constexpr double kMinRatio = 0.0625;
+inline constexpr double kMaxRatio = 16;
+
 // "WIDTHxHEIGHT" → cv::Size (1 <= both <= kMaxSizeFlagSide); errors name the flag.
 absl::StatusOr<cv::Size> ParseSizeFlag(absl::string_view flag, absl::string_view text);
 
