@@ -1,17 +1,23 @@
 // Side-by-side timing of one training step of ANN (forward of both heads in training mode,
-// mmseg's loss, backward, SGD with momentum and weight decay): our C++ trainer's pieces against
-// the same network trained in PyTorch eager (Debian's python3-torch), same threads, crop,
-// batch, same run. Prints both times and the ratio.
+// mmseg's loss, backward, SGD with momentum and weight decay): our C++ trainer's pieces in fp32
+// and in bf16 mixed precision (--train_precision=bf16) against the same network trained in
+// PyTorch eager fp32 and with torch.autocast('cpu', bfloat16) (Debian's python3-torch), same
+// threads, crop, batch, same run. Prints the times (min and median of --runs steps) and the
+// ratios to PyTorch eager fp32.
 //
 //   bazel run //benchmarks:train_step_vs_pytorch -- --depth=50 --crop=512 --batch=2
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "ann/model/segmentor.h"
 #include "ann/train/loss.h"
+#include "ann/train/mixed_precision.h"
 #include "ann/train/sgd.h"
+#include "ann/util/cpu.h"
 #include "ann/util/threads.h"
 #include "gflags/gflags.h"
 #include "torch/torch.h"
@@ -23,9 +29,20 @@ DEFINE_int32(runs, 2, "Timed steps after one warm-up.");
 DEFINE_string(python, "/usr/bin/python3", "Python with torch for the eager reference.");
 DEFINE_string(script, "benchmarks/train_step_pytorch.py", "The eager timing script.");
 
-int main(int argc, char** argv) {
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  const int threads = ann::SetNumThreadsFromFlags();
+namespace {
+
+struct Timing {
+  double min_ms = -1, median_ms = -1;
+};
+
+Timing Summarise(std::vector<double> ms) {
+  if (ms.empty()) return {};
+  std::sort(ms.begin(), ms.end());
+  return {ms.front(), ms[ms.size() / 2]};
+}
+
+// Our trainer's step (TrainingForward, SegmentationLoss, backward, Sgd) in `precision`.
+Timing TimeOurs(ann::TrainConfig::Precision precision) {
   torch::manual_seed(0);
   ann::ModelConfig config;
   config.depth = FLAGS_depth;
@@ -33,38 +50,69 @@ int main(int argc, char** argv) {
   model->train();
   ann::Sgd sgd(ann::UniqueParameters(*model), 0.9, 5e-4);
   ann::TrainConfig recipe;
-  torch::Tensor x = torch::randn({FLAGS_batch, 3, FLAGS_crop, FLAGS_crop});
+  recipe.precision = precision;
+  const torch::Tensor x = torch::randn({FLAGS_batch, 3, FLAGS_crop, FLAGS_crop});
   torch::Tensor y = torch::randint(0, 19, {FLAGS_batch, FLAGS_crop, FLAGS_crop}, torch::kLong);
   y.narrow(1, 0, 8).fill_(255);
   auto step = [&] {
     sgd.ZeroGrad();
-    ann::LossTerms terms =
-        ann::SegmentationLoss(model->forward(x), y, recipe, config.align_corners);
+    ann::LossTerms terms = ann::SegmentationLoss(ann::TrainingForward(model, x, precision), y,
+                                                 recipe, config.align_corners);
     terms.total.backward();
     sgd.Step(0.01);
   };
   step();  // warm-up
-  const auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < FLAGS_runs; ++i) step();
-  const double ours_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() /
-      FLAGS_runs;
-  const std::string command = absl::StrCat(
-      FLAGS_python, " ", FLAGS_script, " --depth ", FLAGS_depth, " --crop ", FLAGS_crop,
-      " --batch ", FLAGS_batch, " --threads ", threads, " --runs ", FLAGS_runs);
-  double pytorch_ms = -1;
+  std::vector<double> ms;
+  for (int i = 0; i < FLAGS_runs; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    step();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                     .count());
+  }
+  return Summarise(ms);
+}
+
+// The PyTorch peer: train_step_pytorch.py prints "pytorch_ms MIN MEDIAN".
+Timing TimePyTorch(int threads, bool bf16) {
+  const std::string command =
+      absl::StrCat(FLAGS_python, " ", FLAGS_script, " --depth ", FLAGS_depth, " --crop ",
+                   FLAGS_crop, " --batch ", FLAGS_batch, " --threads ", threads, " --runs ",
+                   FLAGS_runs, bf16 ? " --bf16" : "");
+  Timing t;
   if (FILE* pipe = popen(command.c_str(), "r")) {
-    if (std::fscanf(pipe, "pytorch_ms %lf", &pytorch_ms) != 1) pytorch_ms = -1;
+    if (std::fscanf(pipe, "pytorch_ms %lf %lf", &t.min_ms, &t.median_ms) != 2) t = Timing();
     pclose(pipe);
   }
-  std::printf("ANN R-%d-D8 training step, batch %d of %dx%d, %d threads, mean of %d steps\n",
+  return t;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  const int threads = ann::SetNumThreadsFromFlags();
+  const bool bf16 = ann::CpuHasBf16();
+  std::printf("ANN R-%d-D8 training step, batch %d of %dx%d, %d threads, %d timed steps\n",
               FLAGS_depth, FLAGS_batch, FLAGS_crop, FLAGS_crop, threads, FLAGS_runs);
-  std::printf("  C++ (ann):       %9.1f ms\n", ours_ms);
-  if (pytorch_ms > 0) {
-    std::printf("  PyTorch eager:   %9.1f ms\n", pytorch_ms);
-    std::printf("  ratio PyTorch / C++: %.2fx\n", pytorch_ms / ours_ms);
-  } else {
-    std::printf("  PyTorch eager:   unavailable (%s)\n", command.c_str());
+  std::fflush(stdout);
+  const Timing eager = TimePyTorch(threads, false);
+  struct Row {
+    const char* name;
+    Timing t;
+  };
+  std::vector<Row> rows = {{"PyTorch eager fp32", eager}};
+  if (bf16) rows.push_back({"PyTorch bf16 autocast", TimePyTorch(threads, true)});
+  rows.push_back({"ann fp32", TimeOurs(ann::TrainConfig::Precision::kFp32)});
+  if (bf16) rows.push_back({"ann bf16 (mixed)", TimeOurs(ann::TrainConfig::Precision::kBf16)});
+  std::printf("  %-24s %10s %10s %18s\n", "peer", "min ms", "median ms", "vs eager fp32 (min)");
+  for (const Row& r : rows) {
+    if (r.t.min_ms <= 0) {
+      std::printf("  %-24s unavailable\n", r.name);
+      continue;
+    }
+    std::printf("  %-24s %10.1f %10.1f %17.2fx\n", r.name, r.t.min_ms, r.t.median_ms,
+                eager.min_ms > 0 ? eager.min_ms / r.t.min_ms : 0.0);
   }
+  if (!bf16) std::printf("  (no bf16 rows: this CPU has no bf16 arithmetic)\n");
   return 0;
 }

@@ -123,6 +123,34 @@ out=$("$TRAIN" "${ARGS[@]}" --work_dir="$T/m3" --world_size=2 --rank=5 --dist_po
 [ $rc -eq 2 ] && printf '%s' "$out" | grep -q "^error: --rank: 5 is not in" && ok "bad --rank refused" ||
   fail "bad rank: $out"
 
+# bf16 mixed precision (--train_precision=bf16, where the CPU has bf16): float32 master weights
+# and momentum in the checkpoint, finite, close to the fp32 run but not equal to it; refused
+# with one line on a CPU without bf16 (ANN_CPUINFO presents one), leaving nothing behind.
+if grep -q '^flags.* \(avx512_bf16\|amx_bf16\)' /proc/cpuinfo; then
+  "$TRAIN" "${ARGS[@]}" --work_dir="$T/bf16" --train_precision=bf16 >"$T/bf16.log" 2>&1 &&
+    $PY - "$T/a/iter_8.pth" "$T/bf16/iter_8.pth" <<'PYEOF' && ok "--train_precision=bf16 trains (float32 master weights)" || { fail "bf16 training"; tail -3 "$T/bf16.log"; }
+import sys, torch
+a, b = (torch.load(p, map_location="cpu") for p in sys.argv[1:3])
+sa, sb = a["state_dict"], b["state_dict"]
+assert all(v.dtype == sa[k].dtype for k, v in sb.items()), "dtypes differ from the fp32 run"
+assert all(m["momentum_buffer"].dtype == torch.float32 for m in b["optimizer"]["state"].values())
+assert all(bool(torch.isfinite(v).all()) for v in sb.values() if v.is_floating_point())
+d = max(float((sa[k].double() - sb[k].double()).abs().max()) for k in sa
+        if sa[k].is_floating_point() and "running" not in k)
+assert 0 < d < 0.05, f"weights differ from fp32 by {d}"
+print(f"bf16 vs fp32 after 8 iterations: max weight difference {d:.3g}")
+PYEOF
+else
+  echo "info: no bf16 on this CPU; bf16 training not run"
+fi
+grep '^flags' /proc/cpuinfo | head -1 | sed 's/ avx512_bf16//; s/ amx_bf16//' > "$T/cpuinfo_no_bf16"
+out=$(ANN_CPUINFO="$T/cpuinfo_no_bf16" "$TRAIN" "${ARGS[@]}" --work_dir="$T/never" \
+  --train_precision=bf16 2>&1); rc=$?
+[ $rc -eq 2 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] &&
+  printf '%s' "$out" | grep -q "^error: --train_precision: bf16 needs a CPU with AVX512-BF16" &&
+  [ ! -e "$T/never" ] && ok "--train_precision=bf16 refused on a CPU without bf16" ||
+  fail "bf16 training refusal (rc=$rc): $out"
+
 # Training on several splits at once (the authors' test-server model: train + val).
 "$TRAIN" "${ARGS[@]}" --work_dir="$T/tv" --train_split=train,val --max_iters=1 >"$T/tv.log" 2>&1 &&
   grep -q "training on 16 images (train 12 + val 4)" "$T/tv.log" && ok "--train_split=train,val" ||

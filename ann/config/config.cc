@@ -12,8 +12,8 @@ const std::vector<std::string>& AllConfigFlags() {
       // ann/train/train_config.cc
       "crop_size", "img_scale", "ratio_range", "cat_max_ratio", "flip_prob", "photometric",
       "batch_size", "max_iters", "lr", "min_lr", "power", "momentum", "weight_decay", "loss",
-      "class_weight", "ohem_thresh", "ohem_min_kept", "aux_weight", "loss_per_image",
-      "checkpoint_interval", "eval_interval", "log_interval", "seed",
+      "class_weight", "ohem_thresh", "ohem_min_kept", "aux_weight", "loss_per_image", "sync_bn",
+      "train_precision", "checkpoint_interval", "eval_interval", "log_interval", "seed",
       // ann/eval/test_config.cc
       "test_mode", "test_scale", "test_crop", "test_stride", "scales", "flip", "aug_test",
       "aug_style", "precision"};

@@ -35,6 +35,22 @@ TEST(SamplerTest, EpochsArePermutationsAndRanksDisjoint) {
   EXPECT_NE(TrainSampler(10, 2, 2, 8).Permutation(0), sampler.Permutation(0));
 }
 
+TEST(SamplerTest, RanksSplitTheGlobalBatchInRankOrder) {
+  // 3 ranks x 2 images see, and augment with, what 1 process of 6 images does, rank by rank.
+  TrainSampler split(7, /*world_size=*/3, /*batch_per_rank=*/2, /*seed=*/5);
+  TrainSampler whole(7, /*world_size=*/1, /*batch_per_rank=*/6, /*seed=*/5);
+  for (int it = 0; it < 5; ++it) {
+    for (int rank = 0; rank < 3; ++rank) {
+      for (int slot = 0; slot < 2; ++slot) {
+        EXPECT_EQ(split.SampleIndex(it, rank, slot), whole.SampleIndex(it, 0, rank * 2 + slot));
+        EXPECT_EQ(split.AugmentSeed(it, rank, slot), whole.AugmentSeed(it, 0, rank * 2 + slot));
+      }
+    }
+  }
+  EXPECT_NE(split.AugmentSeed(1, 0, 0), split.AugmentSeed(1, 0, 1));
+  EXPECT_NE(split.AugmentSeed(1, 0, 0), split.AugmentSeed(2, 0, 0));
+}
+
 class LoaderTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -54,10 +70,13 @@ class LoaderTest : public ::testing::Test {
     pipeline_.crop = {32, 24};
   }
 
-  std::vector<Batch> Run(int workers, int64_t start, int count) {
+  std::vector<Batch> Run(int workers, int64_t start, int count, int batch = 2, int rank = 0,
+                         int world_size = 1) {
     LoaderOptions options;
     options.workers = workers;
-    options.batch_size = 2;
+    options.batch_size = batch;
+    options.rank = rank;
+    options.world_size = world_size;
     options.seed = 11;
     TrainLoader loader(samples_, GetDatasetInfo(DatasetKind::kCityscapes), pipeline_,
                        NormalizeParams(), options, start);
@@ -100,6 +119,21 @@ TEST_F(LoaderTest, BatchesDependOnlyOnIterationNotOnWorkersOrStart) {
       EXPECT_TRUE(v == 0 || v == 1 || v == 2 || v == 5 || v == 255) << v;
     }
   }
+}
+
+TEST_F(LoaderTest, RanksConcatenatedAreTheSingleProcessBatch) {
+  // Images of different sizes, random resize, crop, flip and photometric distortion: every
+  // image is augmented by its slot in the global batch, not by the process that loads it.
+  pipeline_.ratio_lo = 0.5;
+  pipeline_.ratio_hi = 2.0;
+  const std::vector<Batch> whole = Run(2, 0, 4, /*batch=*/4);
+  const std::vector<Batch> rank0 = Run(1, 0, 4, 2, /*rank=*/0, /*world_size=*/2);
+  const std::vector<Batch> rank1 = Run(2, 0, 4, 2, /*rank=*/1, /*world_size=*/2);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_TRUE(torch::cat({rank0[i].images, rank1[i].images}).equal(whole[i].images)) << i;
+    EXPECT_TRUE(torch::cat({rank0[i].labels, rank1[i].labels}).equal(whole[i].labels)) << i;
+  }
+  EXPECT_FALSE(rank0[0].images.equal(rank1[0].images));
 }
 
 TEST_F(LoaderTest, NormalisationMatchesTheFormula) {

@@ -33,8 +33,11 @@ int64_t TrainSampler::SampleIndex(int64_t iteration, int rank, int slot) const {
 }
 
 uint64_t TrainSampler::AugmentSeed(int64_t iteration, int rank, int slot) const {
-  return MixSeed(seed_, static_cast<uint64_t>(iteration), static_cast<uint64_t>(rank),
-                 static_cast<uint64_t>(slot) + 1);
+  // Keyed by the slot in the global batch (rank * batch + slot): an image is augmented the same
+  // whichever process of however many loads it. (The 0 is the rank field of earlier versions,
+  // kept so that single-process runs draw what they always drew.)
+  const uint64_t global_slot = static_cast<uint64_t>(rank) * batch_ + slot;
+  return MixSeed(seed_, static_cast<uint64_t>(iteration), 0, global_slot + 1);
 }
 
 }  // namespace ann

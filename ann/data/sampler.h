@@ -1,8 +1,9 @@
 // Deterministic training order. Global position p = (iteration * world_size + rank) * batch +
 // slot walks through epochs of the dataset; each epoch is a Fisher-Yates permutation drawn from
-// (seed, epoch). Every augmentation stream is seeded from (seed, iteration, rank, slot). So
-// which data a step sees depends only on those numbers: a resumed run, or rank r of a
-// multi-process run, sees exactly what it would have seen uninterrupted.
+// (seed, epoch). Every augmentation stream is seeded from (seed, iteration, rank * batch + slot),
+// the slot in the global batch. So which data a step sees depends only on those numbers: a
+// resumed run sees exactly what it would have seen uninterrupted, and N ranks of batch b see
+// (and augment) exactly the images of one process of batch N * b, split in rank order.
 #ifndef ANN_DATA_SAMPLER_H_
 #define ANN_DATA_SAMPLER_H_
 

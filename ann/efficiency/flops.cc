@@ -2,6 +2,7 @@
 
 #include "ann/model/ann_head.h"
 #include "ann/model/conv_module.h"
+#include "ann/model/data_parallel.h"
 #include "ann/model/fcn_head.h"
 #include "ann/model/resnet.h"
 
@@ -79,7 +80,7 @@ Shape CountSequential(const torch::nn::SequentialImpl& seq, const Shape& in,
 Shape CountModule(const torch::nn::Module& module, const Shape& in, const std::string& name,
                   FlopCounter& counter) {
   if (auto* conv = module.as<torch::nn::Conv2dImpl>()) return CountConv2d(*conv, in, name, counter);
-  if (module.as<torch::nn::BatchNorm2dImpl>()) return CountBatchNorm(in, name, counter);
+  if (module.as<SyncBatchNormImpl>()) return CountBatchNorm(in, name, counter);
   if (module.as<torch::nn::ReLUImpl>() || module.as<torch::nn::Dropout2dImpl>()) return in;
   if (auto* m = module.as<ConvModuleImpl>()) return CountConvModule(*m, in, name, counter);
   if (auto* seq = module.as<torch::nn::SequentialImpl>()) {

@@ -64,11 +64,7 @@ absl::StatusOr<TestConfig> TestConfigFromFlags() {
                                                                {{"exact", Arithmetic::kExact},
                                                                 {"fp32", Arithmetic::kFp32},
                                                                 {"bf16", Arithmetic::kBf16}}));
-  if (c.arithmetic == Arithmetic::kBf16 && !CpuHasBf16()) {
-    return absl::InvalidArgumentError(
-        "--precision: bf16 needs a CPU with AVX512-BF16 or AMX-BF16 instructions, and this one "
-        "has neither (use fp32)");
-  }
+  if (c.arithmetic == Arithmetic::kBf16) ANN_RETURN_IF_ERROR(CheckBf16Flag("precision"));
   return c;
 }
 

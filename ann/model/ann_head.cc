@@ -27,7 +27,7 @@ AFNBImpl::AFNBImpl(int64_t low_in_channels, int64_t high_in_channels, int64_t ch
       "bottleneck", ConvModule(ConvModuleOptions(out_channels + high_in_channels, out_channels, 1)
                                    .bias(conv_bias)
                                    .relu(false)));
-  if (dropout_ratio > 0) dropout = register_module("dropout", torch::nn::Dropout2d(dropout_ratio));
+  if (dropout_ratio > 0) dropout = register_module("dropout", BatchDropout2d(dropout_ratio));
 }
 
 torch::Tensor AFNBImpl::forward(const torch::Tensor& low_feats, const torch::Tensor& high_feats) {
@@ -47,7 +47,7 @@ APNBImpl::APNBImpl(int64_t in_channels, int64_t channels, int64_t out_channels,
   bottleneck = register_module(
       "bottleneck",
       ConvModule(ConvModuleOptions(2 * in_channels, out_channels, 1).bias(conv_bias)));
-  if (dropout_ratio > 0) dropout = register_module("dropout", torch::nn::Dropout2d(dropout_ratio));
+  if (dropout_ratio > 0) dropout = register_module("dropout", BatchDropout2d(dropout_ratio));
 }
 
 torch::Tensor APNBImpl::forward(const torch::Tensor& feats) {

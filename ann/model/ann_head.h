@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ann/model/conv_module.h"
+#include "ann/model/data_parallel.h"
 #include "ann/model/decode_head.h"
 #include "ann/model/model_config.h"
 #include "ann/model/self_attention.h"
@@ -26,7 +27,7 @@ class AFNBImpl : public torch::nn::Module {
 
   torch::nn::ModuleList stages{nullptr};
   ConvModule bottleneck{nullptr};  // 1x1 + BN, no activation.
-  torch::nn::Dropout2d dropout{nullptr};
+  BatchDropout2d dropout{nullptr};
 };
 TORCH_MODULE(AFNB);
 
@@ -39,7 +40,7 @@ class APNBImpl : public torch::nn::Module {
 
   torch::nn::ModuleList stages{nullptr};
   ConvModule bottleneck{nullptr};  // 1x1 + BN + ReLU.
-  torch::nn::Dropout2d dropout{nullptr};
+  BatchDropout2d dropout{nullptr};
 };
 TORCH_MODULE(APNB);
 

@@ -11,11 +11,11 @@ ConvModuleImpl::ConvModuleImpl(const ConvModuleOptions& options) : relu_(options
                                                        .dilation(options.dilation())
                                                        .bias(options.bias())));
   if (options.norm()) {
-    bn = register_module("bn", torch::nn::BatchNorm2d(options.out_channels()));
+    bn = register_module("bn", SyncBatchNorm(options.out_channels()));
   }
 }
 
-void FoldBatchNormInto(torch::nn::Conv2dImpl& conv, const torch::nn::BatchNorm2dImpl& bn) {
+void FoldBatchNormInto(torch::nn::Conv2dImpl& conv, const SyncBatchNormImpl& bn) {
   torch::NoGradGuard no_grad;
   const torch::Tensor scale = bn.weight.to(torch::kDouble) /
                               torch::sqrt(bn.running_var.to(torch::kDouble) + bn.options.eps());
@@ -44,11 +44,11 @@ void ConvertConvBiases(torch::nn::Module& module, torch::ScalarType dtype) {
   }
 }
 
-torch::Tensor MaybeBatchNorm(torch::nn::BatchNorm2d& bn, const torch::Tensor& x) {
+torch::Tensor MaybeBatchNorm(SyncBatchNorm& bn, const torch::Tensor& x) {
   return bn ? bn->forward(x) : x;
 }
 
-void FoldBatchNormAway(torch::nn::Conv2d& conv, torch::nn::BatchNorm2d& bn) {
+void FoldBatchNormAway(torch::nn::Conv2d& conv, SyncBatchNorm& bn) {
   if (!bn) return;
   FoldBatchNormInto(*conv, *bn);
   bn = nullptr;
@@ -60,7 +60,7 @@ torch::nn::Sequential FoldSequential(const torch::nn::Sequential& sequential) {
     const std::shared_ptr<torch::nn::Module> module = sequential->ptr(i);
     if (auto conv = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(module)) {
       if (i + 1 < sequential->size()) {
-        if (auto* bn = sequential->ptr(i + 1)->as<torch::nn::BatchNorm2dImpl>()) {
+        if (auto* bn = sequential->ptr(i + 1)->as<SyncBatchNormImpl>()) {
           FoldBatchNormInto(*conv, *bn);
           ++i;
         }
@@ -68,8 +68,8 @@ torch::nn::Sequential FoldSequential(const torch::nn::Sequential& sequential) {
       folded->push_back(torch::nn::Conv2d(conv));
     } else if (auto relu = std::dynamic_pointer_cast<torch::nn::ReLUImpl>(module)) {
       folded->push_back(torch::nn::ReLU(relu));
-    } else if (auto bn = std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(module)) {
-      folded->push_back(torch::nn::BatchNorm2d(bn));  // not after a conv: kept
+    } else if (auto bn = std::dynamic_pointer_cast<SyncBatchNormImpl>(module)) {
+      folded->push_back(SyncBatchNorm(bn));  // not after a conv: kept
     } else {
       TORCH_CHECK(false, "FoldSequential: unexpected module ", module->name());
     }

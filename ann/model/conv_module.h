@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "ann/model/data_parallel.h"
 #include "torch/torch.h"
 
 namespace ann {
@@ -35,7 +36,7 @@ class ConvModuleImpl : public torch::nn::Module {
   void FoldBatchNorm();
 
   torch::nn::Conv2d conv{nullptr};
-  torch::nn::BatchNorm2d bn{nullptr};
+  SyncBatchNorm bn{nullptr};
 
  private:
   bool relu_;
@@ -47,18 +48,18 @@ TORCH_MODULE(ConvModule);
 // (computed in float64, stored in the conv's dtype), so that conv'(x) = bn(conv(x)) up to
 // rounding. A conv without a bias gets one as its `bias` member only (not a registered
 // parameter: Module::to() does not convert it; ConvertConvBiases does).
-void FoldBatchNormInto(torch::nn::Conv2dImpl& conv, const torch::nn::BatchNorm2dImpl& bn);
+void FoldBatchNormInto(torch::nn::Conv2dImpl& conv, const SyncBatchNormImpl& bn);
 
 // Converts every Conv2d's `bias` member in `module` to `dtype` (those FoldBatchNormInto added).
 void ConvertConvBiases(torch::nn::Module& module, torch::ScalarType dtype);
 
 // FoldBatchNormInto, then `bn` set to null (skipped by MaybeBatchNorm); nothing if already null.
-void FoldBatchNormAway(torch::nn::Conv2d& conv, torch::nn::BatchNorm2d& bn);
+void FoldBatchNormAway(torch::nn::Conv2d& conv, SyncBatchNorm& bn);
 
 // `bn`(x), or x when `bn` was folded away (null).
-torch::Tensor MaybeBatchNorm(torch::nn::BatchNorm2d& bn, const torch::Tensor& x);
+torch::Tensor MaybeBatchNorm(SyncBatchNorm& bn, const torch::Tensor& x);
 
-// `sequential` with every Conv2d followed by a BatchNorm2d replaced by the folded Conv2d (other
+// `sequential` with every Conv2d followed by a SyncBatchNorm replaced by the folded Conv2d (other
 // modules, ReLU, kept in order).
 torch::nn::Sequential FoldSequential(const torch::nn::Sequential& sequential);
 

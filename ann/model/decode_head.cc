@@ -6,7 +6,7 @@ DecodeHeadImpl::DecodeHeadImpl(int64_t channels, int64_t num_classes, double dro
   conv_seg = register_module("conv_seg",
                              torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, num_classes, 1)));
   if (dropout_ratio > 0) {
-    dropout = register_module("dropout", torch::nn::Dropout2d(dropout_ratio));
+    dropout = register_module("dropout", BatchDropout2d(dropout_ratio));
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "ann/model/data_parallel.h"
 #include "torch/torch.h"
 
 namespace ann {
@@ -22,7 +23,7 @@ class DecodeHeadImpl : public torch::nn::Module {
   void InitClassifier();
 
   torch::nn::Conv2d conv_seg{nullptr};
-  torch::nn::Dropout2d dropout{nullptr};
+  BatchDropout2d dropout{nullptr};
 };
 
 }  // namespace ann

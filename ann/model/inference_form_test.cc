@@ -18,7 +18,7 @@ void RandomizeBatchNorms(torch::nn::Module& model, int64_t seed) {
   torch::NoGradGuard no_grad;
   torch::manual_seed(seed);
   for (const auto& module : model.modules()) {
-    if (auto* bn = module->as<torch::nn::BatchNorm2dImpl>()) {
+    if (auto* bn = module->as<SyncBatchNormImpl>()) {
       bn->running_mean.copy_(torch::randn_like(bn->running_mean) * 0.5);
       bn->running_var.copy_(torch::rand_like(bn->running_var) * 2 + 0.05);
       bn->weight.copy_(torch::rand_like(bn->weight) + 0.5);
@@ -33,7 +33,7 @@ TEST(InferenceFormTest, FoldingAConvBatchNormPairIsExact) {
   for (bool bias : {false, true}) {
     torch::nn::Conv2d conv(
         torch::nn::Conv2dOptions(5, 7, 3).stride(2).padding(2).dilation(2).bias(bias));
-    torch::nn::BatchNorm2d bn(7);
+    SyncBatchNorm bn(7);
     conv->to(torch::kDouble);
     bn->to(torch::kDouble);
     RandomizeBatchNorms(*bn, 4);

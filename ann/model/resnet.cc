@@ -37,11 +37,11 @@ BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride,
                                nn::Sequential downsample_module) {
   // "pytorch" style: the stride sits on the 3x3 conv.
   conv1 = register_module("conv1", Conv(inplanes, planes, 1));
-  bn1 = register_module("bn1", nn::BatchNorm2d(planes));
+  bn1 = register_module("bn1", SyncBatchNorm(planes));
   conv2 = register_module("conv2", Conv(planes, planes, 3, stride, dilation, dilation));
-  bn2 = register_module("bn2", nn::BatchNorm2d(planes));
+  bn2 = register_module("bn2", SyncBatchNorm(planes));
   conv3 = register_module("conv3", Conv(planes, planes * 4, 1));
-  bn3 = register_module("bn3", nn::BatchNorm2d(planes * 4));
+  bn3 = register_module("bn3", SyncBatchNorm(planes * 4));
   if (downsample_module) downsample = register_module("downsample", downsample_module);
 }
 
@@ -64,10 +64,10 @@ void BottleneckImpl::FoldBatchNorm() {
 BasicBlockImpl::BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride, int64_t dilation,
                                nn::Sequential downsample_module) {
   conv1 = register_module("conv1", Conv(inplanes, planes, 3, stride, dilation, dilation));
-  bn1 = register_module("bn1", nn::BatchNorm2d(planes));
+  bn1 = register_module("bn1", SyncBatchNorm(planes));
   // mmseg's BasicBlock leaves conv2 undilated.
   conv2 = register_module("conv2", Conv(planes, planes, 3, 1, 1));
-  bn2 = register_module("bn2", nn::BatchNorm2d(planes));
+  bn2 = register_module("bn2", SyncBatchNorm(planes));
   if (downsample_module) downsample = register_module("downsample", downsample_module);
 }
 
@@ -95,9 +95,9 @@ ResNetV1cImpl::ResNetV1cImpl(const ResNetV1cOptions& options)
   const int64_t width = options.stem_channels();
   stem = register_module(
       "stem",
-      nn::Sequential(Conv(3, width / 2, 3, 2, 1), nn::BatchNorm2d(width / 2), nn::ReLU(),
-                     Conv(width / 2, width / 2, 3, 1, 1), nn::BatchNorm2d(width / 2), nn::ReLU(),
-                     Conv(width / 2, width, 3, 1, 1), nn::BatchNorm2d(width), nn::ReLU()));
+      nn::Sequential(Conv(3, width / 2, 3, 2, 1), SyncBatchNorm(width / 2), nn::ReLU(),
+                     Conv(width / 2, width / 2, 3, 1, 1), SyncBatchNorm(width / 2), nn::ReLU(),
+                     Conv(width / 2, width, 3, 1, 1), SyncBatchNorm(width), nn::ReLU()));
   int64_t inplanes = width;
   const int64_t planes[4] = {64, 128, 256, 512};
   nn::Sequential* layers[4] = {&layer1, &layer2, &layer3, &layer4};
@@ -115,7 +115,7 @@ nn::Sequential ResNetV1cImpl::MakeLayer(int64_t& inplanes, int64_t planes, int b
   nn::Sequential downsample{nullptr};
   if (stride != 1 || inplanes != planes * expansion) {
     downsample = nn::Sequential(Conv(inplanes, planes * expansion, 1, stride),
-                                nn::BatchNorm2d(planes * expansion));
+                                SyncBatchNorm(planes * expansion));
   }
   const int64_t first_dilation = (contract_dilation_ && dilation > 1) ? dilation / 2 : dilation;
   nn::Sequential layer;

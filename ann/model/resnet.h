@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "ann/model/data_parallel.h"
 #include "torch/torch.h"
 
 namespace ann {
@@ -37,7 +38,7 @@ class BottleneckImpl : public torch::nn::Module {
   void FoldBatchNorm();
 
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
-  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
+  SyncBatchNorm bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
   torch::nn::Sequential downsample{nullptr};
 };
 TORCH_MODULE(Bottleneck);
@@ -51,7 +52,7 @@ class BasicBlockImpl : public torch::nn::Module {
   void FoldBatchNorm();
 
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
-  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
+  SyncBatchNorm bn1{nullptr}, bn2{nullptr};
   torch::nn::Sequential downsample{nullptr};
 };
 TORCH_MODULE(BasicBlock);

@@ -26,7 +26,11 @@ SegmentorOutputs EncoderDecoderImpl::forward(const torch::Tensor& images) {
 
 torch::Tensor EncoderDecoderImpl::Predict(const torch::Tensor& images) {
   torch::Tensor x = images;
-  if (inference_form_) x = x.to(compute_dtype_).contiguous(torch::MemoryFormat::ChannelsLast);
+  if (inference_form_) {
+    x = x.to(compute_dtype_).contiguous(torch::MemoryFormat::ChannelsLast);
+  } else {
+    x = x.to(decode_head->conv_seg->weight.scalar_type());  // float64 when trained so
+  }
   torch::Tensor logits = decode_head->forward(backbone->forward(x)).to(torch::kFloat);
   return ResizeLogits(logits, images.size(2), images.size(3), config_.align_corners);
 }
@@ -54,7 +58,7 @@ void EncoderDecoderImpl::InitWeights() {
   for (auto& module : backbone->modules(/*include_self=*/false)) {
     if (auto* conv = module->as<torch::nn::Conv2dImpl>()) {
       torch::nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
-    } else if (auto* bn = module->as<torch::nn::BatchNorm2dImpl>()) {
+    } else if (auto* bn = module->as<SyncBatchNormImpl>()) {
       torch::nn::init::ones_(bn->weight);
       torch::nn::init::zeros_(bn->bias);
     }

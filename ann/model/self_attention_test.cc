@@ -62,7 +62,7 @@ TEST(PyramidPoolingTest, DefaultScalesAgainstBinDefinition) {
 // Applies a 1x1 conv (+ optional eval BN + ReLU) at one position, from the weights.
 std::vector<double> Project(const torch::Tensor& x, int64_t b, int64_t y, int64_t xx,
                             const torch::Tensor& weight, const torch::Tensor& bias,
-                            const torch::nn::BatchNorm2d& bn) {
+                            const SyncBatchNorm& bn) {
   const int64_t out = weight.size(0), in = weight.size(1);
   auto wa = weight.accessor<double, 4>();
   auto xa = x.accessor<double, 4>();
@@ -82,7 +82,7 @@ std::vector<double> Project(const torch::Tensor& x, int64_t b, int64_t y, int64_
   return r;
 }
 
-void RandomiseBatchNorm(const torch::nn::BatchNorm2d& bn) {
+void RandomiseBatchNorm(const SyncBatchNorm& bn) {
   torch::NoGradGuard no_grad;
   bn->running_mean.uniform_(-0.5, 0.5);
   bn->running_var.uniform_(0.5, 2.0);

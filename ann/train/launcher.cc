@@ -53,6 +53,7 @@ absl::Status ApplyLauncherEnvironment() {
 
 int LaunchLocalRanks(const std::vector<std::string>& command, int nproc, int port) {
   if (port <= 0) port = FreeLoopbackPort();
+  g_children.clear();  // a second launch from the same process starts afresh
   signal(SIGINT, ForwardSignal);
   signal(SIGTERM, ForwardSignal);
   for (int r = 0; r < nproc; ++r) {

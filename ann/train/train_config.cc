@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ann/model/footprint.h"
+#include "ann/util/cpu.h"
 #include "ann/util/flags.h"
 #include "ann/util/status_macros.h"
 #include "gflags/gflags.h"
@@ -30,6 +31,14 @@ DEFINE_double(aux_weight, 0.4, "Auxiliary head loss weight.");
 DEFINE_bool(loss_per_image, false,
             "Compute the losses per image and average them over the batch (the authors' per-GPU "
             "loss balancing: OHEM keeps --ohem_min_kept pixels of every image).");
+DEFINE_bool(sync_bn, true,
+            "With several processes: synchronised BatchNorm (statistics over every process's "
+            "batch, mmseg's SyncBN), so N processes of --batch_size=b train like one of N*b.");
+DEFINE_string(train_precision, "fp32",
+              "Training arithmetic: fp32; bf16 (mixed precision: bfloat16 convolutions and "
+              "matrix products, float32 weights and gradients; needs AVX-512 bf16); or fp64 "
+              "(slow; for numerical checks, e.g. that N processes equal one process of N times "
+              "the batch beyond float32 rounding).");
 DEFINE_int64(checkpoint_interval, 4000, "Save a checkpoint every N iterations (and at the end).");
 DEFINE_int64(eval_interval, 0, "Validate (mIoU) every N iterations; 0 = never.");
 DEFINE_int64(log_interval, 50, "Log every N iterations.");
@@ -122,6 +131,15 @@ absl::StatusOr<TrainConfig> TrainConfigFromFlags(const ModelConfig& model) {
   if (!(FLAGS_aux_weight >= 0)) return absl::InvalidArgumentError("--aux_weight: must be >= 0");
   c.aux_weight = FLAGS_aux_weight;
   c.loss_per_image = FLAGS_loss_per_image;
+  c.sync_bn = FLAGS_sync_bn;
+  ANN_ASSIGN_OR_RETURN(c.precision, ParseEnumFlag<TrainConfig::Precision>(
+                                        "train_precision", FLAGS_train_precision,
+                                        {{"fp32", TrainConfig::Precision::kFp32},
+                                         {"bf16", TrainConfig::Precision::kBf16},
+                                         {"fp64", TrainConfig::Precision::kFp64}}));
+  if (c.precision == TrainConfig::Precision::kBf16) {
+    ANN_RETURN_IF_ERROR(CheckBf16Flag("train_precision"));
+  }
   if (FLAGS_checkpoint_interval < 1) {
     return absl::InvalidArgumentError("--checkpoint_interval: must be >= 1");
   }

@@ -35,6 +35,15 @@ struct TrainConfig {
   // Losses per image, averaged over images (the authors' per-GPU loss balancing) instead of
   // over the batch's pixels.
   bool loss_per_image = false;
+  // Data parallel: BatchNorm statistics over the batches of all processes (mmseg's SyncBN, the
+  // authors' encsync_batchnorm), so N processes of batch b train like one of batch N * b. No
+  // effect in a single process.
+  bool sync_bn = true;
+  // Arithmetic: float32; bf16 mixed precision (autocast: bfloat16 convolutions and matrix
+  // products, float32 weights, gradients and optimizer; ann/train/mixed_precision); or float64
+  // (slow; for checking numerics, e.g. that N processes equal one big batch beyond float32's
+  // rounding noise).
+  enum class Precision { kFp32, kBf16, kFp64 } precision = Precision::kFp32;
   // Bookkeeping.
   int64_t checkpoint_interval = 4000;
   int64_t eval_interval = 0;  // 0: no validation during training.
@@ -44,9 +53,9 @@ struct TrainConfig {
 
 // Reads the training flags (--crop_size --img_scale --ratio_range --cat_max_ratio --flip_prob
 // --photometric --batch_size --max_iters --lr --min_lr --power --momentum --weight_decay --loss
-// --class_weight --ohem_thresh --ohem_min_kept --aux_weight --loss_per_image
-// --checkpoint_interval --eval_interval --log_interval --seed); the pipeline variant and the
-// class count follow the model. Every bad value is an error naming its flag.
+// --class_weight --ohem_thresh --ohem_min_kept --aux_weight --loss_per_image --sync_bn
+// --train_precision // --checkpoint_interval --eval_interval --log_interval --seed); the pipeline
+// variant and the class count follow the model. Every bad value is an error naming its flag.
 absl::StatusOr<TrainConfig> TrainConfigFromFlags(const ModelConfig& model);
 
 }  // namespace ann

@@ -21,8 +21,10 @@
 #include "ann/eval/evaluator.h"
 #include "ann/eval/predictor.h"
 #include "ann/io/checkpoint.h"
+#include "ann/model/data_parallel.h"
 #include "ann/model/segmentor.h"
 #include "ann/train/loss.h"
+#include "ann/train/mixed_precision.h"
 #include "ann/train/schedule.h"
 #include "ann/train/sgd.h"
 #include "ann/train/train_checkpoint.h"
@@ -164,6 +166,8 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
   torch::manual_seed(config.seed);
   EncoderDecoder model(model_config);
   model->InitWeights();
+  const bool fp64 = config.precision == TrainConfig::Precision::kFp64;
+  if (fp64) model->to(torch::kDouble);  // before the optimizer and any loading
   Sgd sgd(UniqueParameters(*model), config.momentum, config.weight_decay);
   int64_t start = 0;
   std::string origin = "initialised with seed " + std::to_string(config.seed);
@@ -251,6 +255,8 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
     state.lr = lr;
     return SaveTrainingCheckpoint(options.work_dir, state, model, sgd);
   };
+  double comm_blocking = 0, comm_wait = 0;  // seconds: one all-reduce alone; waits after backward
+  int64_t comm_steps = 0;
   const std::vector<std::string> existing = ListTrainingCheckpoints(options.work_dir);
   std::string last_saved = existing.empty() ? "none" : existing.front();
   // A failed collective (a peer died or hung) ends this rank naming the checkpoint to resume.
@@ -258,6 +264,33 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
     if (status.ok()) return status;
     return absl::Status(status.code(), absl::StrCat(status.message(), "; last good checkpoint: ",
                                                     last_saved, " (continue with --resume)"));
+  };
+
+  std::unique_ptr<GradientReducer> reducer;
+  if (dist) {
+    // Every rank starts from rank 0's weights and statistics; SyncBatchNorm and the dropout
+    // masks of the global batch make the ranks one batch of world_size x batch_size.
+    std::vector<torch::Tensor> state_tensors = model->parameters();
+    for (const torch::Tensor& b : model->buffers()) state_tensors.push_back(b);
+    ANN_RETURN_IF_ERROR(last_good(dist->BroadcastFromRank0(state_tensors)));
+    SetDataParallel(*model, config.sync_bn ? dist : nullptr, rank, dist->world_size());
+    reducer = std::make_unique<GradientReducer>(*dist, sgd.params());
+    absl::StatusOr<double> blocking = reducer->TimeBlocking();
+    if (!blocking.ok()) return last_good(blocking.status());
+    comm_blocking = *blocking;
+    if (main_rank) {
+      LOG(INFO) << absl::StrFormat(
+          "%d processes, %s BatchNorm; gradients %.1f MB in %d buckets: %.1f ms per all-reduce "
+          "when not overlapped",
+          dist->world_size(), config.sync_bn ? "synchronised" : "per-process",
+          reducer->bytes() / 1e6, reducer->buckets(), *blocking * 1e3);
+    }
+  }
+  // A collective inside forward or backward (SyncBatchNorm) that failed throws; this turns it
+  // back into the group's status.
+  auto collective_failure = [&]() -> std::optional<absl::Status> {
+    if (dist && !dist->failure().ok()) return last_good(dist->failure());
+    return std::nullopt;
   };
 
   const bool has_aux = model_config.with_auxiliary_head && config.aux_weight > 0;
@@ -269,10 +302,17 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
   for (int64_t iter = start; iter < config.max_iters; ++iter) {
     const auto t0 = std::chrono::steady_clock::now();
     ANN_ASSIGN_OR_RETURN(Batch batch, loader.Next());
+    if (fp64) batch.images = batch.images.to(torch::kDouble);
     const auto t1 = std::chrono::steady_clock::now();
     const double lr = PolyLr(config.lr, config.min_lr, config.power, iter, config.max_iters);
     sgd.ZeroGrad();
-    SegmentorOutputs outputs = model->forward(batch.images);
+    SegmentorOutputs outputs;
+    try {
+      outputs = TrainingForward(model, batch.images, config.precision);
+    } catch (const std::exception&) {
+      if (auto failure = collective_failure()) return *failure;
+      throw;
+    }
     LossTerms terms = SegmentationLoss(outputs, batch.labels, config, model_config.align_corners);
     double loss = terms.total.item<double>();
     bool stop = g_stop_signal != 0;
@@ -296,8 +336,17 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
           "checkpoint: %s",
           std::isnan(loss) ? "NaN" : "infinite", iter + 1, terms.decode, terms.aux, last_saved));
     }
-    terms.total.backward();
-    if (dist) ANN_RETURN_IF_ERROR(last_good(dist->AverageGradients(sgd.params())));
+    try {
+      terms.total.backward();
+    } catch (const std::exception&) {
+      if (auto failure = collective_failure()) return *failure;
+      throw;
+    }
+    if (reducer) {
+      ANN_RETURN_IF_ERROR(last_good(reducer->Finish()));
+      comm_wait += reducer->last_wait_seconds();
+      ++comm_steps;
+    }
     sgd.Step(lr);
     const auto t2 = std::chrono::steady_clock::now();
     const int64_t done = iter + 1;
@@ -399,6 +448,14 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
   progress.Finish();
   if (dist) ANN_RETURN_IF_ERROR(last_good(dist->Barrier()));
   if (!main_rank) return absl::OkStatus();
+  if (comm_steps > 0) {
+    const double left = comm_wait / comm_steps;
+    LOG(INFO) << absl::StrFormat(
+        "gradient all-reduce: %.1f ms when not overlapped, %.1f ms per step left after backward "
+        "(%.0f%% hidden behind backward)",
+        comm_blocking * 1e3, left * 1e3,
+        comm_blocking > 0 ? std::max(0.0, 100 * (1 - left / comm_blocking)) : 0.0);
+  }
   ANN_RETURN_IF_ERROR(log->Plot());
   std::printf("trained %lld iterations; final checkpoint %s\n",
               static_cast<long long>(config.max_iters), last_saved.c_str());

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+
 namespace ann {
 
 bool CpuHasBf16() {
@@ -17,6 +19,14 @@ bool CpuHasBf16() {
            line.find(" amx_bf16 ") != std::string::npos;
   }
   return false;
+}
+
+absl::Status CheckBf16Flag(absl::string_view flag) {
+  if (CpuHasBf16()) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("--", flag,
+                   ": bf16 needs a CPU with AVX512-BF16 or AMX-BF16 instructions, and this one "
+                   "has neither (use fp32)"));
 }
 
 }  // namespace ann

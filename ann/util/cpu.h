@@ -3,11 +3,17 @@
 #ifndef ANN_UTIL_CPU_H_
 #define ANN_UTIL_CPU_H_
 
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
 namespace ann {
 
 // Whether the CPU has bfloat16 arithmetic (AVX512-BF16 or AMX-BF16). Without it LibTorch
 // emulates bf16, slower than float32.
 bool CpuHasBf16();
+
+// OK when the CPU has bf16 arithmetic; otherwise the flag error "--<flag>: bf16 needs ...".
+absl::Status CheckBf16Flag(absl::string_view flag);
 
 }  // namespace ann
 

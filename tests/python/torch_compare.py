@@ -1,7 +1,9 @@
 """Compares .pth files with Python's torch.load: tensors of 'state_dict' (and optionally the
 optimizer's momentum buffers) must be bit-identical; prints a summary.
 
-  torch_compare.py A.pth B.pth [--optimizer]
+  torch_compare.py A.pth B.pth [--optimizer] [--atol X]
+      (--atol: the largest absolute difference of the weights, running statistics and momentum
+      must be at most X instead of 0; prints it)
   torch_compare.py --inspect A.pth   (prints meta.iter and the key count)
   torch_compare.py --mmseg_meta A.pth
       loads A's classes and palette as mmseg's init_segmentor (0.x) / init_model (1.x) do, and
@@ -47,6 +49,7 @@ def main():
     parser.add_argument("--optimizer", action="store_true")
     parser.add_argument("--inspect", action="store_true")
     parser.add_argument("--mmseg_meta", action="store_true")
+    parser.add_argument("--atol", type=float, default=None)
     args = parser.parse_args()
     if args.mmseg_meta:
         return mmseg_meta(args.paths[0])
@@ -61,6 +64,25 @@ def main():
     if list(sa) != list(sb):
         print("key lists differ")
         return 1
+    if args.atol is not None:
+        pairs = [(k, sa[k], sb[k]) for k in sa]
+        if args.optimizer:
+            oa, ob = a["optimizer"]["state"], b["optimizer"]["state"]
+            if sorted(oa) != sorted(ob):
+                print("optimizer states differ in keys")
+                return 1
+            pairs += [(f"optimizer.{k}", oa[k]["momentum_buffer"], ob[k]["momentum_buffer"])
+                      for k in oa]
+        worst_key, worst = None, 0.0
+        for k, x, y in pairs:
+            if x.shape != y.shape:
+                print(f"{k}: shapes differ")
+                return 1
+            d = float((x.double() - y.double()).abs().max()) if x.numel() else 0.0
+            if d > worst or worst_key is None:
+                worst_key, worst = k, d
+        print(f"max abs diff {worst:.3g} ({worst_key}) over {len(pairs)} tensors")
+        return 0 if worst <= args.atol else 1
     diff = [k for k in sa if not torch.equal(sa[k], sb[k])]
     if args.optimizer:
         oa, ob = a["optimizer"]["state"], b["optimizer"]["state"]
