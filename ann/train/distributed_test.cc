@@ -118,14 +118,16 @@ TEST(SyncBatchNormTest, WithoutAGroupOrInEvalModeItIsTorchsBatchNorm) {
 
 TEST(GradientReducerTest, BucketsAverageEveryRanksGradients) {
   // Small buckets (several per model) and one parameter left out of the graph.
+  // The values are drawn here, not in the rank threads: they share torch's generator.
   const int world = 2;
+  torch::manual_seed(3);
+  const std::vector<torch::Tensor> p = {torch::randn({7, 3}), torch::randn({300}),
+                                        torch::randn({5, 5}), torch::randn({11})};
   std::vector<std::vector<torch::Tensor>> grads(world);
   RunRanks(world, [&](Distributed& dist) {
     const int r = dist.rank();
-    torch::manual_seed(3);
-    std::vector<torch::Tensor> params = {torch::randn({7, 3}), torch::randn({300}),
-                                         torch::randn({5, 5}), torch::randn({11})};
-    for (torch::Tensor& p : params) p.requires_grad_(true);
+    std::vector<torch::Tensor> params;
+    for (const torch::Tensor& value : p) params.push_back(value.clone().requires_grad_(true));
     GradientReducer reducer(dist, params, /*bucket_bytes=*/1000);
     EXPECT_GE(reducer.buckets(), 2);
     for (int step = 0; step < 2; ++step) {
@@ -142,8 +144,6 @@ TEST(GradientReducerTest, BucketsAverageEveryRanksGradients) {
     EXPECT_FALSE(params[3].grad().defined());
   });
   // Expected: the mean of k = 2 and k = 3 (step 1) of each rank's gradient formula.
-  torch::manual_seed(3);
-  std::vector<torch::Tensor> p = {torch::randn({7, 3}), torch::randn({300}), torch::randn({5, 5})};
   const double k = (2.0 + 3.0) / 2;
   const torch::Tensor g1 = p[1].cos() * k;
   const torch::Tensor ones = torch::ones({5, 5});
