@@ -10,12 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_split.h"
 #include "ann/model/segmentor.h"
 #include "ann/train/distributed.h"
 #include "ann/train/launcher.h"
 #include "ann/train/sgd.h"
+#include "ann/util/flags.h"
 #include "gflags/gflags.h"
 #include "torch/torch.h"
 
@@ -70,17 +69,14 @@ int main(int argc, char** argv) {
   const std::vector<std::string> command(argv, argv + argc);
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   if (FLAGS_rank >= 0) return RunRank();
+  absl::StatusOr<std::vector<int64_t>> worlds =
+      ann::ParseIntListFlag("worlds", FLAGS_worlds, 1, SIZE_MAX, /*min_value=*/2);
+  if (!worlds.ok()) return ann::ExitCode(worlds.status());
   std::printf("gradient all-reduce over loopback Gloo, ANN R-%d-D8, %d MB buckets, %d runs\n",
               FLAGS_depth, FLAGS_bucket_mb, FLAGS_runs);
   std::fflush(stdout);
-  for (const absl::string_view w : absl::StrSplit(FLAGS_worlds, ',')) {
-    int world = 0;
-    if (!absl::SimpleAtoi(w, &world) || world < 2) {
-      std::fprintf(stderr, "error: --worlds: '%s' is not a process count >= 2\n",
-                   std::string(w).c_str());
-      return 2;
-    }
-    if (ann::LaunchLocalRanks(command, world, 0) != 0) return 1;
+  for (const int64_t world : *worlds) {
+    if (ann::LaunchLocalRanks(command, static_cast<int>(world), 0) != 0) return 1;
   }
   return 0;
 }

@@ -32,7 +32,8 @@ class Bf16Autocast {
 
 SegmentorOutputs TrainingForward(EncoderDecoder& model, const torch::Tensor& images,
                                  TrainConfig::Precision precision) {
-  if (precision != TrainConfig::Precision::kBf16) return model->forward(images);
+  if (precision == TrainConfig::Precision::kFp64) return model->forward(images.to(torch::kDouble));
+  if (precision == TrainConfig::Precision::kFp32) return model->forward(images);
   SegmentorOutputs outputs;
   {
     Bf16Autocast autocast;

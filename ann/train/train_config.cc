@@ -36,7 +36,7 @@ DEFINE_bool(sync_bn, true,
             "batch, mmseg's SyncBN), so N processes of --batch_size=b train like one of N*b.");
 DEFINE_string(train_precision, "fp32",
               "Training arithmetic: fp32; bf16 (mixed precision: bfloat16 convolutions and "
-              "matrix products, float32 weights and gradients; needs AVX-512 bf16); or fp64 "
+              "matrix products, float32 weights and gradients; needs AVX512-BF16 or AMX); or fp64 "
               "(slow; for numerical checks, e.g. that N processes equal one process of N times "
               "the batch beyond float32 rounding).");
 DEFINE_int64(checkpoint_interval, 4000, "Save a checkpoint every N iterations (and at the end).");

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 
@@ -166,8 +167,8 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
   torch::manual_seed(config.seed);
   EncoderDecoder model(model_config);
   model->InitWeights();
-  const bool fp64 = config.precision == TrainConfig::Precision::kFp64;
-  if (fp64) model->to(torch::kDouble);  // before the optimizer and any loading
+  // Before the optimizer and any loading (TrainingForward casts the images).
+  if (config.precision == TrainConfig::Precision::kFp64) model->to(torch::kDouble);
   Sgd sgd(UniqueParameters(*model), config.momentum, config.weight_decay);
   int64_t start = 0;
   std::string origin = "initialised with seed " + std::to_string(config.seed);
@@ -286,11 +287,16 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
           reducer->bytes() / 1e6, reducer->buckets(), *blocking * 1e3);
     }
   }
-  // A collective inside forward or backward (SyncBatchNorm) that failed throws; this turns it
-  // back into the group's status.
-  auto collective_failure = [&]() -> std::optional<absl::Status> {
-    if (dist && !dist->failure().ok()) return last_good(dist->failure());
-    return std::nullopt;
+  // Runs forward or backward: a collective inside them (SyncBatchNorm) that failed throws, and
+  // this turns it back into the group's status.
+  auto with_collectives = [&](const std::function<void()>& pass) -> absl::Status {
+    try {
+      pass();
+    } catch (const std::exception&) {
+      if (dist && !dist->failure().ok()) return last_good(dist->failure());
+      throw;
+    }
+    return absl::OkStatus();
   };
 
   const bool has_aux = model_config.with_auxiliary_head && config.aux_weight > 0;
@@ -302,17 +308,12 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
   for (int64_t iter = start; iter < config.max_iters; ++iter) {
     const auto t0 = std::chrono::steady_clock::now();
     ANN_ASSIGN_OR_RETURN(Batch batch, loader.Next());
-    if (fp64) batch.images = batch.images.to(torch::kDouble);
     const auto t1 = std::chrono::steady_clock::now();
     const double lr = PolyLr(config.lr, config.min_lr, config.power, iter, config.max_iters);
     sgd.ZeroGrad();
     SegmentorOutputs outputs;
-    try {
-      outputs = TrainingForward(model, batch.images, config.precision);
-    } catch (const std::exception&) {
-      if (auto failure = collective_failure()) return *failure;
-      throw;
-    }
+    ANN_RETURN_IF_ERROR(with_collectives(
+        [&] { outputs = TrainingForward(model, batch.images, config.precision); }));
     LossTerms terms = SegmentationLoss(outputs, batch.labels, config, model_config.align_corners);
     double loss = terms.total.item<double>();
     bool stop = g_stop_signal != 0;
@@ -336,12 +337,7 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
           "checkpoint: %s",
           std::isnan(loss) ? "NaN" : "infinite", iter + 1, terms.decode, terms.aux, last_saved));
     }
-    try {
-      terms.total.backward();
-    } catch (const std::exception&) {
-      if (auto failure = collective_failure()) return *failure;
-      throw;
-    }
+    ANN_RETURN_IF_ERROR(with_collectives([&] { terms.total.backward(); }));
     if (reducer) {
       ANN_RETURN_IF_ERROR(last_good(reducer->Finish()));
       comm_wait += reducer->last_wait_seconds();
