@@ -5,7 +5,7 @@
 #include "ann/model/non_local.h"
 #include "ann/model/segmentor.h"
 #include "ann/model/self_attention.h"
-#include "ann/util/threads.h"
+#include "ann/util/runtime.h"
 #include "benchmark/benchmark.h"
 #include "gflags/gflags.h"
 #include "torch/torch.h"
@@ -79,7 +79,7 @@ BENCHMARK(BM_ANN_R50_Forward)->Args({512, 1024})->Unit(benchmark::kMillisecond)-
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   gflags::ParseCommandLineFlags(&argc, &argv, true);
-  ann::SetNumThreadsFromFlags();
+  ann::SetUpRuntimeFromFlags();
   benchmark::RunSpecifiedBenchmarks();
   return 0;
 }

@@ -4,6 +4,8 @@ no grad, timed in every configuration PyTorch offers on a CPU.
   forward_pytorch.py --depth 50 --height 512 --width 1024 --threads 2 --runs 3 --checkpoint OUT
 writes the (seeded, randomised) weights to OUT for the C++ side, then prints one line per peer:
   "<peer> <min ms> <median ms>"
+--peers a,b: time only those peers; --suffix S: append S to the printed names (the C++ side runs
+the script again under other malloc settings). Without --checkpoint no weights are written.
 Input: torch.manual_seed(0); torch.randn(1, 3, H, W) (the C++ side draws the same numbers).
 """
 import argparse
@@ -36,15 +38,19 @@ def main():
     p.add_argument('--width', type=int, default=1024)
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--runs', type=int, default=3)
-    p.add_argument('--checkpoint', required=True)
+    p.add_argument('--checkpoint')
+    p.add_argument('--peers', help='comma-separated subset of the peers to time')
+    p.add_argument('--suffix', default='')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     model = ann_reference.EncoderDecoder(a.depth, 19).eval()
     ann_reference.randomise(model, 0)
-    torch.save(ann_reference.mmseg_checkpoint(model, 19), a.checkpoint)
+    if a.checkpoint:
+        torch.save(ann_reference.mmseg_checkpoint(model, 19), a.checkpoint)
     torch.manual_seed(0)
     x = torch.randn(1, 3, a.height, a.width)
     peers = []
+    wanted = a.peers.split(',') if a.peers else None
     with torch.no_grad():
         peers.append(('pytorch_eager_fp32', model, x, False))
         cl = ann_reference.EncoderDecoder(a.depth, 19).eval()
@@ -52,19 +58,23 @@ def main():
         cl = cl.to(memory_format=torch.channels_last)
         x_cl = x.contiguous(memory_format=torch.channels_last)
         peers.append(('pytorch_channels_last_fp32', cl, x_cl, False))
-        try:
-            frozen = torch.jit.freeze(torch.jit.trace(model, x))
-            peers.append(('pytorch_jit_freeze_fp32', frozen, x, False))
-        except Exception as e:  # noqa: BLE001
-            print('pytorch_jit_freeze_fp32 failed: %s' % str(e).splitlines()[0], file=sys.stderr)
+        if wanted is None or 'pytorch_jit_freeze_fp32' in wanted:
+            try:
+                frozen = torch.jit.freeze(torch.jit.trace(model, x))
+                peers.append(('pytorch_jit_freeze_fp32', frozen, x, False))
+            except Exception as e:  # noqa: BLE001
+                print('pytorch_jit_freeze_fp32 failed: %s' % str(e).splitlines()[0],
+                      file=sys.stderr)
         peers.append(('pytorch_bf16_autocast', model, x, True))
         peers.append(('pytorch_bf16_autocast_channels_last', cl, x_cl, True))
         for name, net, inp, bf16 in peers:
+            if wanted is not None and name not in wanted:
+                continue
             def run(net=net, inp=inp, bf16=bf16):
                 with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf16):
                     return net(inp)
             lo, med = timed(run, a.runs)
-            print('%s %.1f %.1f' % (name, lo, med), flush=True)
+            print('%s%s %.1f %.1f' % (name, a.suffix, lo, med), flush=True)
 
 
 if __name__ == '__main__':

@@ -2,10 +2,11 @@
 // (exact), its inference form in fp32 and bf16 (EncoderDecoder::PrepareForInference), and every
 // PyTorch configuration (benchmarks/forward_pytorch.py through Debian's python3-torch: eager,
 // channels-last, jit.freeze, bf16 autocast, bf16 autocast channels-last), same weights (Python
-// writes them, we load them), same input, same threads. Also measured in the same run: the
-// machine's sgemm (2048^3) and 3x3-convolution throughput in fp32 and bf16, as limits. Prints
-// min and median per peer, GFLOP/s (2 x MACs / s), ratios to PyTorch eager fp32, and our fast
-// paths' error against our exact path.
+// writes them, we load them), same input, same threads; PyTorch eager and its best peer also
+// under the malloc settings of our --keep_freed_memory (GLIBC_TUNABLES). Also measured in the same
+// run: the machine's sgemm (2048^3) and 3x3-convolution throughput in fp32 and bf16, as limits.
+// Prints min and median per peer, GFLOP/s (2 x MACs / s), ratios to PyTorch eager fp32, and our
+// fast paths' error against our exact path.
 //
 //   bazel run -c opt //benchmarks:forward_vs_pytorch -- --depth=50 --height=512 --width=1024
 #include <algorithm>
@@ -21,7 +22,7 @@
 #include "ann/io/checkpoint.h"
 #include "ann/model/segmentor.h"
 #include "ann/util/cpu.h"
-#include "ann/util/threads.h"
+#include "ann/util/runtime.h"
 #include "gflags/gflags.h"
 #include "torch/torch.h"
 
@@ -60,7 +61,7 @@ double Gflops(const std::function<void()>& fn, double macs) {
 
 int main(int argc, char** argv) {
   gflags::ParseCommandLineFlags(&argc, &argv, true);
-  const int threads = ann::SetNumThreadsFromFlags();
+  const int threads = ann::SetUpRuntimeFromFlags();
   torch::InferenceMode guard;
   const bool bf16 = ann::CpuHasBf16();
 
@@ -78,25 +79,32 @@ int main(int argc, char** argv) {
     conv_bf16 = Gflops([&] { torch::conv2d(bx, bw, {}, 1, 1); }, conv_macs);
   }
 
-  // The PyTorch peers (they also write the weights we load).
+  // The PyTorch peers (they also write the weights we load); then PyTorch's eager and best
+  // peers again under the malloc settings our binaries use (--keep_freed_memory), to show how
+  // much of the difference is memory reuse.
   const std::string checkpoint = "/tmp/forward_vs_pytorch." + std::to_string(getpid()) + ".pth";
-  const std::string command =
-      absl::StrCat(FLAGS_python, " ", FLAGS_script, " --depth ", FLAGS_depth, " --height ",
-                   FLAGS_height, " --width ", FLAGS_width, " --threads ", threads, " --runs ",
-                   FLAGS_runs, " --checkpoint ", checkpoint);
+  const std::string command = absl::StrCat(
+      FLAGS_python, " ", FLAGS_script, " --depth ", FLAGS_depth, " --height ", FLAGS_height,
+      " --width ", FLAGS_width, " --threads ", threads, " --runs ", FLAGS_runs);
   std::vector<std::pair<std::string, Timing>> peers;
-  if (FILE* pipe = popen(command.c_str(), "r")) {
-    char name[128];
-    Timing t;
-    while (std::fscanf(pipe, "%127s %lf %lf", name, &t.min_ms, &t.median_ms) == 3) {
-      peers.emplace_back(name, t);
+  auto run_peers = [&](const std::string& command) {
+    if (FILE* pipe = popen(command.c_str(), "r")) {
+      char name[128];
+      Timing t;
+      while (std::fscanf(pipe, "%127s %lf %lf", name, &t.min_ms, &t.median_ms) == 3) {
+        peers.emplace_back(name, t);
+      }
+      pclose(pipe);
     }
-    pclose(pipe);
-  }
+  };
+  run_peers(absl::StrCat(command, " --checkpoint ", checkpoint));
   if (peers.empty()) {
     std::fprintf(stderr, "error: %s: no PyTorch timings\n", command.c_str());
     return 1;
   }
+  run_peers(absl::StrCat("GLIBC_TUNABLES=", ann::kKeepFreedMemoryTunables, " ", command,
+                         " --peers pytorch_eager_fp32,pytorch_bf16_autocast_channels_last",
+                         " --suffix _keep_freed_memory"));
 
   ann::ModelConfig config;
   config.depth = FLAGS_depth;
@@ -137,10 +145,10 @@ int main(int argc, char** argv) {
               FLAGS_depth, FLAGS_width, FLAGS_height, threads, macs / 1e9, FLAGS_runs);
   std::printf("limits now: sgemm 2048^3 %.0f GFLOP/s, 3x3 conv fp32 %.0f, bf16 %s\n", sgemm,
               conv_fp32, bf16 ? absl::StrCat(static_cast<int>(conv_bf16)).c_str() : "n/a");
-  std::printf("%-38s %10s %10s %9s %13s\n", "peer", "min ms", "median ms", "GFLOP/s",
+  std::printf("%-54s %10s %10s %9s %13s\n", "peer", "min ms", "median ms", "GFLOP/s",
               "vs eager fp32");
   for (const auto& [name, t] : peers) {
-    std::printf("%-38s %10.1f %10.1f %9.0f %12.2fx\n", name.c_str(), t.min_ms, t.median_ms,
+    std::printf("%-54s %10.1f %10.1f %9.0f %12.2fx\n", name.c_str(), t.min_ms, t.median_ms,
                 2 * macs / (t.min_ms * 1e6), eager_ms > 0 ? eager_ms / t.min_ms : 0.0);
   }
   for (const auto& [name, e] : errors) {

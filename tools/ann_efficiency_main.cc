@@ -13,7 +13,7 @@
 #include "ann/efficiency/report.h"
 #include "ann/model/footprint.h"
 #include "ann/util/flags.h"
-#include "ann/util/threads.h"
+#include "ann/util/runtime.h"
 #include "gflags/gflags.h"
 
 DEFINE_string(block, "", "Block to measure: nonlocal, apnb or afnb.");
@@ -54,14 +54,14 @@ absl::Status Run() {
   }
   std::string report;
   if (FLAGS_paper_table) {
-    SetNumThreadsFromFlags();
+    SetUpRuntimeFromFlags();
     report = ReportBlocks({{1, 2048, 96, 96}, {1, 2048, 128, 128}, {1, 2048, 128, 256}},
                           {BlockKind::kNonLocal, BlockKind::kApnb, BlockKind::kAfnb}, options);
   } else if (!FLAGS_block.empty()) {
     ANN_ASSIGN_OR_RETURN(BlockKind kind, ParseBlockKind(FLAGS_block));
     ANN_ASSIGN_OR_RETURN(Shape shape, ParseBlockShape(FLAGS_shape));
     ANN_RETURN_IF_ERROR(CheckBlockFits(kind, shape));
-    SetNumThreadsFromFlags();
+    SetUpRuntimeFromFlags();
     report = ReportBlocks({shape}, {kind}, options);
   } else {
     ANN_ASSIGN_OR_RETURN(Config config, LoadConfig<kModelPart>());
@@ -71,7 +71,7 @@ absl::Status Run() {
     }
     ANN_RETURN_IF_ERROR(CheckFits(MinimumForwardBytes(config.model, input.height, input.width),
                                   "--input", absl::StrCat("a ", FLAGS_input, " forward pass")));
-    SetNumThreadsFromFlags();
+    SetUpRuntimeFromFlags();
     report = ReportModel(config.model, input, options);
   }
   std::printf("%s", report.c_str());

@@ -12,7 +12,7 @@
 #include "ann/eval/report.h"
 #include "ann/io/checkpoint.h"
 #include "ann/util/flags.h"
-#include "ann/util/threads.h"
+#include "ann/util/runtime.h"
 #include "gflags/gflags.h"
 
 DEFINE_string(checkpoint, "", "Model checkpoint (.pth), zip or legacy torch.save format.");
@@ -51,7 +51,7 @@ absl::Status Run() {
   if (!FLAGS_pred_dir.empty()) {
     evaluated = EvaluatePredictionDir(FLAGS_pred_dir, samples, info, num_classes, options);
   } else {
-    SetNumThreadsFromFlags();
+    SetUpRuntimeFromFlags();
     EncoderDecoder model(config.model);
     ANN_RETURN_IF_ERROR(LoadCheckpoint(FLAGS_checkpoint, *model, LoadMode::kStrict).status());
     Predictor predictor(model, config.test);

@@ -13,7 +13,7 @@
 #include "ann/eval/submission.h"
 #include "ann/io/checkpoint.h"
 #include "ann/util/flags.h"
-#include "ann/util/threads.h"
+#include "ann/util/runtime.h"
 #include "gflags/gflags.h"
 
 DEFINE_string(pred_dir, "", "Directory of prediction PNGs (searched recursively).");
@@ -38,7 +38,7 @@ absl::Status PredictTestSplit(const std::vector<std::string>& images, const std:
         absl::StrCat("--num_classes: a Cityscapes submission needs a 19-class model, got ",
                      config.model.num_classes));
   }
-  SetNumThreadsFromFlags();
+  SetUpRuntimeFromFlags();
   EncoderDecoder model(config.model);
   ANN_RETURN_IF_ERROR(LoadCheckpoint(FLAGS_checkpoint, *model, LoadMode::kStrict).status());
   Predictor predictor(model, config.test);

@@ -13,7 +13,7 @@
 #include "ann/io/checkpoint.h"
 #include "ann/io/image.h"
 #include "ann/util/flags.h"
-#include "ann/util/threads.h"
+#include "ann/util/runtime.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 
@@ -47,7 +47,7 @@ absl::Status Run() {
     return absl::InvalidArgumentError("--format=cityscapes needs a 19-class model");
   }
   ANN_ASSIGN_OR_RETURN(std::vector<std::string> images, ListImages(FLAGS_images));
-  const int threads = SetNumThreadsFromFlags();
+  const int threads = SetUpRuntimeFromFlags();
   EncoderDecoder model(config.model);
   ANN_ASSIGN_OR_RETURN(LoadReport report,
                        LoadCheckpoint(FLAGS_checkpoint, *model, LoadMode::kStrict));

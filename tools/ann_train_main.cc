@@ -8,7 +8,7 @@
 #include "ann/train/launcher.h"
 #include "ann/train/trainer.h"
 #include "ann/util/flags.h"
-#include "ann/util/threads.h"
+#include "ann/util/runtime.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 
@@ -51,7 +51,7 @@ absl::Status Run() {
                                               FLAGS_dist_port, FLAGS_dist_timeout));
     options.distributed = distributed.get();
   }
-  const int threads = SetNumThreadsFromFlags();
+  const int threads = SetUpRuntimeFromFlags();
   if (FLAGS_rank <= 0) {
     LOG(INFO) << "ann_train: " << config.data.dataset << ", depth " << config.model.depth << ", "
               << config.train.max_iters << " iterations, batch " << config.train.batch_size << " x "

@@ -13,7 +13,75 @@ torch::Tensor SumStages(torch::nn::ModuleList& stages, const torch::Tensor& quer
   return context;
 }
 
+struct FusedWeights {
+  torch::Tensor weight, bias;  // bias may be undefined
+};
+
+// [W_c W_o,1 | ... | W_f] and W_c sum_i b_o,i + b in `dtype`, differentiable.
+FusedWeights FuseWeights(torch::nn::ModuleList& stages, torch::nn::Conv2dImpl& conv,
+                         torch::ScalarType dtype) {
+  // Under bf16 autocast the products stay in the weights' precision; the convolution that
+  // uses them is autocast.
+  c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::DispatchKey::AutocastCPU);
+  const torch::Tensor w = conv.weight.to(dtype).flatten(1);  // [out, context + feats]
+  const int64_t context = stages[0]->as<SelfAttentionBlockImpl>()->out_project->weight.size(0);
+  const torch::Tensor w_c = w.narrow(1, 0, context);
+  std::vector<torch::Tensor> columns;
+  torch::Tensor out_bias;
+  for (const auto& stage : *stages) {
+    const torch::nn::Conv2dImpl& out = *stage->as<SelfAttentionBlockImpl>()->out_project;
+    columns.push_back(w_c.mm(out.weight.to(dtype).flatten(1)));
+    if (out.bias.defined()) {
+      out_bias = out_bias.defined() ? out_bias + out.bias.to(dtype) : out.bias.to(dtype);
+    }
+  }
+  columns.push_back(w.narrow(1, context, w.size(1) - context));
+  FusedWeights fused{torch::cat(columns, 1).view({w.size(0), -1, 1, 1}), {}};
+  if (out_bias.defined()) fused.bias = w_c.mv(out_bias);
+  if (conv.bias.defined()) {
+    fused.bias = fused.bias.defined() ? fused.bias + conv.bias.to(dtype) : conv.bias.to(dtype);
+  }
+  return fused;
+}
+
 }  // namespace
+
+bool FusedBottleneck::Pays(torch::nn::ModuleList& stages) {
+  int64_t attention = 0, context = 0;
+  for (const auto& stage : *stages) {
+    const auto* block = stage->as<SelfAttentionBlockImpl>();
+    attention += block->options().channels();
+    context = block->options().out_channels();
+  }
+  return attention < context;
+}
+
+void FusedBottleneck::Prepare(torch::nn::ModuleList& stages, ConvModuleImpl& bottleneck,
+                              torch::ScalarType dtype) {
+  torch::NoGradGuard no_grad;
+  const FusedWeights fused = FuseWeights(stages, *bottleneck.conv, torch::kDouble);
+  weight_ = fused.weight.to(dtype).contiguous(torch::MemoryFormat::ChannelsLast);
+  bias_ = fused.bias.defined() ? fused.bias.to(dtype) : torch::Tensor();
+}
+
+torch::Tensor FusedBottleneck::Forward(torch::nn::ModuleList& stages, ConvModuleImpl& bottleneck,
+                                       const torch::Tensor& query, const torch::Tensor& key,
+                                       const torch::Tensor& feats, bool live_weights) {
+  const bool channels_last =
+      !feats.is_contiguous() && feats.is_contiguous(torch::MemoryFormat::ChannelsLast);
+  std::vector<torch::Tensor> inputs;
+  for (const auto& stage : *stages) {
+    inputs.push_back(stage->as<SelfAttentionBlockImpl>()->Attend(query, key, channels_last));
+  }
+  inputs.push_back(feats);
+  const torch::Tensor x = torch::cat(inputs, 1);
+  if (prepared() && !live_weights) {
+    return bottleneck.NormAndActivate(torch::conv2d(x, weight_, bias_));
+  }
+  const FusedWeights fused =
+      FuseWeights(stages, *bottleneck.conv, bottleneck.conv->weight.scalar_type());
+  return bottleneck.NormAndActivate(torch::conv2d(x, fused.weight, fused.bias));
+}
 
 AFNBImpl::AFNBImpl(int64_t low_in_channels, int64_t high_in_channels, int64_t channels,
                    int64_t out_channels, const std::vector<int64_t>& pool_scales, bool conv_bias,
@@ -31,9 +99,19 @@ AFNBImpl::AFNBImpl(int64_t low_in_channels, int64_t high_in_channels, int64_t ch
 }
 
 torch::Tensor AFNBImpl::forward(const torch::Tensor& low_feats, const torch::Tensor& high_feats) {
-  torch::Tensor context = SumStages(stages, /*query=*/high_feats, /*key=*/low_feats);
-  torch::Tensor out = bottleneck->forward(torch::cat({context, high_feats}, 1));
+  torch::Tensor out;
+  if ((is_training() || fused_.prepared()) && FusedBottleneck::Pays(stages)) {
+    out = fused_.Forward(stages, *bottleneck, /*query=*/high_feats, /*key=*/low_feats, high_feats,
+                         /*live_weights=*/is_training());
+  } else {
+    torch::Tensor context = SumStages(stages, /*query=*/high_feats, /*key=*/low_feats);
+    out = bottleneck->forward(torch::cat({context, high_feats}, 1));
+  }
   return dropout ? dropout->forward(out) : out;
+}
+
+void AFNBImpl::PrepareFused(torch::ScalarType dtype) {
+  if (FusedBottleneck::Pays(stages)) fused_.Prepare(stages, *bottleneck, dtype);
 }
 
 APNBImpl::APNBImpl(int64_t in_channels, int64_t channels, int64_t out_channels,
@@ -51,9 +129,19 @@ APNBImpl::APNBImpl(int64_t in_channels, int64_t channels, int64_t out_channels,
 }
 
 torch::Tensor APNBImpl::forward(const torch::Tensor& feats) {
-  torch::Tensor context = SumStages(stages, feats, feats);
-  torch::Tensor out = bottleneck->forward(torch::cat({context, feats}, 1));
+  torch::Tensor out;
+  if ((is_training() || fused_.prepared()) && FusedBottleneck::Pays(stages)) {
+    out = fused_.Forward(stages, *bottleneck, feats, feats, feats,
+                         /*live_weights=*/is_training());
+  } else {
+    torch::Tensor context = SumStages(stages, feats, feats);
+    out = bottleneck->forward(torch::cat({context, feats}, 1));
+  }
   return dropout ? dropout->forward(out) : out;
+}
+
+void APNBImpl::PrepareFused(torch::ScalarType dtype) {
+  if (FusedBottleneck::Pays(stages)) fused_.Prepare(stages, *bottleneck, dtype);
 }
 
 ANNHeadImpl::ANNHeadImpl(const ModelConfig& config)

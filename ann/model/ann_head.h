@@ -16,6 +16,34 @@
 
 namespace ann {
 
+// The bottleneck of AFNB / APNB, bottleneck(cat(sum_i stage_i(query, key), feats)), computed
+// without the sum: every stage ends in out_project, a 1x1 conv W_o,i (+ b_o,i), and the
+// bottleneck starts with a 1x1 conv [W_c | W_f] (+ b) whose columns W_c read the context, so
+//   conv(cat(a_1..a_n, feats), [W_c W_o,1 | ... | W_c W_o,n | W_f]) + W_c sum_i b_o,i + b
+// with a_i the stages' attention (Attend) is the same function. For AFNB (a 2048-wide context
+// from 256-wide attention) it halves the bottleneck's multiply-adds and never materialises the
+// context or its 4096-wide concatenation. Equal up to rounding, so the model as loaded (eval
+// without PrepareFused) keeps the literal order, bit-identical to mmseg; training and the
+// inference form use this.
+class FusedBottleneck {
+ public:
+  // Whether fusing saves work: the attention is narrower than the context.
+  static bool Pays(torch::nn::ModuleList& stages);
+  // Fixes the fused weights (computed in float64 from the current ones, stored in `dtype`,
+  // channels-last) for inference.
+  void Prepare(torch::nn::ModuleList& stages, ConvModuleImpl& bottleneck, torch::ScalarType dtype);
+  bool prepared() const { return weight_.defined(); }
+  // The bottleneck's output, with the prepared weights, or with `live_weights` (or when none
+  // are prepared) the current ones fused in this forward, so that gradients reach every
+  // parameter.
+  torch::Tensor Forward(torch::nn::ModuleList& stages, ConvModuleImpl& bottleneck,
+                        const torch::Tensor& query, const torch::Tensor& key,
+                        const torch::Tensor& feats, bool live_weights);
+
+ private:
+  torch::Tensor weight_, bias_;
+};
+
 // Asymmetric Fusion Non-local Block.
 class AFNBImpl : public torch::nn::Module {
  public:
@@ -25,9 +53,15 @@ class AFNBImpl : public torch::nn::Module {
            double dropout);
   torch::Tensor forward(const torch::Tensor& low_feats, const torch::Tensor& high_feats);
 
+  // Inference form: the bottleneck fused with the stages' out_project (FusedBottleneck).
+  void PrepareFused(torch::ScalarType dtype);
+
   torch::nn::ModuleList stages{nullptr};
   ConvModule bottleneck{nullptr};  // 1x1 + BN, no activation.
   BatchDropout2d dropout{nullptr};
+
+ private:
+  FusedBottleneck fused_;
 };
 TORCH_MODULE(AFNB);
 
@@ -38,9 +72,15 @@ class APNBImpl : public torch::nn::Module {
            const std::vector<int64_t>& pool_scales, bool conv_bias, double dropout);
   torch::Tensor forward(const torch::Tensor& feats);
 
+  // Inference form: the bottleneck fused with the stage's out_project (FusedBottleneck).
+  void PrepareFused(torch::ScalarType dtype);
+
   torch::nn::ModuleList stages{nullptr};
   ConvModule bottleneck{nullptr};  // 1x1 + BN + ReLU.
   BatchDropout2d dropout{nullptr};
+
+ private:
+  FusedBottleneck fused_;
 };
 TORCH_MODULE(APNB);
 

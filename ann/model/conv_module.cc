@@ -79,10 +79,13 @@ torch::nn::Sequential FoldSequential(const torch::nn::Sequential& sequential) {
 
 void ConvModuleImpl::FoldBatchNorm() { FoldBatchNormAway(conv, bn); }
 
-torch::Tensor ConvModuleImpl::forward(torch::Tensor x) {
-  x = conv->forward(x);
+torch::Tensor ConvModuleImpl::forward(torch::Tensor x) { return NormAndActivate(conv->forward(x)); }
+
+torch::Tensor ConvModuleImpl::NormAndActivate(torch::Tensor x) {
   if (bn) x = bn->forward(x);
-  if (relu_) x = torch::relu(x);
+  // In place, as mmcv's ConvModule (ReLU(inplace=True)): neither BN's nor the conv's backward
+  // needs its output.
+  if (relu_) x = x.relu_();
   return x;
 }
 

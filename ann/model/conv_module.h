@@ -30,6 +30,8 @@ class ConvModuleImpl : public torch::nn::Module {
  public:
   explicit ConvModuleImpl(const ConvModuleOptions& options);
   torch::Tensor forward(torch::Tensor x);
+  // The BN (unless folded away) and ReLU that follow the conv, applied to `conv_out`.
+  torch::Tensor NormAndActivate(torch::Tensor conv_out);
 
   // Inference form: BN folded into the conv (FoldBatchNormInto), then skipped (`bn` is null;
   // its parameters stay registered but unused).

@@ -46,6 +46,10 @@ void EncoderDecoderImpl::PrepareForInference(Precision precision) {
     inference_form_ = true;
   }
   compute_dtype_ = precision == Precision::kBf16 ? torch::kBFloat16 : torch::kFloat;
+  for (const auto& module : modules(/*include_self=*/false)) {
+    if (auto* afnb = module->as<AFNBImpl>()) afnb->PrepareFused(compute_dtype_);
+    if (auto* apnb = module->as<APNBImpl>()) apnb->PrepareFused(compute_dtype_);
+  }
   to(compute_dtype_);
   ConvertConvBiases(*this, compute_dtype_);
   for (torch::Tensor& p : parameters()) {

@@ -14,6 +14,18 @@ torch::Tensor PyramidPooling(const torch::Tensor& x, const std::vector<int64_t>&
   return torch::cat(pooled, /*dim=*/2);
 }
 
+namespace {
+
+// [B, C, h, w] -> [B, h*w, C]: a view either way (of channels-last memory, or a transposed one).
+torch::Tensor Tokens(const torch::Tensor& x) {
+  if (!x.is_contiguous() && x.is_contiguous(torch::MemoryFormat::ChannelsLast)) {
+    return x.permute({0, 2, 3, 1}).flatten(1, 2);
+  }
+  return x.flatten(2).transpose(1, 2);
+}
+
+}  // namespace
+
 int64_t PyramidAnchorCount(const std::vector<int64_t>& scales) {
   int64_t total = 0;
   for (int64_t s : scales) total += s * s;
@@ -44,16 +56,19 @@ SelfAttentionBlockImpl::SelfAttentionBlockImpl(const SelfAttentionOptions& optio
 
 torch::Tensor SelfAttentionBlockImpl::forward(const torch::Tensor& query_feats,
                                               const torch::Tensor& key_feats) {
+  return out_project->forward(Attend(query_feats, key_feats));
+}
+
+torch::Tensor SelfAttentionBlockImpl::Attend(const torch::Tensor& query_feats,
+                                             const torch::Tensor& key_feats, bool channels_last) {
   const int64_t batch = query_feats.size(0);
   const int64_t h = query_feats.size(2);
   const int64_t w = query_feats.size(3);
   // [B, N, C]
   torch::Tensor key_map = key_project->forward(key_feats);
-  torch::Tensor query = (options_.share_key_query() && query_feats.is_same(key_feats)
-                             ? key_map
-                             : query_project->forward(query_feats))
-                            .flatten(2)
-                            .transpose(1, 2);
+  torch::Tensor query = Tokens(options_.share_key_query() && query_feats.is_same(key_feats)
+                                   ? key_map
+                                   : query_project->forward(query_feats));
   torch::Tensor key = PyramidPooling(key_map, options_.pool_scales());  // [B, C, S]
   torch::Tensor value = PyramidPooling(value_project->forward(key_feats), options_.pool_scales())
                             .transpose(1, 2);  // [B, S, C]
@@ -63,9 +78,9 @@ torch::Tensor SelfAttentionBlockImpl::forward(const torch::Tensor& query_feats,
   sim = sim.scalar_type() == torch::kBFloat16
             ? torch::softmax(sim, /*dim=*/-1, torch::kFloat).to(torch::kBFloat16)
             : torch::softmax(sim, /*dim=*/-1);
-  torch::Tensor context = torch::matmul(sim, value);  // [B, N, C]
-  context = context.transpose(1, 2).reshape({batch, options_.channels(), h, w});
-  return out_project->forward(context);
+  torch::Tensor context = torch::matmul(sim, value);  // [B, N, C]: channels-last [B, C, h, w]
+  if (channels_last) return context.view({batch, h, w, options_.channels()}).permute({0, 3, 1, 2});
+  return context.transpose(1, 2).reshape({batch, options_.channels(), h, w});
 }
 
 }  // namespace ann

@@ -52,6 +52,12 @@ class SelfAttentionBlockImpl : public torch::nn::Module {
   // query_feats: [B, Cq, h, w]; key_feats: [B, Ck, h', w']. Returns [B, out, h, w].
   torch::Tensor forward(const torch::Tensor& query_feats, const torch::Tensor& key_feats);
 
+  // The attention before out_project: [B, channels, h, w], in channels-last memory when
+  // `channels_last` (a view of the attention product, no copy), else contiguous as forward()
+  // feeds it to out_project.
+  torch::Tensor Attend(const torch::Tensor& query_feats, const torch::Tensor& key_feats,
+                       bool channels_last = false);
+
   ConvModule key_project{nullptr};
   ConvModule query_project{nullptr};
   torch::nn::Conv2d value_project{nullptr};
