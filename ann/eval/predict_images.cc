@@ -76,7 +76,7 @@ absl::Status PredictImages(Predictor& predictor, const std::vector<std::string>&
     }
     if (!output.logits_dir.empty()) {
       ANN_RETURN_IF_ERROR(WriteTorchFile(absl::StrCat(output.logits_dir, "/", stem, ".pt"),
-                                         *PickleValue::Tensor(scores)));
+                                         *PickleValue::Tensor(scores.contiguous())));
     }
     progress.Advance(1, stem);
   }

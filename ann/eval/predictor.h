@@ -38,8 +38,8 @@ class Predictor {
   explicit Predictor(EncoderDecoder model, TestConfig config = TestConfig());
 
   // Scores [K, H, W] (float32) for a BGR uint8 image of size H x W: logits for one pass,
-  // averaged softmax probabilities for multi-scale / flip, summed logits for mscrop. The image
-  // is only read.
+  // averaged softmax probabilities for multi-scale / flip, summed logits for mscrop, in any
+  // memory format (channels-last from the inference form). The image is only read.
   torch::Tensor Logits(const cv::Mat& image_bgr);
 
   // Checks, before Logits, that every pass over an image of `size` has at least one pixel and

@@ -173,6 +173,22 @@ TEST(PredictorTest, Mmseg1xScalesTheImageItselfAndUnflipsBeforeResizing) {
   EXPECT_GT((Predictor(model, config).Logits(image) - got).abs().max().item<float>(), 1e-4);
 }
 
+// Labels is the first maximum over the classes, for planar and channels-last scores alike,
+// ties included (integer-valued scores tie often).
+TEST(PredictorTest, LabelsAreTheFirstMaximumInEitherMemoryFormat) {
+  torch::manual_seed(5);
+  const torch::Tensor scores = torch::randint(0, 3, {7, 13, 21}).to(torch::kFloat);  // [K, H, W]
+  // Expected by hand: the lowest class holding the maximum.
+  const torch::Tensor max = std::get<0>(scores.max(0));
+  torch::Tensor expected = torch::full({13, 21}, 255, torch::kUInt8);
+  for (int64_t k = 6; k >= 0; --k) expected.masked_fill_(scores[k] == max, k);
+  EXPECT_TRUE(Predictor::Labels(scores).equal(expected));
+  const torch::Tensor channels_last =
+      scores.unsqueeze(0).contiguous(torch::MemoryFormat::ChannelsLast)[0];
+  ASSERT_FALSE(channels_last.is_contiguous());
+  EXPECT_TRUE(Predictor::Labels(channels_last).equal(expected));
+}
+
 TEST(PredictorTest, CropStartsFollowTheAuthorsRule) {
   using V = std::vector<int64_t>;
   EXPECT_EQ(CropStarts(864, 864, 576), (V{0}));
