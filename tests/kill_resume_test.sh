@@ -2,8 +2,10 @@
 # kill -9 at random moments of a training run (a checkpoint is written every iteration, so many
 # kills land inside a checkpoint write), each time followed by --resume, until the run finishes:
 # the final weights and momentum are bit-identical to an uninterrupted run, and no temporary
-# file is left in the work dir. The delays are drawn from a seed printed in the log
-# (KILL_SEED=N reproduces a run).
+# file is left in the work dir. Each kill waits for the run to get 1-3 checkpoints further and
+# then a random part of an iteration, so kills land whatever the machine's load (the first one
+# anywhere in start-up). The draws come from a seed printed in the log (KILL_SEED=N reproduces
+# a run).
 set -u
 source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib.sh" kill
 TRAIN="$ROOT/tools/ann_train"
@@ -18,20 +20,39 @@ start=$(date +%s%N)
 run_s=$(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
 echo "uninterrupted run: ${run_s} s"
 
-seed=${KILL_SEED:-$(( $(date +%s) % 100000 ))}
+seed=${KILL_SEED:-$(( $(date +%s%N) / 1000 % 100000 ))}
 echo "kill seed: $seed"
 RANDOM=$seed
+# An iteration as the uninterrupted run took it, at most 1 s (should the load drop, a longer
+# wait could let the run finish before the kill).
+iter_s=$(awk -v t="$run_s" 'BEGIN { i = t / 16; printf "%.3f", i < 1 ? i : 1 }')
+# The newest complete checkpoint's iteration (0 before the first).
+newest() {
+  ls "$T/k" 2>/dev/null | sed -n 's/^iter_\([0-9]*\)\.pth$/\1/p' | sort -n | tail -1 |
+    grep . || echo 0
+}
 kills=0
 in_write=0
 finished=0
-for attempt in $(seq 1 12); do
+for attempt in $(seq 1 8); do
   resume=()
   ls "$T/k"/iter_*.pth >/dev/null 2>&1 && resume=(--resume)
   "$TRAIN" "${ARGS[@]}" --work_dir="$T/k" "${resume[@]}" >>"$T/k.log" 2>&1 &
   pid=$!
-  if [ "$attempt" -le 10 ]; then
-    # Anywhere from start-up to half a whole run.
-    delay=$(awk -v r=$RANDOM -v t="$run_s" 'BEGIN { printf "%.2f", 0.2 + r * t / 2 / 32767 }')
+  if [ "$attempt" -le 5 ]; then
+    if [ "$attempt" -eq 1 ]; then
+      delay=$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.2 + r * 1.0 / 32767 }')
+    else
+      # 1-3 more checkpoints (at most 13 of 16 before the last kill), then part of an iteration.
+      target=$(($(newest) + 1 + RANDOM % 3))
+      [ $target -gt $((8 + attempt)) ] && target=$((8 + attempt))
+      waited=0
+      while [ "$(newest)" -lt "$target" ] && kill -0 "$pid" 2>/dev/null && [ $waited -lt 6000 ]; do
+        sleep 0.05
+        waited=$((waited + 1))
+      done
+      delay=$(awk -v r=$RANDOM -v t="$iter_s" 'BEGIN { printf "%.2f", r * t / 32767 }')
+    fi
     sleep "$delay"
     if kill -9 "$pid" 2>/dev/null; then
       wait "$pid" 2>/dev/null
@@ -39,7 +60,8 @@ for attempt in $(seq 1 12); do
       # A temporary checkpoint left by this kill: it landed inside a checkpoint write.
       tmp=$(find "$T/k" -name "*.tmp$pid*" 2>/dev/null | wc -l)
       [ "$tmp" -gt 0 ] && in_write=$((in_write + 1))
-      echo "attempt $attempt: killed after ${delay} s; newest: $(ls "$T/k" 2>/dev/null | grep -o '^iter_[0-9]*' | sort -t_ -k2 -n | tail -1); its temporaries: $tmp"
+      echo "attempt $attempt: killed ${delay} s after $([ "$attempt" -eq 1 ] && echo start ||
+        echo "iter_$target"); newest: iter_$(newest); its temporaries: $tmp"
       continue
     fi
   fi
@@ -49,7 +71,7 @@ done
 
 [ $finished -eq 1 ] && ok "finished after $kills kill -9 ($in_write inside a checkpoint write)" ||
   fail "never finished"
-[ $kills -ge 3 ] || fail "only $kills kills landed"
+[ $kills -eq 5 ] || fail "only $kills of 5 kills landed"
 $PY tests/python/torch_compare.py "$T/ref/iter_16.pth" "$T/k/iter_16.pth" --optimizer &&
   ok "killed $kills times and resumed: bit-identical weights and momentum" ||
   fail "killed and resumed run differs"
