@@ -9,10 +9,12 @@
 set -u
 source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib.sh" kill
 TRAIN="$ROOT/tools/ann_train"
+ITERS=16  # the run's length, a checkpoint each iteration
+KILLS=5   # kills before the run may finish
 
 toy_data "$T/raw" "$T/data" 128x64 8,2,1 3
 ARGS=(--config=configs/toy.flags --data_root="$T/data" --crop_size=64x64 --img_scale=128x64
-      --batch_size=2 --max_iters=16 --checkpoint_interval=1 --log_interval=1 --threads=2
+      --batch_size=2 --max_iters=$ITERS --checkpoint_interval=1 --log_interval=1 --threads=2
       --workers=2 --seed=9)
 
 start=$(date +%s%N)
@@ -25,7 +27,7 @@ echo "kill seed: $seed"
 RANDOM=$seed
 # An iteration as the uninterrupted run took it, at most 1 s (should the load drop, a longer
 # wait could let the run finish before the kill).
-iter_s=$(awk -v t="$run_s" 'BEGIN { i = t / 16; printf "%.3f", i < 1 ? i : 1 }')
+iter_s=$(awk -v t="$run_s" -v n=$ITERS 'BEGIN { i = t / n; printf "%.3f", i < 1 ? i : 1 }')
 # The newest complete checkpoint's iteration (0 before the first).
 newest() {
   ls "$T/k" 2>/dev/null | sed -n 's/^iter_\([0-9]*\)\.pth$/\1/p' | sort -n | tail -1 |
@@ -36,16 +38,18 @@ in_write=0
 finished=0
 for attempt in $(seq 1 8); do
   resume=()
-  ls "$T/k"/iter_*.pth >/dev/null 2>&1 && resume=(--resume)
+  [ "$(newest)" -gt 0 ] && resume=(--resume)
   "$TRAIN" "${ARGS[@]}" --work_dir="$T/k" "${resume[@]}" >>"$T/k.log" 2>&1 &
   pid=$!
-  if [ "$attempt" -le 5 ]; then
+  if [ "$attempt" -le $KILLS ]; then
     if [ "$attempt" -eq 1 ]; then
       delay=$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.2 + r * 1.0 / 32767 }')
     else
-      # 1-3 more checkpoints (at most 13 of 16 before the last kill), then part of an iteration.
+      # 1-3 more checkpoints, then part of an iteration; at most ITERS - 3 before the last kill,
+      # one fewer for each kill still to come.
       target=$(($(newest) + 1 + RANDOM % 3))
-      [ $target -gt $((8 + attempt)) ] && target=$((8 + attempt))
+      cap=$((ITERS - 3 - KILLS + attempt))
+      [ $target -gt $cap ] && target=$cap
       waited=0
       while [ "$(newest)" -lt "$target" ] && kill -0 "$pid" 2>/dev/null && [ $waited -lt 6000 ]; do
         sleep 0.05
@@ -71,11 +75,11 @@ done
 
 [ $finished -eq 1 ] && ok "finished after $kills kill -9 ($in_write inside a checkpoint write)" ||
   fail "never finished"
-[ $kills -eq 5 ] || fail "only $kills of 5 kills landed"
-$PY tests/python/torch_compare.py "$T/ref/iter_16.pth" "$T/k/iter_16.pth" --optimizer &&
+[ $kills -eq $KILLS ] || fail "only $kills of $KILLS kills landed"
+$PY tests/python/torch_compare.py "$T/ref/iter_$ITERS.pth" "$T/k/iter_$ITERS.pth" --optimizer &&
   ok "killed $kills times and resumed: bit-identical weights and momentum" ||
   fail "killed and resumed run differs"
 left=$(find "$T/k" -name '*.tmp*' | wc -l)
 [ "$left" -eq 0 ] && ok "no temporary file left" || { fail "$left temporary files left"; find "$T/k" -name '*.tmp*'; }
-[ "$(readlink "$T/k/latest.pth")" = iter_16.pth ] && ok "latest.pth -> iter_16.pth" || fail "latest.pth"
+[ "$(readlink "$T/k/latest.pth")" = "iter_$ITERS.pth" ] && ok "latest.pth -> iter_$ITERS.pth" || fail "latest.pth"
 finish
