@@ -35,8 +35,11 @@ int RunRank() {
   ann::ModelConfig config;
   config.depth = FLAGS_depth;
   ann::EncoderDecoder model(config);
-  auto dist =
-      ann::Distributed::Connect(FLAGS_rank, FLAGS_world_size, "127.0.0.1", FLAGS_dist_port, 120);
+  ann::ConnectOptions options;
+  options.rank = FLAGS_rank;
+  options.world_size = FLAGS_world_size;
+  options.master_port = FLAGS_dist_port;
+  auto dist = ann::Distributed::Connect(options);
   if (!dist.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(dist.status().message()).c_str());
     return 1;

@@ -78,7 +78,7 @@ fault() {  # fault NAME SIGNAL FIRST: FIRST, the rank the launcher must name as 
   left=$(pgrep -f -- "--work_dir=$W " | wc -l)
   if [ $rc -ne 0 ] && [ "$left" -eq 0 ] && [ $took -lt 60 ] &&
      grep -q "rank $3 (pid [0-9]*) failed first" "$W.log" &&
-     grep -q "^error: rank 0: .*failed: a peer process died or did not answer within --dist_timeout=10 s.*last good checkpoint: .*iter_[0-9]*.pth" "$W.log"; then
+     grep -q "^error: rank 0 (127.0.0.1): .*failed: rank 1 (127.0.0.1) died, was cut off or did not answer within --dist_timeout=10 s.*last good checkpoint: .*iter_[0-9]*.pth" "$W.log"; then
     ok "$1: every rank ended (exit $rc, ${took} s), rank $3 named, last checkpoint named, none left"
   else
     fail "$1 (exit $rc, ${took} s, $left left)"; grep -v '^train ' "$W.log" | tail -8

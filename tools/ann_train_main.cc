@@ -23,6 +23,9 @@ DEFINE_validator(nproc, [](const char*, int32_t value) { return value >= 1; });
 DEFINE_validator(world_size, [](const char*, int32_t value) { return value >= 1; });
 DEFINE_string(dist_addr, "127.0.0.1", "Address of rank 0's rendezvous store.");
 DEFINE_int32(dist_port, 0, "Port of the rendezvous store (0: a free one, with --nproc).");
+DEFINE_string(dist_iface, "",
+              "Local network interface(s) of this rank's Gloo connections, comma separated "
+              "(GLOO_SOCKET_IFNAME wins; default: the interface that routes to --dist_addr).");
 DEFINE_int32(dist_timeout, 300,
              "Seconds a collective waits for a peer before every rank stops with an error.");
 DEFINE_validator(dist_timeout, [](const char*, int32_t value) { return value >= 1; });
@@ -46,9 +49,9 @@ absl::Status Run() {
   std::unique_ptr<Distributed> distributed;
   if (FLAGS_world_size > 1) {
     if (FLAGS_dist_port <= 0) return absl::InvalidArgumentError("--dist_port is required");
-    ANN_ASSIGN_OR_RETURN(distributed,
-                         Distributed::Connect(FLAGS_rank, FLAGS_world_size, FLAGS_dist_addr,
-                                              FLAGS_dist_port, FLAGS_dist_timeout));
+    ConnectOptions connect{FLAGS_rank,      FLAGS_world_size,   FLAGS_dist_addr,
+                           FLAGS_dist_port, FLAGS_dist_timeout, FLAGS_dist_iface};
+    ANN_ASSIGN_OR_RETURN(distributed, Distributed::Connect(connect));
     options.distributed = distributed.get();
   }
   const int threads = SetUpRuntimeFromFlags();

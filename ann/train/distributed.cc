@@ -6,11 +6,16 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "ann/util/network.h"
 #include "ann/util/status_macros.h"
+#include "glog/logging.h"
 #include "torch/csrc/distributed/c10d/ProcessGroupGloo.hpp"
 #include "torch/csrc/distributed/c10d/TCPStore.hpp"
 
@@ -27,21 +32,113 @@ Distributed::Distributed(int rank, int world_size, int timeout_s)
       world_size_(world_size),
       timeout_s_(timeout_s) {}
 
-absl::Status Distributed::Guard(const char* name, const std::function<void()>& op) {
+namespace {
+
+// The first line of an exception's message: c10::Error appends C++ stack frames after it.
+std::string FirstLine(const std::exception& e) {
+  const auto* c10 = dynamic_cast<const c10::Error*>(&e);
+  const std::string what = c10 ? c10->what_without_backtrace() : e.what();
+  return what.substr(0, what.find('\n'));
+}
+
+// c10d's socket code logs each retry and its final failure through glog ("[c10d] The client
+// socket has failed to connect ..."); while joining, that failure is reported once, by us.
+// Ranks may join from several threads of one process (tests): the first in saves the level,
+// the last out restores it.
+class QuietLibraryLogs {
+ public:
+  QuietLibraryLogs() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (depth_++ == 0) {
+      saved_ = FLAGS_minloglevel;
+      FLAGS_minloglevel = google::GLOG_FATAL;
+    }
+  }
+  ~QuietLibraryLogs() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (--depth_ == 0) FLAGS_minloglevel = saved_;
+  }
+
+ private:
+  static inline std::mutex mu_;
+  static inline int depth_ = 0;
+  static inline int saved_ = 0;
+};
+
+std::string RankKey(int rank) { return absl::StrCat("ann/rank/", rank); }
+
+}  // namespace
+
+absl::StatusOr<std::vector<GlooInterface>> ChooseGlooInterfaces(const ConnectOptions& options) {
+  std::vector<GlooInterface> chosen;
+  // Interfaces named by the user: each must exist and have an address.
+  auto named = [&](const std::string& names, const std::string& source) -> absl::Status {
+    for (absl::string_view name : absl::StrSplit(names, ',', absl::SkipWhitespace())) {
+      absl::StatusOr<std::string> address = AddressOfInterface(std::string(name));
+      if (!address.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(source, ": ", address.status().message()));
+      }
+      chosen.push_back({std::string(name), *address, source, true});
+    }
+    if (chosen.empty()) return absl::InvalidArgumentError(source + ": no interface named");
+    return absl::OkStatus();
+  };
+  if (const char* env = std::getenv("GLOO_SOCKET_IFNAME"); env != nullptr && *env != '\0') {
+    ANN_RETURN_IF_ERROR(named(env, "$GLOO_SOCKET_IFNAME"));
+    return chosen;
+  }
+  if (!options.interface.empty()) {
+    ANN_RETURN_IF_ERROR(named(options.interface, "--dist_iface"));
+    return chosen;
+  }
+  absl::StatusOr<std::string> local = LocalAddressTowards(options.master_address);
+  std::string rule = absl::StrCat("the route to ", options.master_address);
+  if (!local.ok()) {
+    char host[256] = {0};
+    gethostname(host, sizeof(host) - 1);
+    absl::StatusOr<std::string> own = LocalAddressTowards(host);
+    if (!own.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("rank ", options.rank, ": no local address to reach the master: ",
+                       local.status().message(), "; this host's name ", own.status().message()));
+    }
+    local = own;
+    rule = absl::StrCat("this host's name ", host, "; no route to ", options.master_address);
+  }
+  absl::StatusOr<std::string> name = InterfaceWithAddress(*local);
+  chosen.push_back({name.ok() ? *name : "?", *local, rule, false});
+  return chosen;
+}
+
+std::string Distributed::Peer(const std::string& what) const {
+  for (const std::string& address : BracketedAddresses(what)) {
+    std::vector<int> ranks;
+    for (int r = 0; r < world_size_; ++r) {
+      if (r != rank_ && rank_addresses_[r] == address) ranks.push_back(r);
+    }
+    if (ranks.size() == 1) return absl::StrCat("rank ", ranks[0], " (", address, ")");
+  }
+  if (world_size_ == 2) {
+    const int peer = 1 - rank_;
+    return absl::StrCat("rank ", peer, " (", rank_addresses_[peer], ")");
+  }
+  return "a peer";
+}
+
+absl::Status Distributed::Guard(const std::string& name, const std::function<void()>& op) {
   try {
     op();
     return absl::OkStatus();
   } catch (const std::exception& e) {
-    const std::string what = e.what();
-    return absl::UnavailableError(
-        absl::StrCat("rank ", rank_, ": ", name,
-                     " failed: a peer process died or did not answer within "
-                     "--dist_timeout=",
-                     timeout_s_, " s (Gloo: ", what.substr(0, what.find('\n')), ")"));
+    const std::string what = FirstLine(e);
+    return absl::UnavailableError(absl::StrCat(
+        "rank ", rank_, " (", rank_addresses_[rank_], "): ", name, " failed: ", Peer(what),
+        " died, was cut off or did not answer within --dist_timeout=", timeout_s_,
+        " s (Gloo: ", what, ")"));
   }
 }
 
-void Distributed::GuardOrThrow(const char* name, const std::function<void()>& op) {
+void Distributed::GuardOrThrow(const std::string& name, const std::function<void()>& op) {
   absl::Status status = Guard(name, op);
   if (status.ok()) return;
   if (failure_.ok()) failure_ = status;
@@ -50,29 +147,92 @@ void Distributed::GuardOrThrow(const char* name, const std::function<void()>& op
 
 Distributed::~Distributed() = default;
 
-absl::StatusOr<std::unique_ptr<Distributed>> Distributed::Connect(int rank, int world_size,
-                                                                  const std::string& address,
-                                                                  int port, int timeout_s) {
+absl::StatusOr<std::unique_ptr<Distributed>> Distributed::Connect(const ConnectOptions& options) {
+  const int rank = options.rank, world_size = options.world_size;
   if (world_size < 1 || rank < 0 || rank >= world_size) {
     return absl::InvalidArgumentError(
         absl::StrCat("--rank: ", rank, " is not in [0, --world_size=", world_size, ")"));
   }
-  std::unique_ptr<Distributed> d(new Distributed(rank, world_size, timeout_s));
+  std::unique_ptr<Distributed> d(new Distributed(rank, world_size, options.timeout_s));
+  ANN_ASSIGN_OR_RETURN(d->interfaces_, ChooseGlooInterfaces(options));
+  const std::string master = absl::StrCat(options.master_address, ":", options.master_port);
+  std::vector<std::string> used;
+  for (const GlooInterface& i : d->interfaces_) {
+    used.push_back(absl::StrCat(i.name, " ", i.address, " (", i.rule, ")"));
+  }
+  LOG(INFO) << "rank " << rank << ": Gloo on " << absl::StrJoin(used, ", ") << "; master "
+            << master;
+  const std::string joining = absl::StrCat("rank ", rank, " (", d->interfaces_[0].address,
+                                           "): cannot join the process group at ", master, ": ");
+  const auto timeout = std::chrono::seconds(options.timeout_s);
+  if (rank != 0) {
+    // c10d's own connect() to an unreachable host can outlast the timeout by seconds.
+    absl::Status reached =
+        WaitForListener(options.master_address, options.master_port, options.timeout_s);
+    if (!reached.ok()) {
+      return absl::UnavailableError(absl::StrCat(joining,
+                                                 "the master did not answer within "
+                                                 "--dist_timeout=",
+                                                 options.timeout_s,
+                                                 " s (last attempt: ", reached.message(), ")"));
+    }
+  }
+  QuietLibraryLogs quiet;
   try {
-    c10d::TCPStoreOptions options;
-    options.port = static_cast<uint16_t>(port);
-    options.isServer = rank == 0;
-    options.numWorkers = world_size;
-    options.timeout = std::chrono::seconds(timeout_s);
-    d->impl_->store = c10::make_intrusive<c10d::TCPStore>(address, options);
-    auto group_options = c10d::ProcessGroupGloo::Options::create(std::chrono::seconds(timeout_s));
-    group_options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(address));
+    c10d::TCPStoreOptions store_options;
+    store_options.port = static_cast<uint16_t>(options.master_port);
+    store_options.isServer = rank == 0;
+    store_options.numWorkers = world_size;
+    store_options.waitWorkers = false;  // the rendezvous below names the ranks that are missing
+    store_options.timeout = timeout;
+    d->impl_->store = c10::make_intrusive<c10d::TCPStore>(options.master_address, store_options);
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(
+        absl::StrCat(joining,
+                     rank == 0 ? "cannot host the rendezvous store: "
+                               : absl::StrCat("the master did not answer within --dist_timeout=",
+                                              options.timeout_s, " s: "),
+                     FirstLine(e)));
+  }
+  // Each rank publishes its Gloo address; all wait for all, so that a rank that never comes is
+  // named (and later failures can name the peer by its address).
+  std::vector<std::string> keys;
+  for (int r = 0; r < world_size; ++r) keys.push_back(RankKey(r));
+  try {
+    const std::string& address = d->interfaces_[0].address;
+    d->impl_->store->set(RankKey(rank), std::vector<uint8_t>(address.begin(), address.end()));
+    d->impl_->store->wait(keys, timeout);
+    for (const std::string& key : keys) {
+      const std::vector<uint8_t> value = d->impl_->store->get(key);
+      d->rank_addresses_.emplace_back(value.begin(), value.end());
+    }
+  } catch (const std::exception& e) {
+    std::vector<int> missing;
+    try {
+      for (int r = 0; r < world_size; ++r) {
+        if (!d->impl_->store->check({RankKey(r)})) missing.push_back(r);
+      }
+    } catch (const std::exception&) {
+      // The store itself is gone (rank 0 ended): say what the wait said.
+    }
+    if (missing.empty()) return absl::UnavailableError(joining + FirstLine(e));
+    return absl::UnavailableError(absl::StrCat(
+        joining, missing.size() == 1 ? "rank " : "ranks ", absl::StrJoin(missing, ", "),
+        " did not join within --dist_timeout=", options.timeout_s, " s"));
+  }
+  try {
+    auto group_options = c10d::ProcessGroupGloo::Options::create(timeout);
+    for (const GlooInterface& i : d->interfaces_) {
+      group_options->devices.push_back(
+          i.named_by_user ? c10d::ProcessGroupGloo::createDeviceForInterface(i.name)
+                          : c10d::ProcessGroupGloo::createDeviceForHostname(i.address));
+    }
     group_options->threads = 1;
     d->impl_->group = c10::make_intrusive<c10d::ProcessGroupGloo>(d->impl_->store, rank, world_size,
                                                                   group_options);
   } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat("rank ", rank, ": cannot join the process group at ",
-                                               address, ":", port, ": ", e.what()));
+    return absl::UnavailableError(
+        absl::StrCat(joining, "connecting the ranks' Gloo devices: ", FirstLine(e)));
   }
   return d;
 }
@@ -121,6 +281,21 @@ torch::Tensor Distributed::AllReduceSum(const torch::Tensor& local) {
 
 absl::Status Distributed::Barrier() {
   return Guard("barrier", [&] { impl_->group->barrier()->wait(); });
+}
+
+absl::StatusOr<std::string> Distributed::TextFromRank0(const std::string& name,
+                                                       const std::string& text) {
+  const std::string key = "ann/text/" + name;
+  std::string result = text;
+  ANN_RETURN_IF_ERROR(Guard("sharing rank 0's " + name, [&] {
+    if (rank_ == 0) {
+      impl_->store->set(key, std::vector<uint8_t>(text.begin(), text.end()));
+    } else {
+      const std::vector<uint8_t> value = impl_->store->get(key);  // waits up to the timeout
+      result.assign(value.begin(), value.end());
+    }
+  }));
+  return result;
 }
 
 struct GradientReducer::State {

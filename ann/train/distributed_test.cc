@@ -21,8 +21,12 @@ void RunRanks(int world, const Body& body) {
   std::vector<std::thread> threads;
   for (int rank = 0; rank < world; ++rank) {
     threads.emplace_back([&, rank] {
-      absl::StatusOr<std::unique_ptr<Distributed>> dist =
-          Distributed::Connect(rank, world, "127.0.0.1", port, /*timeout_s=*/60);
+      ConnectOptions options;
+      options.rank = rank;
+      options.world_size = world;
+      options.master_port = port;
+      options.timeout_s = 60;
+      absl::StatusOr<std::unique_ptr<Distributed>> dist = Distributed::Connect(options);
       ASSERT_TRUE(dist.ok()) << dist.status();
       body(**dist);
     });

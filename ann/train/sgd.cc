@@ -49,6 +49,12 @@ void Sgd::Step(double lr) {
   }
 }
 
+void Sgd::ResetBuffers(const std::vector<bool>& defined) {
+  for (size_t i = 0; i < buffers_.size(); ++i) {
+    buffers_[i] = defined[i] ? torch::zeros_like(params_[i]).detach() : torch::Tensor();
+  }
+}
+
 PickleValuePtr Sgd::StateDict(double lr) const {
   auto state = PickleValue::Dict();
   for (size_t i = 0; i < buffers_.size(); ++i) {

@@ -33,6 +33,9 @@ class Sgd {
 
   const std::vector<torch::Tensor>& params() const { return params_; }
   const std::vector<torch::Tensor>& buffers() const { return buffers_; }
+  // Makes buffer i a zero tensor where defined[i], undefined elsewhere (to receive another
+  // process's state in place).
+  void ResetBuffers(const std::vector<bool>& defined);
 
  private:
   std::vector<torch::Tensor> params_;

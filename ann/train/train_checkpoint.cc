@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "ann/io/checkpoint.h"
 #include "ann/io/torch_file.h"
 #include "ann/util/files.h"
@@ -17,6 +18,17 @@
 
 namespace ann {
 namespace fs = std::filesystem;
+
+namespace {
+
+constexpr char kCheckpointPrefix[] = "iter_";
+constexpr char kCheckpointSuffix[] = ".pth";
+
+}  // namespace
+
+std::string TrainingCheckpointPath(const std::string& work_dir, int64_t iter) {
+  return (fs::path(work_dir) / absl::StrCat(kCheckpointPrefix, iter, kCheckpointSuffix)).string();
+}
 
 absl::StatusOr<std::string> SaveTrainingCheckpoint(const std::string& work_dir,
                                                    const TrainingState& state,
@@ -35,8 +47,8 @@ absl::StatusOr<std::string> SaveTrainingCheckpoint(const std::string& work_dir,
   root->Set("meta", meta);
   root->Set("state_dict", StateDictToPickle(ModuleStateDict(*model)));
   root->Set("optimizer", sgd.StateDict(state.lr));
-  const std::string name = absl::StrCat("iter_", state.iter, ".pth");
-  const std::string path = (fs::path(work_dir) / name).string();
+  const std::string path = TrainingCheckpointPath(work_dir, state.iter);
+  const std::string name = fs::path(path).filename().string();
   ANN_RETURN_IF_ERROR(WriteTorchFile(path, *root));
   // latest.pth → iter_N.pth, replaced atomically.
   const std::string latest = (fs::path(work_dir) / "latest.pth").string();
@@ -99,11 +111,13 @@ int RemoveStaleTemporaries(const std::string& work_dir) {
 
 std::vector<std::string> ListTrainingCheckpoints(const std::string& work_dir) {
   std::vector<std::pair<int64_t, std::string>> found;
-  absl::StatusOr<std::vector<std::string>> files = ListFiles(work_dir, ".pth", false);
+  absl::StatusOr<std::vector<std::string>> files = ListFiles(work_dir, kCheckpointSuffix, false);
   for (const std::string& path : files.ok() ? *files : std::vector<std::string>{}) {
-    const std::string name = fs::path(path).filename().string();
+    const std::string file = fs::path(path).filename().string();
+    absl::string_view name = file;
     int64_t n;
-    if (absl::StartsWith(name, "iter_") && absl::SimpleAtoi(name.substr(5, name.size() - 9), &n)) {
+    if (absl::ConsumePrefix(&name, kCheckpointPrefix) &&
+        absl::ConsumeSuffix(&name, kCheckpointSuffix) && absl::SimpleAtoi(name, &n)) {
       found.emplace_back(n, path);
     }
   }

@@ -28,6 +28,9 @@ struct TrainingState {
   std::vector<Rgb> palette;
 };
 
+// <work_dir>/iter_<iter>.pth: the one spelling of a training checkpoint's name.
+std::string TrainingCheckpointPath(const std::string& work_dir, int64_t iter);
+
 // Writes <work_dir>/iter_<iter>.pth atomically and points <work_dir>/latest.pth at it.
 absl::StatusOr<std::string> SaveTrainingCheckpoint(const std::string& work_dir,
                                                    const TrainingState& state,

@@ -134,6 +134,33 @@ class TrainLog {
   std::map<int64_t, double> loss_, decode_, aux_, lr_, miou_;
 };
 
+// Every rank continues from rank 0's weights, statistics, momentum buffers, generator state
+// (dropout masks) and iteration: SyncBatchNorm and the dropout masks of the global batch then
+// make the ranks one batch of world_size x batch_size.
+absl::Status StartFromRank0(Distributed& dist, EncoderDecoder& model, Sgd& sgd, int64_t* start) {
+  torch::NoGradGuard no_grad;
+  const std::vector<torch::Tensor>& buffers = sgd.buffers();
+  torch::Tensor head = torch::empty({static_cast<int64_t>(buffers.size()) + 1}, torch::kInt64);
+  head[0] = *start;
+  for (size_t i = 0; i < buffers.size(); ++i) head[i + 1] = buffers[i].defined() ? 1 : 0;
+  ANN_RETURN_IF_ERROR(dist.BroadcastFromRank0({head}));
+  *start = head[0].item<int64_t>();
+  std::vector<bool> defined;
+  for (size_t i = 0; i < buffers.size(); ++i) defined.push_back(head[i + 1].item<int64_t>() != 0);
+  if (dist.rank() != 0) sgd.ResetBuffers(defined);
+  at::Generator generator = at::detail::getDefaultCPUGenerator();
+  torch::Tensor rng = generator.get_state();
+  std::vector<torch::Tensor> state = model->parameters();
+  for (const torch::Tensor& b : model->buffers()) state.push_back(b);
+  for (const torch::Tensor& b : sgd.buffers()) {
+    if (b.defined()) state.push_back(b);
+  }
+  state.push_back(rng);
+  ANN_RETURN_IF_ERROR(dist.BroadcastFromRank0(state));
+  generator.set_state(rng);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void InstallStopSignalHandlers() {
@@ -172,7 +199,11 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
   Sgd sgd(UniqueParameters(*model), config.momentum, config.weight_decay);
   int64_t start = 0;
   std::string origin = "initialised with seed " + std::to_string(config.seed);
-  if (options.resume) {
+  // Only rank 0 reads checkpoints: the others get its state over the network at the start
+  // (StartFromRank0), so ranks on other hosts need no copy of the work dir.
+  if (!main_rank) {
+    origin = "rank 0's state";
+  } else if (options.resume) {
     const std::vector<std::string> candidates = ListTrainingCheckpoints(options.work_dir);
     if (candidates.empty()) {
       return absl::NotFoundError(
@@ -206,6 +237,7 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
                          LoadCheckpoint(options.backbone_init, *model, LoadMode::kNonStrict));
     origin = absl::StrCat("backbone init from ", options.backbone_init, ": ", report.Summary());
   }
+  if (dist) ANN_RETURN_IF_ERROR(StartFromRank0(*dist, model, sgd, &start));
   // Everything given has been read: only now does the work dir get files (a run refused above
   // leaves nothing behind).
   ANN_RETURN_IF_ERROR(MakeDirectories(options.work_dir));
@@ -258,8 +290,15 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
   };
   double comm_blocking = 0, comm_wait = 0;  // seconds: one all-reduce alone; waits after backward
   int64_t comm_steps = 0;
+  // Rank 0 writes the checkpoints; the other ranks name them in their errors by rank 0's path
+  // (which may be on another host).
   const std::vector<std::string> existing = ListTrainingCheckpoints(options.work_dir);
   std::string last_saved = existing.empty() ? "none" : existing.front();
+  std::string checkpoint_dir = std::filesystem::absolute(options.work_dir).string();
+  if (dist) {
+    ANN_ASSIGN_OR_RETURN(last_saved, dist->TextFromRank0("last checkpoint", last_saved));
+    ANN_ASSIGN_OR_RETURN(checkpoint_dir, dist->TextFromRank0("work dir", checkpoint_dir));
+  }
   // A failed collective (a peer died or hung) ends this rank naming the checkpoint to resume.
   auto last_good = [&](const absl::Status& status) {
     if (status.ok()) return status;
@@ -269,11 +308,6 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
 
   std::unique_ptr<GradientReducer> reducer;
   if (dist) {
-    // Every rank starts from rank 0's weights and statistics; SyncBatchNorm and the dropout
-    // masks of the global batch make the ranks one batch of world_size x batch_size.
-    std::vector<torch::Tensor> state_tensors = model->parameters();
-    for (const torch::Tensor& b : model->buffers()) state_tensors.push_back(b);
-    ANN_RETURN_IF_ERROR(last_good(dist->BroadcastFromRank0(state_tensors)));
     SetDataParallel(*model, config.sync_bn ? dist : nullptr, rank, dist->world_size());
     reducer = std::make_unique<GradientReducer>(*dist, sgd.params());
     absl::StatusOr<double> blocking = reducer->TimeBlocking();
@@ -399,8 +433,7 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
       if (!stop) LOG(INFO) << "saved " << last_saved;
     } else if (checkpoint) {
       // What rank 0 saved (named the same way), for this rank's error messages.
-      last_saved =
-          (std::filesystem::path(options.work_dir) / absl::StrCat("iter_", done, ".pth")).string();
+      last_saved = TrainingCheckpointPath(checkpoint_dir, done);
     }
     if (main_rank && config.eval_interval > 0 &&
         (done % config.eval_interval == 0 || done == config.max_iters) && !stop) {
