@@ -177,7 +177,7 @@ absl::Status PreprocessPascalContext(const PreprocessOptions& o) {
   for (const auto& [id, entry] : images) {
     if (entry.phase != "train" && entry.phase != "val") continue;
     lists[entry.phase].push_back(entry.stem);
-    const std::string output = layout::VocLabel(out, entry.stem, /*context=*/true);
+    const std::string output = layout::VocLabel(out, layout::kVocContext, entry.stem);
     const ImageEntry* e = &entry;
     jobs.push_back({output, [=, &json_path]() -> absl::Status {
                       const std::string image_path =

@@ -173,14 +173,18 @@ absl::Status PreprocessVocAug(const PreprocessOptions& o) {
   std::string sbd = o.sbd_dir;
   std::error_code ec;
   if (sbd.empty()) {
+    // VOCdevkit/VOCaug/dataset is where mmseg's docs put it; the others are SBD's own names.
     for (const std::string& candidate :
-         {absl::StrCat(o.src, "/benchmark_RELEASE/dataset"), absl::StrCat(o.src, "/SBD/dataset"),
+         {absl::StrCat(o.src, "/VOCdevkit/VOCaug/dataset"),
+          absl::StrCat(o.src, "/benchmark_RELEASE/dataset"), absl::StrCat(o.src, "/SBD/dataset"),
           absl::StrCat(o.src, "/VOCdevkit/benchmark_RELEASE/dataset")}) {
-      if (fs::is_directory(candidate + "/cls", ec)) sbd = candidate;
+      if (sbd.empty() && fs::is_directory(candidate + "/cls", ec)) sbd = candidate;
     }
     if (sbd.empty()) {
-      return absl::NotFoundError(absl::StrCat(
-          o.src, ": SBD not found (expected benchmark_RELEASE/dataset/cls; or pass --sbd_dir)"));
+      return absl::NotFoundError(
+          absl::StrCat(o.src,
+                       ": SBD not found (expected VOCdevkit/VOCaug/dataset/cls or "
+                       "benchmark_RELEASE/dataset/cls; or pass --sbd_dir)"));
     }
   }
   if (!fs::is_directory(voc + "/JPEGImages", ec)) {
@@ -191,58 +195,84 @@ absl::Status PreprocessVocAug(const PreprocessOptions& o) {
   ANN_ASSIGN_OR_RETURN(std::vector<std::string> voc_val, ReadIds(lists + "/val.txt"));
   ANN_ASSIGN_OR_RETURN(std::vector<std::string> sbd_train, ReadIds(sbd + "/train.txt"));
   ANN_ASSIGN_OR_RETURN(std::vector<std::string> sbd_val, ReadIds(sbd + "/val.txt"));
-  std::set<std::string> aug(voc_train.begin(), voc_train.end());
-  aug.insert(sbd_train.begin(), sbd_train.end());
-  aug.insert(sbd_val.begin(), sbd_val.end());
-  for (const std::string& id : voc_val) aug.erase(id);
-  const std::vector<std::string> trainaug(aug.begin(), aug.end());
+  // mmseg 0.30's tools/convert_datasets/voc_aug.py: aug = SBD (train + val) - VOC (train + val),
+  // labelled from SegmentationClassAug; trainaug = VOC train + SBD - VOC val. Its config trains
+  // on train.txt (SegmentationClass) + aug.txt, and validates on val.txt (SegmentationClass).
+  const std::set<std::string> voc_ids = [&] {
+    std::set<std::string> ids(voc_train.begin(), voc_train.end());
+    ids.insert(voc_val.begin(), voc_val.end());
+    return ids;
+  }();
+  std::set<std::string> aug_set(sbd_train.begin(), sbd_train.end());
+  aug_set.insert(sbd_val.begin(), sbd_val.end());
+  std::set<std::string> trainaug_set = aug_set;
+  for (const std::string& id : voc_ids) aug_set.erase(id);
+  trainaug_set.insert(voc_train.begin(), voc_train.end());
+  for (const std::string& id : voc_val) trainaug_set.erase(id);
+  const std::vector<std::string> aug(aug_set.begin(), aug_set.end());
+  const std::vector<std::string> trainaug(trainaug_set.begin(), trainaug_set.end());
 
   const std::string out = absl::StrCat(o.dst, "/VOCdevkit/VOC2012");
-  std::vector<std::string> all = trainaug;
-  all.insert(all.end(), voc_val.begin(), voc_val.end());
-  std::sort(all.begin(), all.end());
-  all.erase(std::unique(all.begin(), all.end()), all.end());
   std::vector<Job> jobs;
-  for (const std::string& id : all) {
-    const std::string output = layout::VocLabel(out, id, /*context=*/false);
-    jobs.push_back(
-        {output, [=]() -> absl::Status {
-           const std::string image_path = absl::StrCat(voc, "/JPEGImages/", id, ".jpg");
-           ANN_ASSIGN_OR_RETURN(cv::Mat image, ReadColorImage(image_path));
-           const std::string voc_label = absl::StrCat(voc, "/SegmentationClass/", id, ".png");
-           const std::string sbd_label = absl::StrCat(sbd, "/cls/", id, ".mat");
-           std::error_code e;
-           cv::Mat label;
-           std::string source;
-           if (fs::exists(voc_label, e)) {
-             source = voc_label;
-             ANN_ASSIGN_OR_RETURN(label, ReadVocLabel(voc_label));
-           } else if (fs::exists(sbd_label, e)) {
-             source = sbd_label;
-             ANN_ASSIGN_OR_RETURN(label, ReadSbdMat(sbd_label));
-           } else {
-             return absl::NotFoundError(absl::StrCat(image_path, ": no label (neither ", voc_label,
-                                                     " nor ", sbd_label, ")"));
-           }
-           if (label.size() != image.size()) {
-             return absl::InvalidArgumentError(
-                 absl::StrCat(source, ": size ", label.cols, "x", label.rows,
-                              " differs from its image's ", image.cols, "x", image.rows));
-           }
-           ANN_RETURN_IF_ERROR(MirrorFile(image_path, layout::VocImage(out, id)));
-           return WriteImage(output, label);
-         }});
+  // The image of `id` and its size, checked against the label read from `source`.
+  auto check_image = [voc](const std::string& id, const std::string& source,
+                           const cv::Mat& label) -> absl::StatusOr<std::string> {
+    const std::string image_path = absl::StrCat(voc, "/JPEGImages/", id, ".jpg");
+    ANN_ASSIGN_OR_RETURN(cv::Mat image, ReadColorImage(image_path));
+    if (label.size() != image.size()) {
+      return absl::InvalidArgumentError(absl::StrCat(source, ": size ", label.cols, "x", label.rows,
+                                                     " differs from its image's ", image.cols, "x",
+                                                     image.rows));
+    }
+    return image_path;
+  };
+  // VOC's own labels, kept as they are (palette PNGs): checked, then mirrored with their image.
+  for (const std::string& id : voc_ids) {
+    jobs.push_back({layout::VocLabel(out, layout::kVocClass, id), [=]() -> absl::Status {
+                      const std::string source = layout::VocLabel(voc, layout::kVocClass, id);
+                      ANN_ASSIGN_OR_RETURN(cv::Mat label, ReadVocLabel(source));
+                      ANN_ASSIGN_OR_RETURN(std::string image, check_image(id, source, label));
+                      ANN_RETURN_IF_ERROR(MirrorFile(image, layout::VocImage(out, id)));
+                      return MirrorFile(source, layout::VocLabel(out, layout::kVocClass, id));
+                    }});
+  }
+  // Every SBD .mat, as mmseg converts them all; the images of the aug list are checked and
+  // mirrored.
+  for (const std::string& mat : FindFiles(sbd + "/cls", ".mat")) {
+    const std::string id = fs::path(mat).stem().string();
+    const bool listed = aug_set.count(id) > 0;
+    const std::string output = layout::VocLabel(out, layout::kVocAug, id);
+    jobs.push_back({output, [=]() -> absl::Status {
+                      ANN_ASSIGN_OR_RETURN(cv::Mat label, ReadSbdMat(mat));
+                      if (listed) {
+                        ANN_ASSIGN_OR_RETURN(std::string image, check_image(id, mat, label));
+                        ANN_RETURN_IF_ERROR(MirrorFile(image, layout::VocImage(out, id)));
+                      }
+                      return WriteImage(output, label);
+                    }});
+  }
+  // An id of the aug list without its .mat.
+  for (const std::string& id : aug) {
+    const std::string mat = absl::StrCat(sbd, "/cls/", id, ".mat");
+    if (!fs::exists(mat, ec)) {
+      jobs.push_back({"", [=]() -> absl::Status {
+                        return absl::NotFoundError(
+                            absl::StrCat(mat, ": missing (", id, " is in SBD's lists)"));
+                      }});
+    }
   }
   JobReport report = RunJobs(jobs, o.workers, "voc_aug");
   ANN_RETURN_IF_ERROR(FinishReport("voc_aug",
                                    {{"train", static_cast<int64_t>(voc_train.size())},
                                     {"val", static_cast<int64_t>(voc_val.size())},
+                                    {"aug", static_cast<int64_t>(aug.size())},
                                     {"trainaug", static_cast<int64_t>(trainaug.size())}},
                                    report));
   const std::string out_lists = layout::VocListDir(out, /*context=*/false);
   ANN_RETURN_IF_ERROR(layout::WriteSplitList(out_lists + "/train.txt", voc_train));
   ANN_RETURN_IF_ERROR(layout::WriteSplitList(out_lists + "/val.txt", voc_val));
-  ANN_RETURN_IF_ERROR(layout::WriteSplitList(out_lists + "/aug.txt", trainaug));
+  ANN_RETURN_IF_ERROR(layout::WriteSplitList(out_lists + "/aug.txt", aug));
+  ANN_RETURN_IF_ERROR(layout::WriteSplitList(out_lists + "/trainaug.txt", trainaug));
   return absl::OkStatus();
 }
 

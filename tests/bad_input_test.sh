@@ -24,6 +24,10 @@ VAL_IMG=$(ls "$FX"/toy/leftImg8bit/val/*/*.png | head -1)
 $PY tests/python/bad_inputs.py "$FX/bad" "$FX/init.pth" "$VAL_IMG" || { echo "fixture: bad"; exit 1; }
 BAD="$FX/bad"
 mkdir -p "$FX/imgs" && cp "$VAL_IMG" "$FX/imgs/a.png"
+# a.png's overlay (a_overlay.png) and a_overlay.jpg's label map would be one file.
+mkdir -p "$FX/clash" && cp "$VAL_IMG" "$FX/clash/a.png" &&
+  $PY -c 'import cv2, sys; cv2.imwrite(sys.argv[2], cv2.imread(sys.argv[1]))' "$VAL_IMG" \
+    "$FX/clash/a_overlay.jpg"
 echo "plain text" > "$FX/file"
 # Predictions for ann_eval --pred_dir / ann_submit: the val split predicted by the checkpoint.
 "$BIN/ann_test" --config=configs/toy.flags --checkpoint="$FX/init.pth" --threads=1 \
@@ -65,6 +69,12 @@ cp -r "$FX/raw" "$FX/raw_big"
 RAW_BIG=$(ls "$FX"/raw_big/leftImg8bit/val/*/*.png | head -1)
 cp "$BAD/big.png" "$RAW_BIG"
 printf -- '--depth=18\nnum_classes=7\n--num_classes=19\n' > "$FX/stray.flags"
+# 16 bytes flipped inside one tensor's zip record (Python's zipfile.testzip() names it; torch.load
+# does not notice).
+FLIPPED_TENSOR="$FX/flipped_tensor.pth"
+flip_out=$($PY tests/python/checkpoint_tool.py flip "$FX/init.pth" "$FLIPPED_TENSOR" data/50)
+[ "$flip_out" = "archive/data/50 testzip=archive/data/50 torch.load loads it" ] ||
+  { echo "fixture: flipped checkpoint: $flip_out"; exit 1; }
 
 can_mount=1
 mount_reason=""
@@ -196,7 +206,9 @@ case_ "--world_size zero" $R 2 "--world_size" -- "${TOY[@]}" --data_root="$FX/to
 case_ "--threads negative" $R 2 "--threads" -- --config=configs/toy.flags --threads=-5 --data_root="$FX/toy" --work_dir=@OUT/w
 case_ "--config missing" $R 2 "$T/none.flags" -- --config="$T/none.flags" --data_root="$FX/toy" --work_dir=@OUT/w
 case_ "--config stray line" $R 2 "$FX/stray.flags:2" -- --config="$FX/stray.flags" --data_root="$FX/toy" --work_dir=@OUT/w
-case_ "--train_split missing" $R 1 "nosuch" -- "${TOY[@]}" --data_root="$FX/toy" --work_dir=@OUT/w --train_split=nosuch
+case_ "--train_split unknown" $R 2 "--train_split: unknown split 'nosuch'" -- "${TOY[@]}" --data_root="$FX/toy" --work_dir=@OUT/w --train_split=nosuch
+case_ "--val_split unknown" $R 2 "--val_split: unknown split 'nosuch'" -- "${TOY[@]}" --data_root="$FX/toy" --work_dir=@OUT/w --val_split=nosuch
+case_ "--load_from with a flipped tensor" $R 1 "$FLIPPED_TENSOR: record archive/data/50 is corrupt (CRC mismatch)" -- "${TOY[@]}" --data_root="$FX/toy" --work_dir=@OUT/w --load_from="$FLIPPED_TENSOR"
 case_ "corrupt label PNG" $R 1 "$BAD_TRAIN_LABEL" complete -- "${TOY[@]}" --data_root="$FX/toy_train_label" --work_dir=@OUT/w --max_iters=2 --batch_size=2
 case_ "truncated JPEG image" $R 1 "$BAD_TRAIN_IMG" complete -- "${TOY[@]}" --data_root="$FX/toy_train_img" --work_dir=@OUT/w --max_iters=2 --batch_size=2
 case_ "30000x30000 image" $R 1 "$BIG_TRAIN_IMG" complete -- "${TOY[@]}" --data_root="$FX/toy_big" --work_dir=@OUT/w --max_iters=2 --batch_size=2
@@ -210,7 +222,9 @@ case_ "both --checkpoint and --pred_dir" $E 2 "--pred_dir" -- "${TOY[@]}" "$CK" 
 case_ "class id >= K in --pred_dir" $E 1 "$PRED_K" -- "${TOY[@]}" --pred_dir="$FX/pred_k" --data_root="$FX/toy"
 case_ "prediction missing" $E 1 "$FX/pred_missing" -- "${TOY[@]}" --pred_dir="$FX/pred_missing" --data_root="$FX/toy"
 case_ "prediction of another size" $E 1 "$PRED_SIZE" -- "${TOY[@]}" --pred_dir="$FX/pred_size" --data_root="$FX/toy"
-case_ "--split missing" $E 1 "nosuch" -- "${TOY[@]}" "$CK" --data_root="$FX/toy" --split=nosuch
+case_ "--split unknown" $E 2 "--split: unknown split 'nosuch'" -- "${TOY[@]}" "$CK" --data_root="$FX/toy" --split=nosuch
+case_ "flipped bytes in a tensor record" $E 1 "$FLIPPED_TENSOR: record archive/data/50 is corrupt (CRC mismatch)" -- "${TOY[@]}" --checkpoint="$FLIPPED_TENSOR" --data_root="$FX/toy"
+case_ "--show_dir is an image folder" $E 2 "--show_dir: $(dirname "$VAL_IMG") holds the input" -- "${TOY[@]}" "$CK" --data_root="$FX/toy" --show_dir="$(dirname "$VAL_IMG")"
 case_ "--data_root missing" $E 1 "$T/nowhere" -- "${TOY[@]}" "$CK" --data_root="$T/nowhere"
 case_ "--test_scale huge" $E 2 "--test_scale" -- "${TOY[@]}" "$CK" --data_root="$FX/toy" --test_scale=100000x100000
 case_ "--test_scale 65536x65536" $E 2 "--test_scale" -- "${TOY[@]}" "$CK" --data_root="$FX/toy" --test_scale=65536x65536
@@ -250,6 +264,10 @@ case_ "--test_stride zero" $X 2 "--test_stride" -- "${TOY[@]}" "$CK" --images="$
 case_ "--scales=0.001" $X 2 "--scales" -- "${TOY[@]}" "$CK" --images="$FX/imgs" --out_dir=@OUT/p --scales=0.001
 case_ "--threads negative" $X 2 "--threads" -- --config=configs/toy.flags "$CK" --images="$FX/imgs" --out_dir=@OUT/p --threads=-5
 case_ "no output asked" $X 2 "--out_dir" -- "${TOY[@]}" "$CK" --images="$FX/imgs"
+case_ "flipped bytes in a tensor record" $X 1 "$FLIPPED_TENSOR: record archive/data/50 is corrupt (CRC mismatch)" -- "${TOY[@]}" --checkpoint="$FLIPPED_TENSOR" --images="$FX/imgs" --out_dir=@OUT/p
+case_ "--out_dir is the image folder" $X 2 "--out_dir: $FX/imgs/ holds the input $FX/imgs/a.png" -- "${TOY[@]}" "$CK" --images="$FX/imgs" --out_dir="$FX/imgs/"
+case_ "--logits_dir is the image folder (glob)" $X 2 "--logits_dir: $FX/imgs holds the input" -- "${TOY[@]}" "$CK" --images="$FX/imgs/*.png" --logits_dir="$FX/imgs"
+case_ "two images would write one file" $X 1 "$FX/clash/a.png and $FX/clash/a_overlay.jpg would both be written as @OUT/p/a_overlay.png" -- "${TOY[@]}" "$CK" --images="$FX/clash" --out_dir=@OUT/p --overlay
 
 # ---- ann_efficiency
 F=ann_efficiency
@@ -282,6 +300,79 @@ case_ "--depth 42" $I 2 "--depth" -- "${TOY[@]}" --out=@OUT/init.pth --depth=42
 case_ "--num_classes zero" $I 2 "--num_classes" -- "${TOY[@]}" --out=@OUT/init.pth --num_classes=0
 case_ "--pool_scales zero" $I 2 "--pool_scales" -- "${TOY[@]}" --out=@OUT/init.pth --pool_scales=0
 case_ "--mean two numbers" $I 2 "--mean" -- "${TOY[@]}" --out=@OUT/init.pth --mean=1,2
+case_ "--threads negative" $I 2 "--threads" -- "${TOY[@]}" --out=@OUT/init.pth --threads=-2
+
+# ---- Outputs that must not collide or be read back, and stops and resumes: behaviour.
+# Two images with one stem (y.jpg 200x100, y.png 97x61): both predicted, kept apart by their
+# extensions (y_jpg.png, y_png.png), each of its image's size.
+mkdir -p "$T/stem"
+$PY -c '
+import cv2, numpy as np, sys
+r = np.random.RandomState(5)
+cv2.imwrite(sys.argv[1] + "/y.jpg", r.randint(0, 256, (100, 200, 3), np.uint8))
+cv2.imwrite(sys.argv[1] + "/y.png", r.randint(0, 256, (61, 97, 3), np.uint8))' "$T/stem"
+"$BIN/ann_test" --config=configs/toy.flags "$CK" --threads=1 --images="$T/stem" \
+  --out_dir="$T/stem_out" --logits_dir="$T/stem_out" >/dev/null 2>&1
+sizes=$($PY -c '
+import cv2, sys, torch
+d = sys.argv[1]
+print(*[cv2.imread(f"{d}/{n}.png", cv2.IMREAD_UNCHANGED).shape for n in ("y_jpg", "y_png")],
+      *[tuple(torch.load(f"{d}/{n}.pt").shape) for n in ("y_jpg", "y_png")])' "$T/stem_out" 2>&1)
+[ "$sizes" = "(100, 200) (61, 97) (19, 100, 200) (19, 61, 97)" ] &&
+  ok "same stem, two extensions: y_jpg.png and y_png.png (and .pt), each its own size" ||
+  fail "same-stem images: $sizes"
+# --out_dir inside the image folder: a second run predicts the same images, not its outputs.
+mkdir -p "$T/nest" && cp "$FX"/toy/leftImg8bit/val/*/*.png "$T/nest/"
+for run in 1 2; do
+  "$BIN/ann_test" --config=configs/toy.flags "$CK" --threads=1 --images="$T/nest" \
+    --out_dir="$T/nest/pred" --overlay >"$T/nest.$run.log" 2>&1
+done
+n_in=$(ls "$T"/nest/*.png | wc -l)
+n_out=$(ls "$T"/nest/pred | wc -l)
+[ "$n_out" -eq $((2 * n_in)) ] && ! ls "$T/nest/pred" | grep -q overlay_overlay &&
+  ok "--out_dir inside the images: left out of the scan ($n_in images, $n_out outputs after 2 runs)" ||
+  fail "--out_dir inside the images: $n_out outputs for $n_in images"
+# The image folder given as --out_dir is refused and left as it was.
+[ "$(ls "$FX/imgs")" = "a.png" ] && cmp -s "$FX/imgs/a.png" "$VAL_IMG" &&
+  ok "--out_dir = the image folder: refused, the images untouched" ||
+  fail "the image folder was changed: $(ls "$FX/imgs")"
+# ann_init_checkpoint takes --threads and --keep_freed_memory like every binary with tensors.
+"$BIN/ann_init_checkpoint" --config=configs/toy.flags --threads=1 --keep_freed_memory=false \
+  --out="$T/init1.pth" >/dev/null 2>&1 && cmp -s "$T/init1.pth" "$FX/init.pth" &&
+  ok "ann_init_checkpoint --threads=1 --keep_freed_memory=false: the same checkpoint" ||
+  fail "ann_init_checkpoint --threads"
+# SIGINT to a 2-process run (to its process group, as Ctrl-C in a terminal): one error line.
+TRAIN=(--config=configs/toy.flags --data_root="$FX/toy" --threads=1 --workers=1 --img_scale=64x32
+       --crop_size=32x32 --batch_size=1 --log_interval=1)
+setsid "$BIN/ann_train" "${TRAIN[@]}" --max_iters=100000 --checkpoint_interval=1000 --nproc=2 \
+  --work_dir="$T/sigint" >"$T/sigint.out" 2>"$T/sigint.err" &
+leader=$!
+for _ in $(seq 1 300); do grep -q "^train 3/" "$T/sigint.err" 2>/dev/null && break; sleep 0.1; done
+kill -INT -- -$leader
+wait $leader
+rc=$?
+errors=$(grep -c '^error: ' "$T/sigint.err")
+[ $rc -eq 1 ] && [ "$errors" -eq 1 ] && ! grep -q '^warning' "$T/sigint.err" &&
+  grep -q "^error: stopped by SIGINT at iteration [0-9]*; saved .*iter_[0-9]*.pth" "$T/sigint.err" &&
+  ok "SIGINT to --nproc=2: one line, $(grep '^error' "$T/sigint.err" | cut -c1-60)..." ||
+  { fail "SIGINT to --nproc=2 (exit $rc, $errors error lines)"; grep -v '^train ' "$T/sigint.err"; }
+# --resume with a flipped byte in the newest checkpoint: a warning naming the record, the one
+# before is used, and the run ends bit-identical to an uninterrupted one.
+"$BIN/ann_train" "${TRAIN[@]}" --max_iters=4 --checkpoint_interval=2 --work_dir="$T/whole" \
+  >/dev/null 2>&1
+"$BIN/ann_train" "${TRAIN[@]}" --max_iters=4 --checkpoint_interval=2 --work_dir="$T/flip" \
+  >/dev/null 2>&1
+$PY tests/python/checkpoint_tool.py flip "$T/flip/iter_4.pth" "$T/flip/bad.pth" data/50 >/dev/null &&
+  mv "$T/flip/bad.pth" "$T/flip/iter_4.pth"
+"$BIN/ann_train" "${TRAIN[@]}" --max_iters=4 --checkpoint_interval=2 --work_dir="$T/flip" \
+  --resume >"$T/flip.out" 2>"$T/flip.err"
+rc=$?
+[ $rc -eq 0 ] &&
+  grep -q "^warning: $T/flip/iter_4.pth: record archive/data/50 is corrupt (CRC mismatch); trying an older checkpoint" "$T/flip.err" &&
+  grep -q "resumed from $T/flip/iter_2.pth at iteration 2" "$T/flip.err" &&
+  $PY tests/python/torch_compare.py "$T/whole/iter_4.pth" "$T/flip/iter_4.pth" --optimizer >/dev/null &&
+  ok "--resume past a corrupt newest checkpoint: warned, resumed from iter_2, bit-identical at 4" ||
+  { fail "--resume with a corrupt newest checkpoint (exit $rc)"; grep -v '^train' "$T/flip.err" | head -5; }
 
 echo
 printf '%-20s %6s %6s %8s %10s\n' binary tried clean skipped "not clean"

@@ -4,10 +4,32 @@
 # Python computes independently; then broken trees: one "error: <file>: ..." line naming the
 # broken file, exit status 1, no split lists, no temporary files; after the fix a re-run skips
 # the finished files and completes. Also the toy generator → cityscapes conversion.
+# The layouts are mmseg's: on each converted tree our reader (tests/dataset_dump) and a Python
+# reading of mmseg 0.30's rules for that dataset (its dataset class and config: image and label
+# folders, split lists or scans, palette PNGs as indices, reduce_zero_label) give the same
+# samples in the same order with the same labels; for VOC aug also on the tree mmseg's own
+# converter makes, whose samples and labels equal ours.
 set -u
 source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib.sh" pre
 PRE="$ROOT/tools/ann_preprocess"
 RAW="tests/python/raw_datasets.py"
+DUMP="$ROOT/tests/dataset_dump"
+# same_as_mmseg DATASET DATA_ROOT NAME: our reader and mmseg's rules agree on train and val.
+same_as_mmseg() {
+  local split
+  for split in train val; do
+    "$DUMP" --dataset=$1 --data_root="$2" --split=$split >"$T/$3.ours.$split" 2>&1 &&
+      $PY $RAW mmseg_dump $1 "$2" $split >"$T/$3.mmseg.$split" &&
+      diff "$T/$3.ours.$split" "$T/$3.mmseg.$split" >/dev/null ||
+      { echo "    ours vs mmseg's rules ($split):"; diff "$T/$3.ours.$split" "$T/$3.mmseg.$split" | head -5; return 1; }
+  done
+}
+data_root() {  # data_root DATASET DST: the --data_root of a converted tree
+  case $1 in
+    voc_aug) echo "$2/VOCdevkit/VOC2012" ;; pascal_context) echo "$2/VOCdevkit/VOC2010" ;;
+    *) echo "$2" ;;
+  esac
+}
 
 for d in cityscapes ade20k voc_aug pascal_context; do
   $PY $RAW make $d "$T/$d-raw" >/dev/null || { fail "$d: make raw tree"; continue; }
@@ -17,6 +39,9 @@ for d in cityscapes ade20k voc_aug pascal_context; do
   else
     fail "$d: conversion"; cat "$T/$d.log"
   fi
+  same_as_mmseg $d "$(data_root $d "$T/$d")" $d &&
+    ok "$d: our reader = mmseg's rules on our tree ($(wc -l <"$T/$d.ours.train") train, $(wc -l <"$T/$d.ours.val") val samples, same order and labels)" ||
+    fail "$d: our reader differs from mmseg's rules"
   # A second run converts nothing.
   "$PRE" --dataset=$d --src="$T/$d-raw" --dst="$T/$d" --workers=2 >"$T/$d.log2" 2>&1
   if grep -q " 0 converted" "$T/$d.log2"; then ok "$d: re-run skips finished files"; else
@@ -59,6 +84,18 @@ for d in cityscapes ade20k voc_aug pascal_context; do
       fail "$d/$kind: fixed tree"; cat "$B/stdout2"
     fi
   done
+done
+
+# VOC aug as mmseg's converter lays it out (in the download tree): read as it is, and each
+# toolkit on its own tree trains and validates on the same images with the same labels.
+cp -r "$T/voc_aug-raw" "$T/voc_mmseg" && $PY $RAW mmseg_convert voc_aug "$T/voc_mmseg" &&
+  same_as_mmseg voc_aug "$T/voc_mmseg/VOCdevkit/VOC2012" voc_mmseg &&
+  ok "voc_aug: a tree made by mmseg's converter is read as mmseg reads it" ||
+  fail "voc_aug: mmseg's tree"
+for split in train val; do
+  diff <(sort "$T/voc_aug.ours.$split") <(sort "$T/voc_mmseg.ours.$split") >/dev/null &&
+    ok "voc_aug $split: our tree and mmseg's hold the same samples and labels" ||
+    fail "voc_aug $split: our tree and mmseg's differ"
 done
 
 # The toy generator writes a raw Cityscapes tree the cityscapes converter accepts, and the

@@ -11,6 +11,7 @@
 #include "ann/eval/evaluator.h"
 #include "ann/eval/report.h"
 #include "ann/io/checkpoint.h"
+#include "ann/util/files.h"
 #include "ann/util/flags.h"
 #include "ann/util/runtime.h"
 #include "gflags/gflags.h"
@@ -38,12 +39,16 @@ absl::Status Run() {
     return absl::InvalidArgumentError("--checkpoint: give one of --checkpoint and --pred_dir");
   }
   if (config.data.data_root.empty()) return absl::InvalidArgumentError("--data_root is required");
-  const DatasetInfo& info = GetDatasetInfo(config.data.kind);
+  const DatasetInfo& info = config.data.info;
   const int num_classes = static_cast<int>(config.model.num_classes);
   ANN_RETURN_IF_ERROR(CheckClassCount(info, num_classes));
+  ANN_ASSIGN_OR_RETURN(const std::string split, ParseSplitFlag("split", FLAGS_split));
   ANN_ASSIGN_OR_RETURN(std::vector<Sample> samples,
-                       ListSamples(config.data.kind, config.data.data_root, FLAGS_split));
-  ANN_RETURN_IF_ERROR(RequireLabels(samples, FLAGS_split));
+                       ListSamples(info, config.data.data_root, split));
+  ANN_RETURN_IF_ERROR(RequireLabels(samples, split));
+  std::vector<std::string> inputs;
+  for (const Sample& s : samples) inputs.insert(inputs.end(), {s.image, s.label});
+  ANN_RETURN_IF_ERROR(CheckOutputFolder("show_dir", FLAGS_show_dir, inputs));
   EvaluateOptions options;
   options.show_dir = FLAGS_show_dir;
   options.workers = config.data.workers;
@@ -70,7 +75,7 @@ absl::Status Run() {
   if (FLAGS_work_dir.empty()) return absl::OkStatus();
   ANN_RETURN_IF_ERROR(WriteEvaluationFiles(
       FLAGS_work_dir,
-      MetricsJson(FLAGS_split, samples.size(), info.class_names, result.matrix, cityscapes),
+      MetricsJson(split, samples.size(), info.class_names, result.matrix, cityscapes),
       info.class_names, result.matrix));
   std::printf("metrics.json, confusion.csv, confusion.png written to %s\n", FLAGS_work_dir.c_str());
   return absl::OkStatus();

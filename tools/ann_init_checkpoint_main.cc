@@ -8,6 +8,7 @@
 #include "ann/io/checkpoint.h"
 #include "ann/model/segmentor.h"
 #include "ann/util/flags.h"
+#include "ann/util/runtime.h"
 #include "gflags/gflags.h"
 #include "torch/torch.h"
 
@@ -24,8 +25,9 @@ const ToolInfo kTool = {"ann_init_checkpoint",
 absl::Status Run() {
   ANN_ASSIGN_OR_RETURN(Config config, LoadConfig<kModelPart | kDataPart | kTrainPart>());
   if (FLAGS_out.empty()) return absl::InvalidArgumentError("--out is required");
-  const DatasetInfo& info = GetDatasetInfo(config.data.kind);
+  const DatasetInfo& info = config.data.info;
   ANN_RETURN_IF_ERROR(CheckClassCount(info, config.model.num_classes));
+  SetUpRuntimeFromFlags();
   torch::manual_seed(config.train.seed);
   EncoderDecoder model(config.model);
   model->InitWeights();

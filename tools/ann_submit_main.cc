@@ -58,8 +58,9 @@ absl::Status Run() {
                        ParseEnumFlag<PredictionIds>("pred_ids", FLAGS_pred_ids,
                                                     {{"labelid", PredictionIds::kLabelId},
                                                      {"trainid", PredictionIds::kTrainId}}));
-  ANN_ASSIGN_OR_RETURN(std::vector<Sample> samples,
-                       ListSamples(DatasetKind::kCityscapes, config.data.data_root, "test"));
+  ANN_ASSIGN_OR_RETURN(
+      std::vector<Sample> samples,
+      ListSamples(GetDatasetInfo(DatasetKind::kCityscapes), config.data.data_root, "test"));
   std::vector<std::string> images;
   for (const Sample& s : samples) images.push_back(s.image);
   std::string pred_dir = FLAGS_pred_dir;

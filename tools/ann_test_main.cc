@@ -4,8 +4,8 @@
 // test server (Cityscapes stems already end in _leftImg8bit); optionally a colour overlay
 // (<name>_overlay.png) and the scores before argmax (<name>.pt, float32 [K, H, W], readable by
 // Python's torch.load: logits for one pass, averaged probabilities for multi-scale / flip,
-// summed logits for mscrop). A directory of images is searched recursively; names are the image
-// stems, or relative paths when stems repeat.
+// summed logits for mscrop). A directory of images is searched recursively, output folders inside
+// it left out; names are the image stems, or relative paths when stems repeat (OutputNames).
 #include <string>
 
 #include "ann/config/config.h"
@@ -46,7 +46,9 @@ absl::Status Run() {
   if (output.format == PredictOutput::Format::kCityscapes && config.model.num_classes != 19) {
     return absl::InvalidArgumentError("--format=cityscapes needs a 19-class model");
   }
-  ANN_ASSIGN_OR_RETURN(std::vector<std::string> images, ListImages(FLAGS_images));
+  // Outputs written inside the input tree (by an earlier run) are not inputs.
+  ANN_ASSIGN_OR_RETURN(std::vector<std::string> images,
+                       ListImages(FLAGS_images, {FLAGS_out_dir, FLAGS_logits_dir}));
   const int threads = SetUpRuntimeFromFlags();
   EncoderDecoder model(config.model);
   ANN_ASSIGN_OR_RETURN(LoadReport report,

@@ -88,5 +88,5 @@ int main(int argc, char** argv) {
     if (!config.ok()) return ann::ExitCode(config.status());
     return ann::LaunchLocalRanks(command, FLAGS_nproc, FLAGS_dist_port);
   }
-  return ann::ExitCode(ann::RunGuarded(ann::Run));
+  return ann::RankExitCode(ann::RunGuarded(ann::Run), FLAGS_rank);
 }

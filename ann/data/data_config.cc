@@ -18,6 +18,7 @@ namespace ann {
 absl::StatusOr<DataConfig> DataConfigFromFlags() {
   DataConfig c;
   ANN_ASSIGN_OR_RETURN(c.kind, ParseDatasetKind(FLAGS_dataset));
+  c.info = GetDatasetInfo(c.kind);
   c.dataset = FLAGS_dataset;
   c.data_root = FLAGS_data_root;
   c.train_splits.clear();
@@ -28,11 +29,12 @@ absl::StatusOr<DataConfig> DataConfigFromFlags() {
             absl::StrCat("--train_split: '", part, "' is listed twice"));
       }
     }
-    c.train_splits.emplace_back(part);
+    ANN_ASSIGN_OR_RETURN(std::string split, ParseSplitFlag("train_split", std::string(part)));
+    c.train_splits.push_back(split);
   }
   if (c.train_splits.empty()) return absl::InvalidArgumentError("--train_split: no split given");
   if (FLAGS_val_split.empty()) return absl::InvalidArgumentError("--val_split: no split given");
-  c.val_split = FLAGS_val_split;
+  ANN_ASSIGN_OR_RETURN(c.val_split, ParseSplitFlag("val_split", FLAGS_val_split));
   if (FLAGS_workers < 1) return absl::InvalidArgumentError("--workers: must be >= 1");
   c.workers = FLAGS_workers;
   return c;

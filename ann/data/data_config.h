@@ -16,7 +16,8 @@ namespace ann {
 struct DataConfig {
   DatasetKind kind = DatasetKind::kCityscapes;
   std::string dataset = "cityscapes";  // The name given (e.g. "voc12aug" for kVocAug).
-  std::string data_root;               // Root of the preprocessed layout; may be empty.
+  DatasetInfo info = GetDatasetInfo(DatasetKind::kCityscapes);  // What `dataset` is.
+  std::string data_root;  // Root of the preprocessed layout; may be empty.
   std::vector<std::string> train_splits = {"train"};  // Concatenated (e.g. train + val).
   std::string val_split = "val";
   int workers = 2;  // Decoding / loading threads.

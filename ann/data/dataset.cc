@@ -34,10 +34,22 @@ std::vector<Rgb> VocPalette(int n) {
   return palette;
 }
 
+// mmseg's dataset classes as descriptions: cityscapes.py, ade.py, voc.py + the pascal_voc12_aug
+// config, pascal_context.py (PascalContextDataset59), with their data roots' layouts.
 std::vector<DatasetInfo> MakeInfos() {
   std::vector<DatasetInfo> infos;
-  infos.push_back({DatasetKind::kCityscapes, "cityscapes", CityscapesClassNames(),
-                   CityscapesPalette(), false, 18});
+  DatasetInfo cityscapes{DatasetKind::kCityscapes, "cityscapes", CityscapesClassNames(),
+                         CityscapesPalette()};
+  cityscapes.img_suffix = layout::kCityscapesImageSuffix;
+  cityscapes.seg_map_suffix = layout::kCityscapesTrainIdSuffix;
+  cityscapes.instance_suffix = layout::kCityscapesInstanceSuffix;
+  for (const char* split : {"train", "val", "test"}) {
+    cityscapes.splits.push_back(
+        {split,
+         {{absl::StrCat("leftImg8bit/", split), absl::StrCat("gtFine/", split), "",
+           std::string(split) == "test"}}});
+  }
+  infos.push_back(cityscapes);
   std::vector<std::string> ade = {"wall",
                                   "building",
                                   "sky",
@@ -188,12 +200,21 @@ std::vector<DatasetInfo> MakeInfos() {
                                   "glass",
                                   "clock",
                                   "flag"};
-  infos.push_back({DatasetKind::kAde20k, "ade20k", ade, PaletteFor(150), true, 150});
+  DatasetInfo ade20k{DatasetKind::kAde20k, "ade20k", ade, PaletteFor(150), true};
+  ade20k.splits = {{"train", {{"images/training", "annotations/training", ""}}},
+                   {"val", {{"images/validation", "annotations/validation", ""}}}};
+  infos.push_back(ade20k);
   std::vector<std::string> voc = {
       "background", "aeroplane", "bicycle",     "bird",  "boat",        "bottle", "bus",
       "car",        "cat",       "chair",       "cow",   "diningtable", "dog",    "horse",
       "motorbike",  "person",    "pottedplant", "sheep", "sofa",        "train",  "tvmonitor"};
-  infos.push_back({DatasetKind::kVocAug, "voc_aug", voc, VocPalette(21), false, 20});
+  DatasetInfo voc_aug{DatasetKind::kVocAug, "voc_aug", voc, VocPalette(21), false};
+  const std::string lists = "ImageSets/Segmentation/";
+  voc_aug.splits = {{"train",
+                     {{"JPEGImages", layout::kVocClass, lists + "train.txt"},
+                      {"JPEGImages", layout::kVocAug, lists + "aug.txt"}}},
+                    {"val", {{"JPEGImages", layout::kVocClass, lists + "val.txt"}}}};
+  infos.push_back(voc_aug);
   std::vector<std::string> context = {
       "aeroplane", "bag",     "bed",      "bedclothes", "bench",       "bicycle",   "bird",
       "boat",      "book",    "bottle",   "building",   "bus",         "cabinet",   "car",
@@ -204,8 +225,13 @@ std::vector<DatasetInfo> MakeInfos() {
       "sheep",     "shelves", "sidewalk", "sign",       "sky",         "snow",      "sofa",
       "table",     "track",   "train",    "tree",       "truck",       "tvmonitor", "wall",
       "water",     "window",  "wood"};
-  infos.push_back(
-      {DatasetKind::kPascalContext, "pascal_context", context, PaletteFor(59), true, 59});
+  DatasetInfo pascal_context{DatasetKind::kPascalContext, "pascal_context", context, PaletteFor(59),
+                             true};
+  const std::string context_lists = "ImageSets/SegmentationContext/";
+  pascal_context.splits = {
+      {"train", {{"JPEGImages", layout::kVocContext, context_lists + "train.txt"}}},
+      {"val", {{"JPEGImages", layout::kVocContext, context_lists + "val.txt"}}}};
+  infos.push_back(pascal_context);
   return infos;
 }
 
@@ -213,25 +239,16 @@ std::vector<DatasetInfo> MakeInfos() {
 
 namespace {
 
-// Ids of files under `dir` (recursively) ending in `suffix`, relative to `dir`, suffix removed.
+// Ids of the files under `dir` (recursively) ending in `suffix`: paths relative to `dir`, suffix
+// removed, ordered as mmseg orders them (by file name, suffix included).
 absl::StatusOr<std::vector<std::string>> ScanIds(const std::string& dir,
                                                  const std::string& suffix) {
   ANN_ASSIGN_OR_RETURN(std::vector<std::string> files, ListFiles(dir, suffix, /*recursive=*/true));
-  std::vector<std::string> ids;
-  for (const std::string& file : files) {
-    const std::string rel = fs::relative(file, dir).string();
-    ids.push_back(rel.substr(0, rel.size() - suffix.size()));
-  }
-  // Sorted again: removing the suffix can change the order ("a1_x" < "a_x", but "a" < "a1").
-  std::sort(ids.begin(), ids.end());
-  return ids;
-}
-
-absl::StatusOr<std::vector<std::string>> ListOrScan(const std::string& list, const std::string& dir,
-                                                    const std::string& suffix) {
-  std::error_code ec;
-  if (fs::exists(list, ec)) return layout::ReadSplitList(list);
-  return ScanIds(dir, suffix);
+  std::vector<std::string> names;
+  for (const std::string& file : files) names.push_back(fs::relative(file, dir).string());
+  std::sort(names.begin(), names.end());
+  for (std::string& name : names) name.resize(name.size() - suffix.size());
+  return names;
 }
 
 }  // namespace
@@ -254,60 +271,52 @@ const DatasetInfo& GetDatasetInfo(DatasetKind kind) {
   return (*infos)[static_cast<int>(kind)];
 }
 
-absl::StatusOr<std::vector<Sample>> ListSamples(DatasetKind kind, const std::string& data_root,
+absl::StatusOr<std::string> ParseSplitFlag(const std::string& flag, const std::string& text) {
+  if (text == "train" || text == "val" || text == "test") return text;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--", flag, ": unknown split '", text, "' (expected train, val or test)"));
+}
+
+absl::StatusOr<std::vector<Sample>> ListSamples(const DatasetInfo& info,
+                                                const std::string& data_root,
                                                 const std::string& split) {
-  if (split != "train" && split != "val" && split != "test") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown split '", split, "' (expected train, val or test)"));
+  ANN_RETURN_IF_ERROR(ParseSplitFlag("split", split).status());
+  const std::vector<SplitPart>* parts = nullptr;
+  std::vector<std::string> names;
+  for (const auto& [name, its_parts] : info.splits) {
+    if (name == split) parts = &its_parts;
+    names.push_back(name);
+  }
+  if (parts == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        info.name, " has no '", split, "' split (it has ", absl::StrJoin(names, ", "), ")"));
   }
   std::vector<Sample> samples;
-  std::vector<std::string> ids;
-  switch (kind) {
-    case DatasetKind::kCityscapes: {
-      const std::string images = layout::CityscapesImageDir(data_root, split);
-      ANN_ASSIGN_OR_RETURN(ids, ListOrScan(layout::SplitList(data_root, split), images,
-                                           layout::kCityscapesImageSuffix));
-      for (const std::string& id : ids) {
-        Sample s{id, layout::CityscapesImage(data_root, split, id), "", ""};
-        std::error_code ec;
-        const std::string label =
-            layout::CityscapesLabel(data_root, split, id, layout::kCityscapesTrainIdSuffix);
-        if (split != "test" || fs::exists(label, ec)) s.label = label;
-        const std::string instance =
-            layout::CityscapesLabel(data_root, split, id, layout::kCityscapesInstanceSuffix);
+  for (const SplitPart& part : *parts) {
+    const std::string images = absl::StrCat(data_root, "/", part.img_dir);
+    const std::string labels = absl::StrCat(data_root, "/", part.ann_dir);
+    std::vector<std::string> ids;
+    if (part.split_file.empty()) {
+      ANN_ASSIGN_OR_RETURN(ids, ScanIds(images, info.img_suffix));
+    } else {
+      ANN_ASSIGN_OR_RETURN(ids,
+                           layout::ReadSplitList(absl::StrCat(data_root, "/", part.split_file)));
+    }
+    for (const std::string& id : ids) {
+      Sample s{id, absl::StrCat(images, "/", id, info.img_suffix), "", ""};
+      std::error_code ec;
+      const std::string label = absl::StrCat(labels, "/", id, info.seg_map_suffix);
+      if (!part.labels_optional || fs::exists(label, ec)) s.label = label;
+      if (!info.instance_suffix.empty()) {
+        const std::string instance = absl::StrCat(labels, "/", id, info.instance_suffix);
         if (fs::exists(instance, ec)) s.instance = instance;
-        samples.push_back(std::move(s));
       }
-      break;
-    }
-    case DatasetKind::kAde20k: {
-      if (split == "test") return absl::InvalidArgumentError("ade20k has no labelled test split");
-      const std::string images = layout::Ade20kImageDir(data_root, split);
-      ANN_ASSIGN_OR_RETURN(ids, ListOrScan(layout::SplitList(data_root, split), images, ".jpg"));
-      for (const std::string& id : ids) {
-        samples.push_back({id, absl::StrCat(images, "/", id, ".jpg"),
-                           absl::StrCat(layout::Ade20kLabelDir(data_root, split), "/", id, ".png"),
-                           ""});
-      }
-      break;
-    }
-    case DatasetKind::kVocAug:
-    case DatasetKind::kPascalContext: {
-      if (split == "test") return absl::InvalidArgumentError("no labelled test split");
-      const bool context = kind == DatasetKind::kPascalContext;
-      const std::string list = !context && split == "train" ? "aug.txt" : split + ".txt";
-      ANN_ASSIGN_OR_RETURN(ids, layout::ReadSplitList(absl::StrCat(
-                                    layout::VocListDir(data_root, context), "/", list)));
-      for (const std::string& id : ids) {
-        samples.push_back(
-            {id, layout::VocImage(data_root, id), layout::VocLabel(data_root, id, context), ""});
-      }
-      break;
+      samples.push_back(std::move(s));
     }
   }
   if (samples.empty()) {
-    return absl::NotFoundError(absl::StrCat(data_root, ": split '", split, "' of ",
-                                            GetDatasetInfo(kind).name, " is empty"));
+    return absl::NotFoundError(
+        absl::StrCat(data_root, ": split '", split, "' of ", info.name, " is empty"));
   }
   return samples;
 }
@@ -346,13 +355,15 @@ absl::StatusOr<cv::Mat> LoadLabel(const std::string& path, const DatasetInfo& in
         absl::StrCat(path, ": label must be a single-channel 8-bit PNG, found ", label.channels(),
                      " channel(s) of depth ", label.depth() == CV_16U ? "16-bit" : "non-8-bit"));
   }
+  const cv::Mat ignored = label == info.ignore_index;
   double max_value = 0;
-  cv::Mat valid = label != 255;
-  cv::minMaxLoc(label, nullptr, &max_value, nullptr, nullptr, valid);
-  if (max_value > info.max_stored_label) {
+  cv::minMaxLoc(label, nullptr, &max_value, nullptr, nullptr, ~ignored);
+  if (max_value > info.max_stored_label()) {
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": label value ", static_cast<int>(max_value), " is not a ", info.name, " class"));
   }
+  // Our ignore value is 255 (the losses' and metrics'), whatever the dataset stores.
+  if (info.ignore_index != 255) label.setTo(255, ignored);
   if (info.reduce_zero_label) ReduceZeroLabel(label);
   return label;
 }

@@ -55,28 +55,54 @@ TEST(DatasetTest, LoadLabelAppliesReduceZeroLabelAndRejectsBadFiles) {
             std::string::npos);
 }
 
-TEST(DatasetTest, ListsCityscapesFromTheListOrByScanning) {
+// Cityscapes is scanned as mmseg's CityscapesDataset scans it (split=None): every
+// *_leftImg8bit.png under leftImg8bit/<split>, ordered by file name with its suffix ("a-b_..."
+// before "a_...", though the id "a" sorts before "a-b"); a <split>.txt beside it is not read.
+TEST(DatasetTest, ScansCityscapesAsMmsegDoes) {
   namespace fs = std::filesystem;
   const std::string root = testing::MakeTempDir("cs");
-  for (const std::string id : {"b/b_000001_000002", "a/a_000000_000001"}) {
+  for (const std::string id : {"b/b_000001_000002", "a/a", "a/a-b"}) {
     fs::create_directories(fs::path(root) / "leftImg8bit/val" / fs::path(id).parent_path());
     std::ofstream(root + "/leftImg8bit/val/" + id + "_leftImg8bit.png") << "x";
   }
-  auto scanned = ListSamples(DatasetKind::kCityscapes, root, "val");
-  ASSERT_TRUE(scanned.ok()) << scanned.status();
-  ASSERT_EQ(scanned->size(), 2u);
-  EXPECT_EQ((*scanned)[0].id, "a/a_000000_000001");
-  EXPECT_EQ((*scanned)[0].label, root + "/gtFine/val/a/a_000000_000001_gtFine_labelTrainIds.png");
   std::ofstream(root + "/val.txt") << "b/b_000001_000002\n";
-  auto listed = ListSamples(DatasetKind::kCityscapes, root, "val");
-  ASSERT_TRUE(listed.ok());
-  ASSERT_EQ(listed->size(), 1u);
-  EXPECT_EQ((*listed)[0].id, "b/b_000001_000002");
-  auto missing = ListSamples(DatasetKind::kCityscapes, root, "train");
+  const DatasetInfo& cityscapes = GetDatasetInfo(DatasetKind::kCityscapes);
+  auto scanned = ListSamples(cityscapes, root, "val");
+  ASSERT_TRUE(scanned.ok()) << scanned.status();
+  ASSERT_EQ(scanned->size(), 3u);
+  EXPECT_EQ((*scanned)[0].id, "a/a-b");
+  EXPECT_EQ((*scanned)[1].id, "a/a");
+  EXPECT_EQ((*scanned)[1].label, root + "/gtFine/val/a/a_gtFine_labelTrainIds.png");
+  EXPECT_EQ((*scanned)[2].id, "b/b_000001_000002");
+  auto missing = ListSamples(cityscapes, root, "train");
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(std::string(missing.status().message()).find("leftImg8bit/train: no such directory"),
             std::string::npos);
-  EXPECT_FALSE(ListSamples(DatasetKind::kCityscapes, root, "valid").ok());
+  EXPECT_FALSE(ListSamples(cityscapes, root, "valid").ok());
+  auto no_test = ListSamples(GetDatasetInfo(DatasetKind::kAde20k), root, "test");
+  ASSERT_FALSE(no_test.ok());
+  EXPECT_EQ(no_test.status().message(), "ade20k has no 'test' split (it has train, val)");
+}
+
+// mmseg's VOC aug config: train = train.txt labelled from SegmentationClass, then aug.txt from
+// SegmentationClassAug; val = val.txt from SegmentationClass.
+TEST(DatasetTest, VocAugTrainsOnTrainAndAugEachWithItsOwnLabels) {
+  const std::string root = testing::MakeTempDir("voc");
+  std::filesystem::create_directories(root + "/ImageSets/Segmentation");
+  std::ofstream(root + "/ImageSets/Segmentation/train.txt") << "2007_000032\n";
+  std::ofstream(root + "/ImageSets/Segmentation/aug.txt") << "2008_000002\n2008_000003\n";
+  std::ofstream(root + "/ImageSets/Segmentation/val.txt") << "2007_000033\n";
+  const DatasetInfo& voc = GetDatasetInfo(DatasetKind::kVocAug);
+  auto train = ListSamples(voc, root, "train");
+  ASSERT_TRUE(train.ok()) << train.status();
+  ASSERT_EQ(train->size(), 3u);
+  EXPECT_EQ((*train)[0].label, root + "/SegmentationClass/2007_000032.png");
+  EXPECT_EQ((*train)[1].label, root + "/SegmentationClassAug/2008_000002.png");
+  EXPECT_EQ((*train)[2].image, root + "/JPEGImages/2008_000003.jpg");
+  auto val = ListSamples(voc, root, "val");
+  ASSERT_TRUE(val.ok());
+  ASSERT_EQ(val->size(), 1u);
+  EXPECT_EQ((*val)[0].label, root + "/SegmentationClass/2007_000033.png");
 }
 
 }  // namespace

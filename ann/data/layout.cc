@@ -42,9 +42,8 @@ std::string VocImage(const std::string& root, const std::string& id) {
   return absl::StrCat(root, "/JPEGImages/", id, ".jpg");
 }
 
-std::string VocLabel(const std::string& root, const std::string& id, bool context) {
-  return absl::StrCat(root, context ? "/SegmentationClassContext/" : "/SegmentationClassAug/", id,
-                      ".png");
+std::string VocLabel(const std::string& root, const char* folder, const std::string& id) {
+  return absl::StrCat(root, "/", folder, "/", id, ".png");
 }
 
 std::string VocListDir(const std::string& root, bool context) {

@@ -5,8 +5,9 @@
 //                   color}.png, ROOT/<split>.txt listing "<city>/<id>".
 //   ade20k          ROOT/{images,annotations}/{training,validation}/<id>.{jpg,png},
 //                   ROOT/<split>.txt.
-//   voc_aug         ROOT/{JPEGImages,SegmentationClassAug}, ROOT/ImageSets/Segmentation/
-//                   {train,val,aug}.txt.
+//   voc_aug         ROOT/JPEGImages, ROOT/SegmentationClass (VOC's palette PNGs),
+//                   ROOT/SegmentationClassAug (SBD's .mat as index PNGs), ROOT/ImageSets/
+//                   Segmentation/{train,val,aug,trainaug}.txt (mmseg 0.30's voc_aug.py).
 //   pascal_context  ROOT/{JPEGImages,SegmentationClassContext},
 //                   ROOT/ImageSets/SegmentationContext/{train,val}.txt.
 // Split lists hold one id per line.
@@ -47,10 +48,15 @@ std::string Ade20kImageDir(const std::string& root, const std::string& split);
 // ROOT/annotations/<folder>.
 std::string Ade20kLabelDir(const std::string& root, const std::string& split);
 
+// The label folders of VOC-style trees.
+inline constexpr char kVocClass[] = "SegmentationClass";           // VOC's own (palette PNGs)
+inline constexpr char kVocAug[] = "SegmentationClassAug";          // SBD's, converted
+inline constexpr char kVocContext[] = "SegmentationClassContext";  // PASCAL Context
+
 // ROOT/JPEGImages/<id>.jpg (VOC and PASCAL Context).
 std::string VocImage(const std::string& root, const std::string& id);
-// ROOT/SegmentationClassAug/<id>.png (voc_aug) or ROOT/SegmentationClassContext/<id>.png.
-std::string VocLabel(const std::string& root, const std::string& id, bool context);
+// ROOT/<folder>/<id>.png, folder one of kVocClass, kVocAug, kVocContext.
+std::string VocLabel(const std::string& root, const char* folder, const std::string& id);
 // ROOT/ImageSets/Segmentation or ROOT/ImageSets/SegmentationContext.
 std::string VocListDir(const std::string& root, bool context);
 

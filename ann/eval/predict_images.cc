@@ -1,6 +1,7 @@
 #include "ann/eval/predict_images.h"
 
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -8,6 +9,7 @@
 #include "ann/io/image.h"
 #include "ann/io/torch_file.h"
 #include "ann/util/atomic_file.h"
+#include "ann/util/files.h"
 #include "ann/util/flags.h"
 #include "ann/util/prefetch.h"
 #include "ann/util/progress.h"
@@ -28,37 +30,74 @@ cv::Mat TrainIdsToLabelIds(const cv::Mat& train_ids) {
   return out;
 }
 
-std::vector<std::string> OutputNames(const std::vector<std::string>& images) {
+absl::StatusOr<std::vector<std::string>> OutputNames(const std::vector<std::string>& images,
+                                                     const PredictOutput& output) {
   namespace fs = std::filesystem;
+  ANN_RETURN_IF_ERROR(CheckOutputFolder("out_dir", output.out_dir, images));
+  ANN_RETURN_IF_ERROR(CheckOutputFolder("logits_dir", output.logits_dir, images));
+  // Names held by more than one image.
+  auto repeated = [](const std::vector<std::string>& names) {
+    std::map<std::string, int> count;
+    for (const std::string& name : names) ++count[name];
+    std::set<std::string> more;
+    for (const auto& [name, n] : count) {
+      if (n > 1) more.insert(name);
+    }
+    return more;
+  };
   std::vector<std::string> names;
-  std::set<std::string> seen;
-  bool unique = true;
-  for (const std::string& path : images) {
-    names.push_back(FileStem(path));
-    unique = unique && seen.insert(names.back()).second;
-  }
-  if (unique || images.empty()) return names;
-  fs::path common = fs::path(images[0]).parent_path();
-  for (const std::string& path : images) {
-    while (!common.empty() && fs::relative(path, common).string().rfind("..", 0) == 0) {
-      common = common.parent_path();
+  for (const std::string& path : images) names.push_back(FileStem(path));
+  if (!repeated(names).empty()) {
+    fs::path common = fs::path(images[0]).parent_path();
+    for (const std::string& path : images) {
+      while (!common.empty() && fs::relative(path, common).string().rfind("..", 0) == 0) {
+        common = common.parent_path();
+      }
+    }
+    for (size_t i = 0; i < images.size(); ++i) {
+      names[i] = fs::relative(images[i], common).replace_extension().string();
+    }
+    const std::set<std::string> same_folder = repeated(names);
+    for (size_t i = 0; i < images.size(); ++i) {
+      if (same_folder.count(names[i])) {
+        names[i] += "_" + fs::path(images[i]).extension().string().substr(1);
+      }
     }
   }
+  // Every file each image will write, by the image that writes it.
+  std::map<std::string, size_t> writer;
   for (size_t i = 0; i < images.size(); ++i) {
-    names[i] = fs::relative(images[i], common).replace_extension().string();
+    std::vector<std::string> files;
+    if (!output.out_dir.empty()) {
+      files.push_back(absl::StrCat(output.out_dir, "/", names[i], ".png"));
+      if (output.overlay) {
+        files.push_back(absl::StrCat(output.out_dir, "/", names[i], "_overlay.png"));
+      }
+    }
+    if (!output.logits_dir.empty()) {
+      files.push_back(absl::StrCat(output.logits_dir, "/", names[i], ".pt"));
+    }
+    for (const std::string& file : files) {
+      auto [it, added] = writer.emplace(fs::path(file).lexically_normal().string(), i);
+      if (!added) {
+        return absl::InvalidArgumentError(absl::StrCat(images[it->second], " and ", images[i],
+                                                       " would both be written as ", file,
+                                                       "; rename one"));
+      }
+    }
   }
   return names;
 }
 
 absl::Status PredictImages(Predictor& predictor, const std::vector<std::string>& images,
                            const PredictOutput& output) {
+  ANN_ASSIGN_OR_RETURN(const std::vector<std::string> names, OutputNames(images, output));
   ANN_RETURN_IF_ERROR(MakeDirectories(output.out_dir));
   ANN_RETURN_IF_ERROR(MakeDirectories(output.logits_dir));
   Progress progress("predict", static_cast<int64_t>(images.size()),
                     std::max<int64_t>(1, static_cast<int64_t>(images.size()) / 10));
   Prefetch<absl::StatusOr<cv::Mat>> decoded(images.size(), output.workers, 4,
                                             [&](size_t i) { return ReadColorImage(images[i]); });
-  const std::vector<std::string> names = OutputNames(images);
   for (size_t i = 0; i < names.size(); ++i) {
     const std::string& stem = names[i];
     ANN_ASSIGN_OR_RETURN(cv::Mat image, decoded.Next());

@@ -30,9 +30,14 @@ absl::StatusOr<PredictOutput::Format> ParsePredictFormat(const std::string& text
 // trainIds (CV_8UC1) → Cityscapes labelIds; 255 (and anything else) → 0.
 cv::Mat TrainIdsToLabelIds(const cv::Mat& train_ids);
 
-// The output name (no extension) of each image: its stem when all stems differ, otherwise its
-// path relative to the images' common folder (sub-folders mirrored), so names stay unique.
-std::vector<std::string> OutputNames(const std::vector<std::string>& images);
+// The output name (no extension) of each image: its stem when all stems differ; otherwise its
+// path relative to the images' common folder (sub-folders mirrored), and where two images of
+// one folder share a stem (y.jpg, y.png) the extension is kept after an underscore (y_jpg,
+// y_png). Fails before any work, naming both images, when two would still write one file
+// (e.g. a.png's overlay and a_overlay.jpg's labels), and when an output folder of `output`
+// holds input images.
+absl::StatusOr<std::vector<std::string>> OutputNames(const std::vector<std::string>& images,
+                                                     const PredictOutput& output);
 
 // Predicts `images` in order and writes what `output` asks for, under OutputNames.
 absl::Status PredictImages(Predictor& predictor, const std::vector<std::string>& images,

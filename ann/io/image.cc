@@ -1,18 +1,23 @@
 #include "ann/io/image.h"
 
 #include <glob.h>
+#include <png.h>
 
 #include <algorithm>
+#include <csetjmp>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "ann/util/atomic_file.h"
+#include "ann/util/crc32.h"
 #include "ann/util/files.h"
 #include "ann/util/status_macros.h"
 #include "opencv2/imgcodecs.hpp"
-#include "zlib.h"
 
 namespace ann {
 namespace {
@@ -61,7 +66,7 @@ absl::Status CheckPng(const std::string& path, const std::vector<unsigned char>&
       return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
     });
     if (!printable) return corrupt(absl::StrCat("bad chunk header at byte ", at));
-    const uint32_t crc = static_cast<uint32_t>(crc32(0L, type, length + 4));
+    const uint32_t crc = Crc32(0, type, length + 4);
     if (crc != BigEndian32(type + 4 + length)) {
       return corrupt(absl::StrCat("CRC error in its ", name, " chunk at byte ", at));
     }
@@ -114,12 +119,80 @@ absl::Status CheckJpeg(const std::string& path, const std::vector<unsigned char>
   return corrupt("cut short, no end-of-image marker");
 }
 
+// libpng reports errors by longjmp: this part holds no object with a destructor, and writes
+// into the rows its caller allocated.
+struct PngSource {
+  const unsigned char* data;
+  size_t size;
+  size_t at;
+  char error[200];
+};
+
+void PngRead(png_structp png, png_bytep out, png_size_t n) {
+  auto* source = static_cast<PngSource*>(png_get_io_ptr(png));
+  if (n > source->size - source->at) png_error(png, "cut short");
+  std::memcpy(out, source->data + source->at, n);
+  source->at += n;
+}
+
+void PngError(png_structp png, png_const_charp message) {
+  auto* source = static_cast<PngSource*>(png_get_error_ptr(png));
+  std::snprintf(source->error, sizeof(source->error), "%s", message);
+  longjmp(png_jmpbuf(png), 1);
+}
+
+void PngWarning(png_structp, png_const_charp) {}
+
+// Decodes a palette PNG's pixel indices into `rows` (one byte per pixel); false with
+// source->error set on failure.
+bool ReadPaletteIndices(PngSource* source, png_bytep* rows) {
+  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, source, PngError, PngWarning);
+  if (png == nullptr) return false;
+  png_infop info = png_create_info_struct(png);
+  if (info == nullptr || setjmp(png_jmpbuf(png))) {
+    png_destroy_read_struct(&png, &info, nullptr);
+    return false;
+  }
+  png_set_read_fn(png, source, PngRead);
+  png_read_info(png, info);
+  png_set_packing(png);  // 1, 2 and 4-bit indices to one byte each; no palette expansion
+  png_set_interlace_handling(png);
+  png_read_update_info(png, info);
+  png_read_image(png, rows);
+  png_read_end(png, nullptr);
+  png_destroy_read_struct(&png, &info, nullptr);
+  return true;
+}
+
+// A palette PNG ("P" mode: colour type 3 in its IHDR) as its indices, as PIL reads it; nullopt
+// for any other image.
+std::optional<absl::StatusOr<cv::Mat>> DecodePaletteIndices(const std::string& path,
+                                                            const std::vector<uchar>& bytes) {
+  // Signature, IHDR length and type, width, height, bit depth, colour type.
+  if (bytes.size() < 33 || bytes[0] != 0x89 || std::memcmp(&bytes[12], "IHDR", 4) != 0 ||
+      bytes[25] != 3) {
+    return std::nullopt;
+  }
+  const uint32_t width = BigEndian32(&bytes[16]), height = BigEndian32(&bytes[20]);
+  cv::Mat indices(static_cast<int>(height), static_cast<int>(width), CV_8UC1);
+  std::vector<png_bytep> rows(height);
+  for (uint32_t y = 0; y < height; ++y) rows[y] = indices.ptr<uchar>(static_cast<int>(y));
+  PngSource source{bytes.data(), bytes.size(), 0, {0}};
+  if (!ReadPaletteIndices(&source, rows.data())) {
+    return absl::StatusOr<cv::Mat>(Corrupt(path, "PNG", source.error));
+  }
+  return absl::StatusOr<cv::Mat>(indices);
+}
+
 absl::StatusOr<cv::Mat> Decode(const std::string& path, int flags) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
   std::vector<uchar> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (bytes.empty()) return absl::DataLossError(absl::StrCat(path, ": empty file"));
   ANN_RETURN_IF_ERROR(CheckEncodedImage(path, bytes));
+  if (flags == cv::IMREAD_UNCHANGED) {
+    if (auto indices = DecodePaletteIndices(path, bytes)) return *indices;
+  }
   cv::Mat image;
   try {
     image = cv::imdecode(bytes, flags);
@@ -170,12 +243,13 @@ absl::Status WriteImage(const std::string& path, const cv::Mat& image) {
   });
 }
 
-absl::StatusOr<std::vector<std::string>> ListImages(const std::string& spec) {
+absl::StatusOr<std::vector<std::string>> ListImages(const std::string& spec,
+                                                    const std::vector<std::string>& skip) {
   std::vector<std::string> paths;
   std::error_code ec;
   if (std::filesystem::is_directory(spec, ec)) {
     // Recursively: Cityscapes' leftImg8bit/val holds one folder per city.
-    absl::StatusOr<std::vector<std::string>> files = ListFiles(spec, "", /*recursive=*/true);
+    absl::StatusOr<std::vector<std::string>> files = ListFiles(spec, "", /*recursive=*/true, skip);
     if (!files.ok()) return files.status();
     for (const std::string& file : *files) {
       if (IsImageFile(file)) paths.push_back(file);

@@ -27,15 +27,19 @@ absl::Status CheckEncodedImage(const std::string& path, const std::vector<unsign
 // Reads a colour image as 8-bit BGR. Errors name the file: missing, or not a decodable image.
 absl::StatusOr<cv::Mat> ReadColorImage(const std::string& path);
 
-// Reads a label image unchanged (single channel 8-bit expected). Errors name the file.
+// Reads a label image unchanged, as PIL (and so mmseg) reads masks: a palette ("P" mode) PNG
+// gives its indices, whatever its palette; others their stored values (8 or 16-bit, 1-4
+// channels). Errors name the file.
 absl::StatusOr<cv::Mat> ReadLabelImage(const std::string& path);
 
 // Writes `image` (format from the extension) through a temporary file and a rename.
 absl::Status WriteImage(const std::string& path, const cv::Mat& image);
 
-// Expands `spec` into image paths, sorted: an image file, a directory (its image files, not
-// recursive) or a glob pattern. Errors if nothing matches.
-absl::StatusOr<std::vector<std::string>> ListImages(const std::string& spec);
+// Expands `spec` into image paths, sorted: an image file, a directory (its image files, in
+// sub-folders too, except under the folders in `skip`: outputs written inside the input tree)
+// or a glob pattern. Errors if nothing matches.
+absl::StatusOr<std::vector<std::string>> ListImages(const std::string& spec,
+                                                    const std::vector<std::string>& skip = {});
 
 // [H, W, C] uint8 tensor sharing nothing with `image`.
 torch::Tensor ImageToTensor(const cv::Mat& image);

@@ -130,6 +130,48 @@ TEST(ImageTest, HugeImagesAreRefusedFromTheirHeader) {
                                     std::to_string(kMaxImagePixels) + " pixels)");
 }
 
+// Palette ("P" mode) PNGs written by PIL, read as their indices as PIL and mmseg read them:
+// 8-bit with a palette whose colours repeat (the colour cannot tell the index), 4-bit and 1-bit
+// packed; the indices are compared with what PIL reads back, on an odd-sized asymmetric mask.
+TEST(ImageTest, PalettePngsAreReadAsTheirIndices) {
+  const std::string dir = testing::MakeTempDir("palette");
+  const std::string script = R"(
+import sys, numpy as np
+from PIL import Image
+d = sys.argv[1]
+h, w = 13, 29
+y, x = np.mgrid[0:h, 0:w]
+for name, bits, levels in [('p8', 8, 200), ('p4', 4, 16), ('p1', 1, 2)]:
+    a = ((x * 7 + y * y * 3 + (x > y) * 5) % levels).astype(np.uint8)
+    im = Image.fromarray(a, 'P')
+    im.putpalette([(i // 3) % 2 * 255 for i in range(768)])  # two colours, many indices
+    im.save(f'{d}/{name}.png', bits=bits)
+    back = np.array(Image.open(f'{d}/{name}.png'))
+    assert Image.open(f'{d}/{name}.png').mode == 'P' and (back == a).all()
+    back.tofile(f'{d}/{name}.raw')
+)";
+  std::ofstream(dir + "/make.py") << script;
+  std::string out;
+  ASSERT_EQ(testing::RunCommand("/usr/bin/python3 " + dir + "/make.py " + dir, &out), 0) << out;
+  for (const std::string name : {"p8", "p4", "p1"}) {
+    auto label = ReadLabelImage(dir + "/" + name + ".png");
+    ASSERT_TRUE(label.ok()) << label.status();
+    ASSERT_EQ(label->type(), CV_8UC1) << name;
+    ASSERT_EQ(label->size(), cv::Size(29, 13)) << name;
+    std::ifstream raw(dir + "/" + name + ".raw", std::ios::binary);
+    const std::string expected((std::istreambuf_iterator<char>(raw)), {});
+    ASSERT_TRUE(label->isContinuous());
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(label->data), label->total()), expected)
+        << name;
+  }
+  // A colour image is still read as colours.
+  cv::Mat colour(3, 5, CV_8UC3, cv::Scalar(1, 2, 3));
+  cv::imwrite(dir + "/rgb.png", colour);
+  auto rgb = ReadLabelImage(dir + "/rgb.png");
+  ASSERT_TRUE(rgb.ok());
+  EXPECT_EQ(rgb->type(), CV_8UC3);
+}
+
 TEST(ImageTest, ListImagesFromFileDirectoryAndGlob) {
   const std::string dir = testing::MakeTempDir("list");
   cv::Mat image(2, 2, CV_8UC3, cv::Scalar(1, 2, 3));

@@ -1,5 +1,6 @@
 #include "ann/io/torch_file.h"
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "ann/util/atomic_file.h"
+#include "ann/util/crc32.h"
 #include "ann/util/status_macros.h"
 #include "caffe2/serialize/inline_container.h"
 #include "zip.h"
@@ -81,41 +83,137 @@ absl::Status InFile(const std::string& path, const std::string& part, const absl
   return absl::Status(status.code(), absl::StrCat(path, ": ", part, status.message()));
 }
 
-// torch.save stores zip records uncompressed, and PyTorchStreamReader::getRecord allocates the
-// size a record's header declares before reading it: a 3 KB file may declare 4 GB. Refuse any
-// record larger than the file itself, and a zip that libzip cannot open.
-absl::Status CheckRecordSizes(const std::string& path) {
-  std::error_code ec;
-  const uintmax_t file_size = std::filesystem::file_size(path, ec);
-  if (ec) return absl::OkStatus();
-  int error = 0;
-  zip_t* zip = zip_open(path.c_str(), ZIP_RDONLY, &error);
-  if (zip == nullptr) {
-    zip_error_t why;
-    zip_error_init_with_code(&why, error);
-    const std::string message = zip_error_strerror(&why);
-    zip_error_fini(&why);
-    return absl::DataLossError(absl::StrCat(
-        path, ": not a readable PyTorch zip checkpoint (truncated or corrupt: ", message, ")"));
-  }
-  absl::Status status;
-  const zip_int64_t entries = zip_get_num_entries(zip, 0);
-  for (zip_int64_t i = 0; i < entries && status.ok(); ++i) {
-    zip_stat_t stat;
-    zip_stat_init(&stat);
-    if (zip_stat_index(zip, static_cast<zip_uint64_t>(i), 0, &stat) != 0) continue;
-    if ((stat.valid & ZIP_STAT_SIZE) && stat.size > file_size) {
-      status = absl::DataLossError(absl::StrCat(
-          path, ": corrupt zip checkpoint: record ", (stat.valid & ZIP_STAT_NAME) ? stat.name : "?",
-          " claims ", stat.size, " bytes in a file of ", file_size));
+// The central directory of a zip checkpoint, read with libzip, for two checks that LibTorch's
+// reader (like Python's torch.load) does not make:
+//  - sizes: torch.save stores records uncompressed, and PyTorchStreamReader::getRecord allocates
+//    the size a record's header declares before reading it (a 3 KB file may declare 4 GB), so a
+//    record larger than the file itself is refused up front;
+//  - CRC-32: every record's bytes must match the checksum the directory holds for them, so a
+//    flipped byte inside a tensor is an error naming the record instead of a silently wrong
+//    weight. The bytes checked are those the reader hands us: nothing is read twice.
+class ZipRecordCheck {
+ public:
+  static absl::StatusOr<ZipRecordCheck> Open(const std::string& path) {
+    std::error_code ec;
+    const uintmax_t file_size = std::filesystem::file_size(path, ec);
+    int error = 0;
+    zip_t* zip = zip_open(path.c_str(), ZIP_RDONLY, &error);
+    if (zip == nullptr) {
+      zip_error_t why;
+      zip_error_init_with_code(&why, error);
+      const std::string message = zip_error_strerror(&why);
+      zip_error_fini(&why);
+      return absl::DataLossError(absl::StrCat(
+          path, ": not a readable PyTorch zip checkpoint (truncated or corrupt: ", message, ")"));
     }
+    ZipRecordCheck check(path);
+    absl::Status status;
+    const zip_int64_t entries = zip_get_num_entries(zip, 0);
+    for (zip_int64_t i = 0; i < entries && status.ok(); ++i) {
+      zip_stat_t stat;
+      zip_stat_init(&stat);
+      if (zip_stat_index(zip, static_cast<zip_uint64_t>(i), 0, &stat) != 0 ||
+          !(stat.valid & ZIP_STAT_NAME)) {
+        continue;
+      }
+      if (!ec && (stat.valid & ZIP_STAT_SIZE) && stat.size > file_size) {
+        status = absl::DataLossError(absl::StrCat(path, ": corrupt zip checkpoint: record ",
+                                                  stat.name, " claims ", stat.size,
+                                                  " bytes in a file of ", file_size));
+      }
+      // PyTorchStreamReader names records without the archive's top folder.
+      const std::string name = stat.name;
+      const size_t slash = name.find('/');
+      if (slash == std::string::npos || !(stat.valid & ZIP_STAT_CRC)) continue;
+      check.records_.emplace(name.substr(slash + 1), Record{name, stat.crc, false});
+    }
+    zip_discard(zip);
+    if (!status.ok()) return status;
+    return check;
   }
-  zip_discard(zip);
-  return status;
+
+  // Checks the bytes of `record` (as PyTorchStreamReader names it).
+  absl::Status Check(const std::string& record, const void* data, size_t size) {
+    auto it = records_.find(record);
+    if (it == records_.end()) return absl::OkStatus();  // not in the directory: nothing to check
+    it->second.checked = true;
+    const uint32_t crc = Crc32(0, data, size);
+    if (crc == it->second.crc) return absl::OkStatus();
+    return absl::DataLossError(
+        absl::StrCat(path_, ": record ", it->second.zip_name, " is corrupt (CRC mismatch)"));
+  }
+
+  // Reads every record through libzip and checks it: why LibTorch's reader failed, when a record
+  // it reads on opening (the version) is what is damaged.
+  absl::Status CheckAllThroughLibzip() {
+    zip_t* zip = zip_open(path_.c_str(), ZIP_RDONLY, nullptr);
+    if (zip == nullptr) return absl::OkStatus();
+    absl::Status status;
+    std::vector<char> buffer(1 << 20);
+    for (auto& [record, entry] : records_) {
+      zip_file_t* file = zip_fopen(zip, entry.zip_name.c_str(), ZIP_FL_COMPRESSED);
+      if (file == nullptr) continue;
+      uint32_t crc = 0;
+      zip_int64_t n;
+      while ((n = zip_fread(file, buffer.data(), buffer.size())) > 0) {
+        crc = Crc32(crc, buffer.data(), static_cast<size_t>(n));
+      }
+      // libzip checks stored records itself: a mismatch is a failed last read.
+      const bool corrupt =
+          n < 0 ? zip_error_code_zip(zip_file_get_error(file)) == ZIP_ER_CRC : crc != entry.crc;
+      zip_fclose(file);
+      if (corrupt) {
+        status = absl::DataLossError(
+            absl::StrCat(path_, ": record ", entry.zip_name, " is corrupt (CRC mismatch)"));
+        break;
+      }
+    }
+    zip_discard(zip);
+    return status;
+  }
+
+  // Reads and checks every record not checked yet (the version, storages nothing refers to).
+  absl::Status CheckRest(caffe2::serialize::PyTorchStreamReader& reader) {
+    for (auto& [record, entry] : records_) {
+      if (entry.checked || !reader.hasRecord(record)) continue;
+      at::DataPtr data;
+      size_t size;
+      std::tie(data, size) = reader.getRecord(record);
+      ANN_RETURN_IF_ERROR(Check(record, data.get(), size));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  struct Record {
+    std::string zip_name;  // e.g. "archive/data/109", as zip tools name it
+    uint32_t crc;
+    bool checked;
+  };
+  explicit ZipRecordCheck(const std::string& path) : path_(path) {}
+  std::string path_;
+  std::map<std::string, Record> records_;
+};
+
+// Reads back every record of the zip file just written at `tmp` and checks it against its CRC-32,
+// before `tmp` is renamed to `path`.
+absl::Status CheckWrittenZip(const std::string& tmp, const std::string& path) {
+  absl::Status status = [&]() -> absl::Status {
+    ANN_ASSIGN_OR_RETURN(ZipRecordCheck check, ZipRecordCheck::Open(tmp));
+    try {
+      caffe2::serialize::PyTorchStreamReader reader(tmp);
+      return check.CheckRest(reader);
+    } catch (const c10::Error& e) {
+      return absl::DataLossError(FirstLine(e.what_without_backtrace()));
+    }
+  }();
+  if (status.ok()) return status;
+  return OutputError(absl::DataLossError(
+      absl::StrCat(path, ": the file written does not read back intact: ", status.message())));
 }
 
 absl::StatusOr<PickleValuePtr> ReadZipTorchFile(const std::string& path) {
-  ANN_RETURN_IF_ERROR(CheckRecordSizes(path));
+  ANN_ASSIGN_OR_RETURN(ZipRecordCheck check, ZipRecordCheck::Open(path));
   try {
     caffe2::serialize::PyTorchStreamReader reader(path);
     if (!reader.hasRecord("data.pkl")) {
@@ -124,6 +222,7 @@ absl::StatusOr<PickleValuePtr> ReadZipTorchFile(const std::string& path) {
     at::DataPtr pkl_data;
     size_t pkl_size;
     std::tie(pkl_data, pkl_size) = reader.getRecord("data.pkl");
+    ANN_RETURN_IF_ERROR(check.Check("data.pkl", pkl_data.get(), pkl_size));
     std::map<std::string, torch::Tensor> storages;
     PersistentLoadFn load = [&](const PickleValuePtr& pid) -> absl::StatusOr<PickleValuePtr> {
       torch::ScalarType dtype;
@@ -141,6 +240,7 @@ absl::StatusOr<PickleValuePtr> ReadZipTorchFile(const std::string& path) {
         at::DataPtr data;
         size_t size;
         std::tie(data, size) = reader.getRecord(record);
+        ANN_RETURN_IF_ERROR(check.Check(record, data.get(), size));
         const size_t element = c10::elementSize(dtype);
         if (size / element < static_cast<uint64_t>(numel)) {
           return absl::DataLossError(absl::StrCat(path, ": storage ", record, " has ", size,
@@ -157,8 +257,10 @@ absl::StatusOr<PickleValuePtr> ReadZipTorchFile(const std::string& path) {
     auto root =
         Unpickle(std::string_view(static_cast<const char*>(pkl_data.get()), pkl_size), load);
     if (!root.ok()) return InFile(path, "data.pkl: ", root.status());
+    ANN_RETURN_IF_ERROR(check.CheckRest(reader));
     return root;
   } catch (const c10::Error& e) {
+    ANN_RETURN_IF_ERROR(check.CheckAllThroughLibzip());
     return absl::DataLossError(absl::StrCat(path,
                                             ": not a readable PyTorch zip checkpoint "
                                             "(truncated or corrupt): ",
@@ -395,7 +497,7 @@ absl::Status WriteTorchFile(const std::string& path, const PickleValue& value) {
     ANN_RETURN_IF_ERROR(file.Close(path));
     if (!failure.empty())
       return absl::InternalError(absl::StrCat(path, ": cannot write: ", failure));
-    return absl::OkStatus();
+    return CheckWrittenZip(tmp, path);
   });
 }
 

@@ -15,6 +15,11 @@ namespace ann {
 // `port` (0: a free loopback port), waits for all, and returns the worst exit status.
 int LaunchLocalRanks(const std::vector<std::string>& command, int nproc, int port);
 
+// The exit code of ann_train for `status` (as ExitCode, printing its one error line), except
+// that a rank other than 0 started by LaunchLocalRanks says nothing when a stop signal ended the
+// run: rank 0's line ("stopped by SIGINT at iteration N; saved ...") speaks for all.
+int RankExitCode(const absl::Status& status, int rank);
+
 // torchrun's environment (WORLD_SIZE, RANK, MASTER_ADDR, MASTER_PORT) for those of ann_train's
 // --world_size, --rank, --dist_addr, --dist_port not given on the command line, so that the same
 // command runs under torchrun-style launchers and on several machines. LOCAL_RANK is not needed

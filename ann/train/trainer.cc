@@ -174,19 +174,18 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
   const TrainConfig& config = full_config.train;
   if (options.work_dir.empty()) return absl::InvalidArgumentError("--work_dir is required");
   if (data.data_root.empty()) return absl::InvalidArgumentError("--data_root is required");
-  const DatasetKind kind = data.kind;
-  const DatasetInfo& info = GetDatasetInfo(kind);
+  const DatasetInfo& info = data.info;
   ANN_RETURN_IF_ERROR(CheckClassCount(info, model_config.num_classes));
   std::vector<Sample> train_samples;
   std::vector<std::string> split_counts;
   for (const std::string& split : data.train_splits) {
-    ANN_ASSIGN_OR_RETURN(std::vector<Sample> samples, ListSamples(kind, data.data_root, split));
+    ANN_ASSIGN_OR_RETURN(std::vector<Sample> samples, ListSamples(info, data.data_root, split));
     split_counts.push_back(absl::StrCat(split, " ", samples.size()));
     train_samples.insert(train_samples.end(), samples.begin(), samples.end());
   }
   std::vector<Sample> val_samples;
   if (config.eval_interval > 0) {
-    ANN_ASSIGN_OR_RETURN(val_samples, ListSamples(kind, data.data_root, data.val_split));
+    ANN_ASSIGN_OR_RETURN(val_samples, ListSamples(info, data.data_root, data.val_split));
   }
   Distributed* dist = options.distributed;
   const int rank = dist ? dist->rank() : 0;
@@ -471,7 +470,10 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
       if (dist) ANN_RETURN_IF_ERROR(last_good(dist->Barrier()));
       return absl::CancelledError(
           absl::StrFormat("stopped by %s at iteration %d; saved %s (continue with --resume)",
-                          g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM", done, last_saved));
+                          g_stop_signal == SIGINT    ? "SIGINT"
+                          : g_stop_signal == SIGTERM ? "SIGTERM"
+                                                     : "a stop signal to another rank",
+                          done, last_saved));
     }
   }
   progress.Finish();

@@ -30,5 +30,33 @@ TEST(FilesTest, ListsBySuffixSortedOptionallyRecursive) {
   EXPECT_EQ(missing.status().message(), dir + "/nope: no such directory");
 }
 
+TEST(FilesTest, SkippedFoldersAreNotScanned) {
+  const std::string dir = std::string(getenv("TEST_TMPDIR")) + "/skip";
+  std::filesystem::create_directories(dir + "/imgs/pred/deeper");
+  std::filesystem::create_directories(dir + "/imgs/keep");
+  for (const char* name :
+       {"/imgs/a.png", "/imgs/keep/b.png", "/imgs/pred/a.png", "/imgs/pred/deeper/c.png"}) {
+    std::ofstream(dir + name) << "x";
+  }
+  // The output folder given with another spelling (a trailing "/.", a "..") is still skipped.
+  auto listed = ListFiles(dir + "/imgs", ".png", true, {dir + "/imgs/keep/../pred/."});
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(*listed, (std::vector<std::string>{dir + "/imgs/a.png", dir + "/imgs/keep/b.png"}));
+}
+
+TEST(FilesTest, AnOutputFolderThatHoldsInputsIsRefused) {
+  const std::string dir = std::string(getenv("TEST_TMPDIR")) + "/out";
+  std::filesystem::create_directories(dir + "/imgs/sub");
+  const std::vector<std::string> inputs = {dir + "/imgs/a.jpg", dir + "/imgs/sub/b.jpg"};
+  EXPECT_TRUE(CheckOutputFolder("out_dir", "", inputs).ok());
+  EXPECT_TRUE(CheckOutputFolder("out_dir", dir + "/pred", inputs).ok());
+  EXPECT_TRUE(CheckOutputFolder("out_dir", dir, inputs).ok());  // a parent holds none directly
+  absl::Status same = CheckOutputFolder("out_dir", dir + "/imgs/sub/../", inputs);
+  EXPECT_EQ(same.message(), "--out_dir: " + dir + "/imgs/sub/../ holds the input " + dir +
+                                "/imgs/a.jpg; write outputs elsewhere");
+  EXPECT_FALSE(CheckOutputFolder("logits_dir", dir + "/imgs/sub", inputs).ok());
+  EXPECT_TRUE(SameFolder(dir + "/imgs/", dir + "/imgs/sub/.."));
+}
+
 }  // namespace
 }  // namespace ann

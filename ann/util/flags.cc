@@ -214,9 +214,34 @@ absl::Status ParseCommandLine(int argc, char** argv, const ToolInfo& tool) {
   return CommandLine(tool).Apply(args, "");
 }
 
+std::string PrintableLine(absl::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    // A valid UTF-8 sequence (a file name in any language) is kept as it is.
+    const size_t length = c < 0x80         ? 1
+                          : (c >> 5) == 6  ? 2
+                          : (c >> 4) == 14 ? 3
+                          : (c >> 3) == 30 ? 4
+                                           : 0;
+    bool valid = length > 0 && i + length <= text.size();
+    for (size_t k = 1; valid && k < length; ++k) {
+      valid = (static_cast<unsigned char>(text[i + k]) >> 6) == 2;
+    }
+    if (valid && (length > 1 || (c >= 0x20 && c != 0x7f))) {
+      out.append(text.data() + i, length);
+      i += length;
+    } else {
+      absl::StrAppend(&out, "\\x", absl::Hex(c, absl::kZeroPad2));
+      ++i;
+    }
+  }
+  return out;
+}
+
 int CommandLineExitCode(const absl::Status& status) {
   if (status.ok() || absl::IsCancelled(status)) return 0;
-  std::fprintf(stderr, "error: %s\n", std::string(status.message()).c_str());
+  std::fprintf(stderr, "error: %s\n", PrintableLine(status.message()).c_str());
   return 2;
 }
 
@@ -226,7 +251,7 @@ bool IsFlagError(const absl::Status& status) {
 
 int ExitCode(const absl::Status& status) {
   if (status.ok()) return 0;
-  std::fprintf(stderr, "error: %s\n", std::string(status.message()).c_str());
+  std::fprintf(stderr, "error: %s\n", PrintableLine(status.message()).c_str());
   return IsFlagError(status) ? 2 : 1;
 }
 

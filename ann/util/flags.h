@@ -51,6 +51,10 @@ struct ToolInfo {
 // glog: info and warnings go to stderr as "info: ..." and "warning: ...".
 absl::Status ParseCommandLine(int argc, char** argv, const ToolInfo& tool);
 
+// `text` with every byte that is neither printable ASCII nor part of valid UTF-8 written as
+// \xNN: error lines quote file names and library messages, which may hold raw bytes.
+std::string PrintableLine(absl::string_view text);
+
 // The exit code for a command line that ParseCommandLine refused: 0 after --help; otherwise it
 // prints "error: <message>" and returns 2.
 int CommandLineExitCode(const absl::Status& status);

@@ -231,6 +231,37 @@ def legacy_handmade(dst, dst_zip):
     torch.save(loaded, dst_zip)
 
 
+def flip(src, dst, record, count=16):
+    """Copies SRC to DST with COUNT bytes (at most the record's size) flipped in the middle of
+    zip record RECORD (e.g.
+    'data/3', a tensor's storage); prints the record's full name and what Python's
+    zipfile.testzip() says of DST (the first record failing its CRC), then whether torch.load
+    still loads it (PyTorch does not check)."""
+    import shutil
+    import zipfile
+    shutil.copyfile(src, dst)
+    with zipfile.ZipFile(src) as z:
+        info = next(i for i in z.infolist() if i.filename.endswith('/' + record))
+    with open(dst, 'r+b') as f:
+        f.seek(info.header_offset)
+        header = f.read(30)
+        name_len, extra_len = struct.unpack('<HH', header[26:30])
+        count = min(count, info.file_size)  # a record of 2 bytes (the version) gets 2
+        start = info.header_offset + 30 + name_len + extra_len + (info.file_size - count) // 2
+        f.seek(start)
+        data = bytearray(f.read(count))
+        f.seek(start)
+        f.write(bytes(b ^ 0xFF for b in data))
+    with zipfile.ZipFile(dst) as z:
+        bad = z.testzip()
+    try:
+        torch.load(dst, map_location='cpu')
+        loads = 'torch.load loads it'
+    except Exception as e:  # noqa: BLE001
+        loads = 'torch.load fails: ' + (str(e).splitlines() or [type(e).__name__])[0]
+    print(f'{info.filename} testzip={bad} {loads}')
+
+
 def main(argv):
     cmd = argv[0]
     if cmd == 'inspect':
@@ -246,6 +277,8 @@ def main(argv):
         legacy_handmade(argv[1], argv[2])
     elif cmd == 'to_original':
         to_original(argv[1], argv[2])
+    elif cmd == 'flip':
+        flip(argv[1], argv[2], argv[3])
     elif cmd == 'backbone':
         backbone(argv[1], argv[2])
     else:

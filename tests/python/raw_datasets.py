@@ -3,6 +3,8 @@ labels computed here, independently of the C++ code (PIL, numpy, scipy, own RLE 
 
   raw_datasets.py make  DATASET ROOT [--break KIND]
   raw_datasets.py check DATASET SRC DST
+  raw_datasets.py mmseg_convert voc_aug ROOT   (mmseg 0.30's converter, in place)
+  raw_datasets.py mmseg_dump DATASET DATA_ROOT SPLIT   (mmseg's reading, as tests/dataset_dump)
 """
 import argparse
 import json
@@ -160,35 +162,54 @@ def voc_palette():
     return palette
 
 
+# A miniature of the real downloads: VOC2012 (JPEGImages, palette PNGs with 255 object borders,
+# ImageSets/Segmentation/{train,val}.txt) and SBD (cls/*.mat as MATLAB v5 GTcls structs with
+# Boundaries cells of sparse matrices, Segmentation and CategoriesPresent; train.txt, val.txt)
+# where mmseg's docs put it (VOCdevkit/VOCaug/dataset). 13 ids at odd sizes; SBD's lists hold VOC
+# train and VOC val ids too, as the real ones do.
+VOC_TRAIN = ["2007_000032", "2007_000039", "2007_000063", "2008_000008"]
+VOC_VAL = ["2007_000033", "2007_000042", "2008_000009"]
+SBD_TRAIN = ["2007_000033", "2007_000063", "2008_000002", "2008_000003", "2008_000010",
+             "2009_000001"]
+SBD_VAL = ["2007_000039", "2008_000004", "2008_000005", "2007_000042"]
+
+
+def sbd_dir(root):
+    return f"{root}/VOCdevkit/VOCaug/dataset"
+
+
 def make_voc_aug(root, brk):
     from scipy.io import savemat
+    from scipy.sparse import csc_matrix
     voc = f"{root}/VOCdevkit/VOC2012"
-    sbd = f"{root}/benchmark_RELEASE/dataset"
-    voc_train, voc_val = ["2007_000032", "2007_000039"], ["2007_000033", "2008_000001"]
-    sbd_train, sbd_val = ["2007_000033", "2008_000002", "2008_000003"], ["2008_000004",
-                                                                          "2007_000039"]
-    all_ids = sorted(set(voc_train + voc_val + sbd_train + sbd_val))
+    sbd = sbd_dir(root)
+    all_ids = sorted(set(VOC_TRAIN + VOC_VAL + SBD_TRAIN + SBD_VAL))
+    assert len(all_ids) == 13
     for n, name in enumerate(all_ids):
-        h, w = 20 + n, 30
+        h, w = 21 + 2 * n, 33 + 4 * (n % 5)
         save_jpg(f"{voc}/JPEGImages/{name}.jpg", h, w, n)
         label = blocks(h, w, [0, 1, 15, 20, 255], n)
-        if name in voc_train + voc_val:
+        if name in VOC_TRAIN + VOC_VAL:
             os.makedirs(f"{voc}/SegmentationClass", exist_ok=True)
             im = Image.fromarray(label, "P")
             im.putpalette(voc_palette())
             im.save(f"{voc}/SegmentationClass/{name}.png")
-        if name in sbd_train + sbd_val:
+        if name in SBD_TRAIN + SBD_VAL:
             os.makedirs(f"{sbd}/cls", exist_ok=True)
-            seg = np.where(label == 255, 0, label).astype(np.uint8)
+            # SBD has no 255 borders, and its masks differ from VOC's where both label an image.
+            seg = np.where(label == 255, (n % 20) + 1, label).astype(np.uint8)
+            boundaries = np.empty((20, 1), dtype=object)
+            for c in range(20):
+                boundaries[c, 0] = csc_matrix((seg == c + 1).astype(np.uint8))
             savemat(f"{sbd}/cls/{name}.mat",
-                    {"GTcls": {"Segmentation": seg, "Boundaries": np.zeros((1, 1)),
-                               "CategoriesPresent": np.unique(seg).astype(np.uint8)}},
+                    {"GTcls": {"Boundaries": boundaries, "Segmentation": seg,
+                               "CategoriesPresent": np.unique(seg[seg > 0]).astype(np.uint8)}},
                     do_compression=(n % 2 == 0))
     os.makedirs(f"{voc}/ImageSets/Segmentation", exist_ok=True)
-    open(f"{voc}/ImageSets/Segmentation/train.txt", "w").write("\n".join(voc_train) + "\n")
-    open(f"{voc}/ImageSets/Segmentation/val.txt", "w").write("\n".join(voc_val) + "\n")
-    open(f"{sbd}/train.txt", "w").write("\n".join(sbd_train) + "\n")
-    open(f"{sbd}/val.txt", "w").write("\n".join(sbd_val) + "\n")
+    open(f"{voc}/ImageSets/Segmentation/train.txt", "w").write("\n".join(VOC_TRAIN) + "\n")
+    open(f"{voc}/ImageSets/Segmentation/val.txt", "w").write("\n".join(VOC_VAL) + "\n")
+    open(f"{sbd}/train.txt", "w").write("\n".join(SBD_TRAIN) + "\n")
+    open(f"{sbd}/val.txt", "w").write("\n".join(SBD_VAL) + "\n")
     bad = f"{sbd}/cls/2008_000003.mat"
     if brk == "truncated_mat":
         data = open(bad, "rb").read()
@@ -208,24 +229,115 @@ def make_voc_aug(root, brk):
     return bad
 
 
-def check_voc_aug(src, dst):
+def sbd_label(path):
     from scipy.io import loadmat
+    return loadmat(path)["GTcls"][0][0]["Segmentation"]
+
+
+def check_voc_aug(src, dst):
+    """Our tree must be mmseg 0.30's: VOC's PNGs kept, every SBD .mat converted, its lists."""
     voc = f"{src}/VOCdevkit/VOC2012"
-    sbd = f"{src}/benchmark_RELEASE/dataset"
+    sbd = sbd_dir(src)
     out = f"{dst}/VOCdevkit/VOC2012"
     read = lambda p: open(p).read().split()
-    trainaug = sorted((set(read(f"{voc}/ImageSets/Segmentation/train.txt")) |
-                       set(read(f"{sbd}/train.txt")) | set(read(f"{sbd}/val.txt"))) -
-                      set(read(f"{voc}/ImageSets/Segmentation/val.txt")))
-    assert read(f"{out}/ImageSets/Segmentation/aug.txt") == trainaug
-    for name in trainaug + read(f"{voc}/ImageSets/Segmentation/val.txt"):
-        if os.path.exists(f"{voc}/SegmentationClass/{name}.png"):
-            expected = np.array(Image.open(f"{voc}/SegmentationClass/{name}.png"))  # indices
-        else:
-            expected = loadmat(f"{sbd}/cls/{name}.mat")["GTcls"][0][0]["Segmentation"]
+    lists = f"{out}/ImageSets/Segmentation"
+    aug = sorted(set(SBD_TRAIN + SBD_VAL) - set(VOC_TRAIN + VOC_VAL))
+    trainaug = sorted(set(VOC_TRAIN + SBD_TRAIN + SBD_VAL) - set(VOC_VAL))
+    assert read(f"{lists}/train.txt") == VOC_TRAIN and read(f"{lists}/val.txt") == VOC_VAL
+    assert read(f"{lists}/aug.txt") == aug, read(f"{lists}/aug.txt")
+    assert read(f"{lists}/trainaug.txt") == trainaug and len(trainaug) == len(VOC_TRAIN) + len(aug)
+    for name in VOC_TRAIN + VOC_VAL:
+        assert open(f"{out}/SegmentationClass/{name}.png", "rb").read() == \
+            open(f"{voc}/SegmentationClass/{name}.png", "rb").read(), name
+    mats = sorted(f[:-4] for f in os.listdir(f"{sbd}/cls"))
+    assert sorted(f[:-4] for f in os.listdir(f"{out}/SegmentationClassAug")) == mats
+    for name in mats:
         got = np.array(Image.open(f"{out}/SegmentationClassAug/{name}.png"))
-        assert got.ndim == 2 and (got == expected).all(), name
+        assert got.ndim == 2 and (got == sbd_label(f"{sbd}/cls/{name}.mat")).all(), name
+    for name in VOC_TRAIN + VOC_VAL + aug:
+        assert os.path.exists(f"{out}/JPEGImages/{name}.jpg"), name
     return len(trainaug)
+
+
+def mmseg_convert_voc_aug(root):
+    """mmseg 0.30's tools/convert_datasets/voc_aug.py run in place, as its docs say
+    (`voc_aug.py data/VOCdevkit data/VOCdevkit/VOCaug`): every cls/*.mat written with cv2 to
+    VOC2012/SegmentationClassAug, trainaug.txt and aug.txt in the order of Python sets."""
+    import random
+    import cv2
+    devkit, sbd = f"{root}/VOCdevkit", sbd_dir(root)
+    out_dir = f"{devkit}/VOC2012/SegmentationClassAug"
+    os.makedirs(out_dir, exist_ok=True)
+    for mat in sorted(os.listdir(f"{sbd}/cls")):
+        cv2.imwrite(f"{out_dir}/{mat[:-4]}.png", sbd_label(f"{sbd}/cls/{mat}"))
+    read = lambda p: [line.strip() for line in open(p)]
+    full_aug_list = read(f"{sbd}/train.txt") + read(f"{sbd}/val.txt")
+    lists = f"{devkit}/VOC2012/ImageSets/Segmentation"
+    ori_train_list, val_list = read(f"{lists}/train.txt"), read(f"{lists}/val.txt")
+    unordered = lambda ids: random.Random(len(ids)).sample(sorted(ids), len(ids))
+    aug_train_list = unordered(set(ori_train_list + full_aug_list) - set(val_list))
+    open(f"{lists}/trainaug.txt", "w").writelines(line + "\n" for line in aug_train_list)
+    aug_list = unordered(set(full_aug_list) - set(ori_train_list + val_list))
+    assert len(aug_list) == len(aug_train_list) - len(ori_train_list)
+    open(f"{lists}/aug.txt", "w").writelines(line + "\n" for line in aug_list)
+    return 0
+
+
+def mmseg_samples(dataset, data_root, split):
+    """The samples of a split as mmseg 0.30 reads them (CustomDataset.load_annotations with
+    each dataset's class and config, LoadAnnotations with pillow: a palette PNG gives its
+    indices; reduce_zero_label: 0 -> 255, c -> c - 1): (id, image path relative to the data
+    root, label array)."""
+    import zlib  # noqa: F401
+    def scan(img_dir, suffix):
+        found = []
+        for d, _, files in os.walk(f"{data_root}/{img_dir}"):
+            for f in files:
+                if f.endswith(suffix):
+                    found.append(os.path.relpath(f"{d}/{f}", f"{data_root}/{img_dir}"))
+        return [f[: -len(suffix)] for f in sorted(found)]
+
+    def listed(path):
+        return [line.strip() for line in open(f"{data_root}/{path}")]
+
+    if dataset == "cityscapes":
+        parts = [(scan(f"leftImg8bit/{split}", "_leftImg8bit.png"), f"leftImg8bit/{split}",
+                  f"gtFine/{split}")]
+        img_suffix, seg_suffix, reduce = "_leftImg8bit.png", "_gtFine_labelTrainIds.png", False
+    elif dataset == "ade20k":
+        folder = {"train": "training", "val": "validation"}[split]
+        parts = [(scan(f"images/{folder}", ".jpg"), f"images/{folder}", f"annotations/{folder}")]
+        img_suffix, seg_suffix, reduce = ".jpg", ".png", True
+    elif dataset == "voc_aug":
+        lists = "ImageSets/Segmentation"
+        parts = [(listed(f"{lists}/{split}.txt"), "JPEGImages", "SegmentationClass")]
+        if split == "train":  # configs/_base_/datasets/pascal_voc12_aug.py
+            parts.append((listed(f"{lists}/aug.txt"), "JPEGImages", "SegmentationClassAug"))
+        img_suffix, seg_suffix, reduce = ".jpg", ".png", False
+    elif dataset == "pascal_context":
+        parts = [(listed(f"ImageSets/SegmentationContext/{split}.txt"), "JPEGImages",
+                  "SegmentationClassContext")]
+        img_suffix, seg_suffix, reduce = ".jpg", ".png", True
+    samples = []
+    for ids, img_dir, ann_dir in parts:
+        for name in ids:
+            gt = np.array(Image.open(f"{data_root}/{ann_dir}/{name}{seg_suffix}")).squeeze()
+            gt = gt.astype(np.uint8)
+            if reduce:
+                gt[gt == 0] = 255
+                gt = gt - 1
+                gt[gt == 254] = 255
+            samples.append((name, f"{img_dir}/{name}{img_suffix}", gt))
+    return samples
+
+
+def mmseg_dump(dataset, data_root, split):
+    """Prints mmseg_samples in tests/dataset_dump's format."""
+    import zlib
+    for name, image, gt in mmseg_samples(dataset, data_root, split):
+        gt = np.ascontiguousarray(gt)
+        print(f"{name}\t{image}\t{gt.shape[1]}x{gt.shape[0]}\t{zlib.crc32(gt.tobytes()):08x}")
+    return 0
 
 
 # ----------------------------------------------------------------------------- pascal context
@@ -315,13 +427,17 @@ def check_pascal_context(src, dst):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("command", choices=["make", "check"])
+    parser.add_argument("command", choices=["make", "check", "mmseg_convert", "mmseg_dump"])
     parser.add_argument("dataset")
     parser.add_argument("paths", nargs="+")
     parser.add_argument("--break", dest="brk", default="")
     args = parser.parse_args()
     if args.command == "make":
         print(globals()["make_" + args.dataset](args.paths[0], args.brk))
+    elif args.command == "mmseg_convert":
+        globals()["mmseg_convert_" + args.dataset](args.paths[0])
+    elif args.command == "mmseg_dump":
+        mmseg_dump(args.dataset, args.paths[0], args.paths[1])
     else:
         n = globals()["check_" + args.dataset](args.paths[0], args.paths[1])
         print(f"ok {n}")
