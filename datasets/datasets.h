@@ -9,8 +9,9 @@
 
 namespace ann {
 
-// "cityscapes", "ade20k", "voc_aug", "pascal_context" convert options.src into options.dst;
-// "toy_cityscapes" generates a raw Cityscapes tree into options.dst.
+// "cityscapes", "ade20k", "voc_aug", "pascal_context" and "custom" (options.dataset_file)
+// convert options.src into options.dst; "toy_cityscapes" generates a raw Cityscapes tree and
+// "toy_custom" a folder of images and colour masks into options.dst.
 absl::Status Preprocess(const std::string& dataset, const PreprocessOptions& options);
 
 }  // namespace ann

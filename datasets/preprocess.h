@@ -22,10 +22,12 @@ struct PreprocessOptions {
   std::string src;  // The raw download.
   std::string dst;  // The training layout (may equal src: converted in place, like mmseg).
   int workers = 4;
-  std::string sbd_dir;  // voc_aug: SBD's benchmark_RELEASE/dataset (default: found under src).
-  std::string json;     // pascal_context: trainval_merged.json (default: found under src).
-  uint64_t seed = 0;    // toy_cityscapes.
-  int toy_width = 256;  // toy_cityscapes image size and split sizes.
+  std::string sbd_dir;       // voc_aug: SBD's benchmark_RELEASE/dataset (default: found under src).
+  std::string json;          // pascal_context: trainval_merged.json (default: found under src).
+  std::string dataset_file;  // custom: the dataset description (ann/data/dataset_file.h).
+  uint64_t seed = 0;         // toy_cityscapes, toy_custom; custom: the train/val split.
+  double val_ratio = 0.2;    // custom: the share of val where train and val share a folder.
+  int toy_width = 256;       // toy_cityscapes image size and split sizes.
   int toy_height = 128;
   int toy_train = 48;
   int toy_val = 12;

@@ -6,7 +6,7 @@
 #    does, ann_test predicts each in one plain pass, Python averages; equal to 1e-5 to what
 #    ann_test's multi-scale run writes. The image is asymmetric and odd-sized, and its own size is
 #    the first pass size (the case that mirrored the caller's image in place).
-#  - the authors' mscrop test: Python runs spec §4 on ann_reference.py's network, on an image
+#  - the authors' mscrop test: Python runs their mscrop_test (as the README describes it) on ann_reference.py's network, on an image
 #    that needs several crops at two scales and one whole pass at the third.
 set -u
 source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib.sh" modes

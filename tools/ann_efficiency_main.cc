@@ -1,4 +1,5 @@
-// ann_efficiency: FLOPs, parameters, peak memory and latency (spec §6) of a block
+// ann_efficiency: FLOPs, parameters, peak memory and latency (the README's ann_efficiency section)
+// of a block
 // (--block --shape), of the paper's non-local vs APNB vs AFNB comparison (--paper_table), or of
 // a whole model from a config (--config --input) with its per-module breakdown.
 //

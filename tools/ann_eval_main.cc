@@ -1,5 +1,5 @@
-// ann_eval: metrics of a checkpoint on a labelled split (spec §4), in the config's test mode
-// or as overridden (--test_mode, --scales, --flip, --aug_test, --aug_style).
+// ann_eval: metrics of a checkpoint on a labelled split (the README's ann_eval section), in the
+// config's test mode or as overridden (--test_mode, --scales, --flip, --aug_test, --aug_style).
 //
 // Prints mmseg's per-class / summary tables and, for Cityscapes, the authors' README table
 // (classes and categories, IoU and instance-weighted nIoU). With --work_dir: metrics.json,

@@ -9,7 +9,12 @@
 #include "datasets/datasets.h"
 #include "gflags/gflags.h"
 
-DEFINE_string(dataset, "", "cityscapes | ade20k | voc_aug | pascal_context | toy_cityscapes");
+DEFINE_string(dataset, "",
+              "cityscapes | ade20k | voc_aug | pascal_context | custom | toy_cityscapes | "
+              "toy_custom");
+DEFINE_string(dataset_file, "", "custom: the dataset description (JSON, ann/data/dataset_file.h)");
+DEFINE_double(val_ratio, 0.2,
+              "custom: share of images for val where --src has no split lists (seeded by --seed)");
 DEFINE_string(src, "",
               "Raw dataset root (the directory holding leftImg8bit/ & gtFine/, "
               "ADEChallengeData2016/, VOCdevkit/ (+ benchmark_RELEASE/), or VOCdevkit/VOC2010)");
@@ -18,9 +23,10 @@ DEFINE_int32(workers, 0, "Parallel workers (0: one per core)");
 DEFINE_string(sbd_dir, "", "voc_aug: SBD's benchmark_RELEASE/dataset (default: under --src)");
 DEFINE_string(detail_json, "",
               "pascal_context: the Detail trainval_merged.json (default: under --src)");
-DEFINE_uint64(seed, 0, "toy_cityscapes: generator seed");
-DEFINE_string(toy_size, "256x128", "toy_cityscapes: image WIDTHxHEIGHT");
-DEFINE_string(toy_splits, "48,12,6", "toy_cityscapes: train,val,test image counts");
+DEFINE_uint64(seed, 0, "toy_*: generator seed; custom: the train/val split's seed");
+DEFINE_string(toy_size, "256x128", "toy_*: image WIDTHxHEIGHT");
+DEFINE_string(toy_splits, "48,12,6",
+              "toy_*: train,val,test image counts (toy_custom: their sum, in one folder)");
 
 namespace ann {
 namespace {
@@ -29,7 +35,8 @@ const ToolInfo kTool = {
     "ann_preprocess",
     "converts a raw dataset download into the training layout, or generates a toy Cityscapes",
     "--dataset=cityscapes|ade20k|voc_aug|pascal_context --src=RAW --dst=OUT [--workers=N] | "
-    "--dataset=toy_cityscapes --dst=RAW [--seed=N --toy_size=WxH --toy_splits=T,V,T]",
+    "--dataset=custom --dataset_file=JSON --src=RAW --dst=OUT [--val_ratio=0.2 --seed=N] | "
+    "--dataset=toy_cityscapes|toy_custom --dst=RAW [--seed=N --toy_size=WxH --toy_splits=T,V,T]",
     "ann_preprocess --dataset=cityscapes --src=/data/cityscapes_raw --dst=data/cityscapes"};
 
 absl::Status Run() {
@@ -44,6 +51,8 @@ absl::Status Run() {
   o.sbd_dir = FLAGS_sbd_dir;
   o.json = FLAGS_detail_json;
   o.seed = FLAGS_seed;
+  o.dataset_file = FLAGS_dataset_file;
+  o.val_ratio = FLAGS_val_ratio;
   ANN_ASSIGN_OR_RETURN(cv::Size size, ParseSizeFlag("toy_size", FLAGS_toy_size));
   o.toy_width = size.width;
   o.toy_height = size.height;

@@ -1,5 +1,6 @@
-// ann_train: trains an ANN model from a config (spec §3), in one process or as --nproc ranks
-// over loopback (or ranks started by hand with --rank --world_size --dist_addr --dist_port).
+// ann_train: trains an ANN model from a config (the README's ann_train section), in one process or
+// as --nproc ranks over loopback (or ranks started by hand with --rank --world_size --dist_addr
+// --dist_port).
 #include <string>
 #include <vector>
 
@@ -14,7 +15,10 @@
 
 DEFINE_string(work_dir, "", "Directory for checkpoints, logs and curves.");
 DEFINE_bool(resume, false, "Continue from the newest checkpoint in --work_dir.");
-DEFINE_string(load_from, "", "Initialise all weights from this checkpoint; start at iteration 0.");
+DEFINE_string(resume_from, "", "Continue from this training checkpoint (e.g. a best_*.pth).");
+DEFINE_string(load_from, "",
+              "Initialise all weights from this checkpoint and start at iteration 0; classifiers "
+              "of another class count are initialised anew (fine-tuning to new classes).");
 DEFINE_string(backbone_init, "", "ImageNet backbone checkpoint (non-strict); start at 0.");
 DEFINE_int32(nproc, 1, "Processes to launch on this machine (data parallel over loopback Gloo).");
 DEFINE_int32(rank, -1, "This process's rank (set by the --nproc launcher, or by hand).");
@@ -36,13 +40,17 @@ namespace {
 absl::Status Run() {
   ANN_ASSIGN_OR_RETURN(Config config,
                        LoadConfig<kModelPart | kDataPart | kTrainPart | kTestPart>());
-  if (FLAGS_resume + !FLAGS_load_from.empty() + !FLAGS_backbone_init.empty() > 1) {
+  if (FLAGS_resume + !FLAGS_resume_from.empty() + !FLAGS_load_from.empty() +
+          !FLAGS_backbone_init.empty() >
+      1) {
     return absl::InvalidArgumentError(
-        "--resume: --resume, --load_from and --backbone_init are mutually exclusive");
+        "--resume: --resume, --resume_from, --load_from and --backbone_init are mutually "
+        "exclusive");
   }
   TrainOptions options;
   options.work_dir = FLAGS_work_dir;
   options.resume = FLAGS_resume;
+  options.resume_from = FLAGS_resume_from;
   options.load_from = FLAGS_load_from;
   options.backbone_init = FLAGS_backbone_init;
   options.config_text = ProjectFlagsAsText();
@@ -56,7 +64,7 @@ absl::Status Run() {
   }
   const int threads = SetUpRuntimeFromFlags();
   if (FLAGS_rank <= 0) {
-    LOG(INFO) << "ann_train: " << config.data.dataset << ", depth " << config.model.depth << ", "
+    LOG(INFO) << "ann_train: " << config.data.info.name << ", depth " << config.model.depth << ", "
               << config.train.max_iters << " iterations, batch " << config.train.batch_size << " x "
               << FLAGS_world_size << " processes, " << threads << " threads each";
   }
@@ -70,8 +78,8 @@ absl::Status Run() {
 // What --help says.
 const ann::ToolInfo kTrainTool = {
     "ann_train", "trains an ANN model from a config (SGD + poly, CE / OHEM, exact resume)",
-    "--config=FLAGS --data_root=DIR --work_dir=DIR [--resume | --load_from=PTH | "
-    "--backbone_init=PTH] [--nproc=N]",
+    "--config=FLAGS --data_root=DIR --work_dir=DIR [--resume | --resume_from=PTH | "
+    "--load_from=PTH | --backbone_init=PTH] [--nproc=N]",
     "ann_train --config=configs/toy.flags --data_root=data/toy --work_dir=work/toy"};
 
 int main(int argc, char** argv) {

@@ -2,10 +2,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "ann/data/dataset_file.h"
 #include "ann/util/status_macros.h"
 #include "gflags/gflags.h"
 
-DEFINE_string(dataset, "cityscapes", "Dataset: cityscapes, ade20k, voc_aug, pascal_context.");
+DEFINE_string(dataset, "cityscapes",
+              "Dataset: cityscapes, ade20k, voc_aug, pascal_context, or custom (--dataset_file).");
+DEFINE_string(dataset_file, "",
+              "With --dataset=custom: the dataset's description (JSON with mmseg's CustomDataset "
+              "fields; see ann/data/dataset_file.h). In a config, relative to the config.");
 DEFINE_string(data_root, "", "Root of the preprocessed dataset (ann_preprocess --dst).");
 DEFINE_string(train_split, "train",
               "Training split(s), comma separated and concatenated (e.g. train,val for the "
@@ -18,7 +23,17 @@ namespace ann {
 absl::StatusOr<DataConfig> DataConfigFromFlags() {
   DataConfig c;
   ANN_ASSIGN_OR_RETURN(c.kind, ParseDatasetKind(FLAGS_dataset));
-  c.info = GetDatasetInfo(c.kind);
+  if (c.kind == DatasetKind::kCustom) {
+    if (FLAGS_dataset_file.empty()) {
+      return absl::InvalidArgumentError("--dataset_file: --dataset=custom needs its description");
+    }
+    ANN_ASSIGN_OR_RETURN(c.info, ReadDatasetFile(FLAGS_dataset_file));
+  } else if (!FLAGS_dataset_file.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--dataset_file: only with --dataset=custom (not ", FLAGS_dataset, ")"));
+  } else {
+    c.info = GetDatasetInfo(c.kind);
+  }
   c.dataset = FLAGS_dataset;
   c.data_root = FLAGS_data_root;
   c.train_splits.clear();

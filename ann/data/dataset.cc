@@ -13,6 +13,7 @@
 #include "ann/util/files.h"
 #include "ann/util/flags.h"
 #include "ann/util/status_macros.h"
+#include "glog/logging.h"
 
 namespace ann {
 namespace fs = std::filesystem;
@@ -263,11 +264,13 @@ absl::StatusOr<DatasetKind> ParseDatasetKind(const std::string& name) {
                                      {"voc12aug", DatasetKind::kVocAug},
                                      {"voc", DatasetKind::kVocAug},
                                      {"pascal_context", DatasetKind::kPascalContext},
-                                     {"pascal_context_59", DatasetKind::kPascalContext}});
+                                     {"pascal_context_59", DatasetKind::kPascalContext},
+                                     {"custom", DatasetKind::kCustom}});
 }
 
 const DatasetInfo& GetDatasetInfo(DatasetKind kind) {
   static const auto* infos = new std::vector<DatasetInfo>(MakeInfos());
+  CHECK(kind != DatasetKind::kCustom) << "a custom dataset is read from its file";
   return (*infos)[static_cast<int>(kind)];
 }
 

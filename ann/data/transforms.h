@@ -1,7 +1,8 @@
-// Training-time augmentation, following mmseg's pipeline exactly (spec §3), and the authors'
-// (torchcv) variant. Every random draw comes from the `Rng` passed in, so a sample's
-// augmentation is a pure function of the seed it was given. Labels are only ever resized with
-// nearest neighbour and padded with 255, so only source values or 255 appear in them.
+// Training-time augmentation, following mmseg's pipeline exactly (mmseg's
+// datasets/pipelines/transforms.py), and the authors' (torchcv) variant. Every random draw comes
+// from the `Rng` passed in, so a sample's augmentation is a pure function of the seed it was given.
+// Labels are only ever resized with nearest neighbour and padded with 255, so only source values or
+// 255 appear in them.
 #ifndef ANN_DATA_TRANSFORMS_H_
 #define ANN_DATA_TRANSFORMS_H_
 

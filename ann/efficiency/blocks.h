@@ -1,6 +1,6 @@
-// The paper's efficiency comparison (spec §6), following the authors' statistics scripts: the
-// attention stage of each block on a [N, C, H, W] feature map, without the fusion / bottleneck
-// convolutions around it.
+// The paper's efficiency comparison (the README's ann_efficiency section), following the authors'
+// statistics scripts: the attention stage of each block on a [N, C, H, W] feature map, without the
+// fusion / bottleneck convolutions around it.
 //   nonlocal  standard non-local: shared key/query C→256, value 256, out 256→C, N×N attention;
 //   apnb      APNB's self-attention: the same with pyramid sampling (1, 3, 6, 8 → 110 anchors)
 //             of keys and values;

@@ -1,6 +1,7 @@
-// The reports of ann_efficiency (spec §6): blocks (non-local vs APNB vs AFNB, the paper's
-// table) and a whole model with its per-module breakdown, as a text table or as JSON. FLOPs are
-// labelled with their convention (fvcore / mmengine: 1 multiply-add = 1 FLOP; or 2 per MAC).
+// The reports of ann_efficiency (the README's ann_efficiency section): blocks (non-local vs APNB vs
+// AFNB, the paper's table) and a whole model with its per-module breakdown, as a text table or as
+// JSON. FLOPs are labelled with their convention (fvcore / mmengine: 1 multiply-add = 1 FLOP; or 2
+// per MAC).
 #ifndef ANN_EFFICIENCY_REPORT_H_
 #define ANN_EFFICIENCY_REPORT_H_
 

@@ -1,5 +1,5 @@
 // Prediction for one decoded image, in the test modes of both published implementations
-// (spec §4):
+// (the README's ann_eval section):
 //  - whole (mmseg): the image resized keep-ratio to the config's test scale (none: as is), one
 //    pass, logits resized back to the image size;
 //  - slide (mmseg): crops of `crop` every `stride` (windows per axis max(H - crop + stride - 1,

@@ -12,7 +12,7 @@
 
 namespace ann {
 
-// The test mode and its parameters (spec §4).
+// The test mode and its parameters (the README's ann_eval section).
 struct TestConfig {
   enum class Mode { kWhole, kSlide, kMsCrop } mode = Mode::kWhole;
   // How the ratios of a multi-scale test size each pass.

@@ -38,7 +38,7 @@ std::string RewritePrefix(const std::string& key,
   return key;
 }
 
-// The authors' torchcv names (spec §2) -> ours.
+// The authors' torchcv names (the README's "What it is") -> ours.
 const std::vector<std::pair<std::string, std::string>>& OriginalNameTable() {
   static const auto* table = [] {
     auto* t = new std::vector<std::pair<std::string, std::string>>{
@@ -183,6 +183,10 @@ std::string LoadReport::Summary() const {
     parts.push_back(
         absl::StrCat(mismatched.size(), " shape mismatches (", ListHead(mismatched, 3), ")"));
   }
+  if (!reinitialised.empty()) {
+    parts.push_back(absl::StrCat(reinitialised.size(), " classifier tensors re-initialised for ",
+                                 "the new classes (", absl::StrJoin(reinitialised, "; "), ")"));
+  }
   if (parts.empty()) return absl::StrCat("all ", loaded.size(), " keys loaded");
   return absl::StrCat(loaded.size(), " keys loaded; ", absl::StrJoin(parts, "; "));
 }
@@ -252,8 +256,25 @@ absl::StatusOr<LoadReport> LoadCheckpointRoot(const PickleValue& root, const std
   auto state_dict = ExtractStateDict(root, path);
   if (!state_dict.ok()) return state_dict.status();
   Match match = MatchStateDict(module, *state_dict);
-  const LoadReport& report = match.report;
-  if (mode == LoadMode::kStrict && !report.clean()) {
+  LoadReport& report = match.report;
+  if (mode == LoadMode::kFineTune) {
+    // A classifier of another class count: the fresh model's, as mmseg's fine-tuning configs
+    // get by initialising decode_head.conv_seg anew.
+    auto classifier = [](const std::string& entry) {
+      const std::string name = entry.substr(0, entry.find(':'));
+      return absl::EndsWith(name, ".conv_seg.weight") || absl::EndsWith(name, ".conv_seg.bias");
+    };
+    std::vector<std::string> still;
+    for (const std::string& entry : report.mismatched) {
+      if (classifier(entry)) {
+        report.reinitialised.push_back(entry);
+      } else {
+        still.push_back(entry);
+      }
+    }
+    report.mismatched = still;
+  }
+  if (mode != LoadMode::kNonStrict && !report.clean()) {
     return absl::FailedPreconditionError(
         absl::StrCat(path, ": checkpoint does not match the model: ", report.Summary()));
   }

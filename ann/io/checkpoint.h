@@ -46,6 +46,8 @@ struct LoadReport {
   std::vector<std::string> missing;     // in the model, not in the checkpoint
   std::vector<std::string> unexpected;  // in the checkpoint, not in the model
   std::vector<std::string> mismatched;  // "name: model [..], checkpoint [..]"
+  // LoadMode::kFineTune: classifier tensors of another class count, left as initialised.
+  std::vector<std::string> reinitialised;  // "name [model shape] (checkpoint [..])"
   bool clean() const { return missing.empty() && unexpected.empty() && mismatched.empty(); }
   // One line: counts with the first few names of each list.
   std::string Summary() const;
@@ -56,8 +58,12 @@ LoadReport LoadStateDict(torch::nn::Module& module, const StateDict& state_dict)
 
 // How LoadCheckpoint treats keys that do not match the model.
 enum class LoadMode {
-  kStrict,    // Any missing, unexpected or mismatched key is an error (nothing is changed).
-  kNonStrict  // Load what matches (backbone initialisation); the report says what did not.
+  kStrict,     // Any missing, unexpected or mismatched key is an error (nothing is changed).
+  kNonStrict,  // Load what matches (backbone initialisation); the report says what did not.
+  // Fine-tuning to other classes: as kStrict, except that the classifiers (`*.conv_seg.weight`
+  // and `.bias` of the decode and auxiliary heads) may have another class count; those keep the
+  // model's initialisation and are listed in LoadReport::reinitialised.
+  kFineTune,
 };
 
 // Reads `path`, extracts and maps its state_dict, loads it into `module`.

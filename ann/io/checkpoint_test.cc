@@ -5,6 +5,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -429,6 +430,60 @@ TEST(CheckpointTest, FlippedBytesInATensorRecordFailTheirCrc) {
               bad + ": record " + zip_name + " is corrupt (CRC mismatch)");
     ExpectSameState(*b, *untouched);
   }
+}
+
+// Fine-tuning a 19-class checkpoint into 5 classes: every tensor but the two classifiers equals
+// the source bit for bit; the classifiers keep the new model's initialisation and are named; a
+// checkpoint whose backbone differs is still refused, and refused ones leave the model as it was.
+TEST(CheckpointTest, FineTuneToOtherClassesReinitialisesOnlyTheClassifiers) {
+  const std::string dir = MakeTempDir("finetune");
+  ModelConfig source_config = SmallConfig();
+  source_config.num_classes = 19;
+  EncoderDecoder source(source_config);
+  Randomise(*source, 7);
+  ASSERT_TRUE(SaveCheckpoint(dir + "/cityscapes.pth", *source, nullptr).ok());
+  EncoderDecoder target(SmallConfig());  // 5 classes
+  Randomise(*target, 8);
+  EncoderDecoder fresh(SmallConfig());
+  Randomise(*fresh, 8);
+  auto strict = LoadCheckpoint(dir + "/cityscapes.pth", *target, LoadMode::kStrict);
+  ASSERT_FALSE(strict.ok());
+  auto report = LoadCheckpoint(dir + "/cityscapes.pth", *target, LoadMode::kFineTune);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->reinitialised.size(), 4u);
+  EXPECT_THAT(report->Summary(),
+              HasSubstr("4 classifier tensors re-initialised for the new classes "
+                        "(decode_head.conv_seg.weight: model [5,"));
+  EXPECT_THAT(report->Summary(),
+              HasSubstr("auxiliary_head.conv_seg.bias: model [5], checkpoint [19]"));
+  StateDict src = ModuleStateDict(*source), got = ModuleStateDict(*target),
+            init = ModuleStateDict(*fresh);
+  std::map<std::string, torch::Tensor> by_name(src.begin(), src.end());
+  int compared = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const std::string& name = got[i].first;
+    if (absl::StrContains(name, ".conv_seg.")) {
+      EXPECT_TRUE(torch::equal(got[i].second, init[i].second)) << name;
+    } else {
+      EXPECT_TRUE(torch::equal(got[i].second, by_name.at(name))) << name;
+      ++compared;
+    }
+  }
+  EXPECT_EQ(compared, static_cast<int>(got.size()) - 4);
+  // Another backbone: refused, nothing changed.
+  ModelConfig deeper = SmallConfig();
+  deeper.depth = 34;
+  deeper.num_classes = 19;
+  EncoderDecoder other(deeper);
+  ASSERT_TRUE(SaveCheckpoint(dir + "/r34.pth", *other, nullptr).ok());
+  EncoderDecoder kept(SmallConfig());
+  Randomise(*kept, 9);
+  EncoderDecoder before(SmallConfig());
+  Randomise(*before, 9);
+  auto refused = LoadCheckpoint(dir + "/r34.pth", *kept, LoadMode::kFineTune);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("does not match the model"));
+  ExpectSameState(*kept, *before);
 }
 
 TEST(CheckpointTest, CorruptLegacyFilesGiveOneLineErrorsNamingTheFile) {

@@ -3,7 +3,7 @@
 //    `data/<key>` records; the container is LibTorch's PyTorchStreamReader / Writer;
 //  - legacy (PyTorch < 1.6, or _use_new_zipfile_serialization=False: mmseg's 2020 model zoo, the
 //    authors' checkpoints, early ImageNet backbones): consecutive pickles followed by the raw
-//    storages (spec §1), read here directly.
+//    storages (torch/serialization.py's _legacy_save), read here directly.
 // The pickles are ours (ann/io/pickle.h). Storages saved on a GPU are read onto the CPU. We write
 // the zip format only. Writes are atomic: a temporary file renamed into place.
 //

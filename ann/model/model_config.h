@@ -13,7 +13,8 @@
 
 namespace ann {
 
-// The two published implementations (spec §1 and §2).
+// The two published implementations (mmseg's ann_r50-d8 config and the authors' code; the README's
+// "What it is").
 enum class Variant {
   kMmseg,     // mmsegmentation's ANNHead on ResNetV1c.
   kOriginal,  // The authors' torchcv code: wider stem, conv biases, 0.05 dropout inside blocks.

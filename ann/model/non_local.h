@@ -1,8 +1,8 @@
-// The standard non-local block the ANN paper compares against (spec §6): key and query share
-// one 1x1 ConvModule (in → channels, BN, ReLU), value is a 1x1 conv (in → channels), attention
-// over all N = H·W positions (sim = softmax(q kᵀ / sqrt(channels)), N x N), and a 1x1 output
-// conv (channels → out). The same layout as our SelfAttentionBlock without pyramid sampling,
-// so the two differ only in what the paper changes.
+// The standard non-local block the ANN paper compares against (the README's ann_efficiency
+// section): key and query share one 1x1 ConvModule (in → channels, BN, ReLU), value is a 1x1 conv
+// (in → channels), attention over all N = H·W positions (sim = softmax(q kᵀ / sqrt(channels)), N x
+// N), and a 1x1 output conv (channels → out). The same layout as our SelfAttentionBlock without
+// pyramid sampling, so the two differ only in what the paper changes.
 #ifndef ANN_MODEL_NON_LOCAL_H_
 #define ANN_MODEL_NON_LOCAL_H_
 

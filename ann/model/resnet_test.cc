@@ -61,7 +61,8 @@ TEST(ResNetTest, R50ParameterCountAndDilations) {
   ResNetV1c net(ResNetV1cOptions(50));
   int64_t params = 0;
   for (const auto& p : net->parameters()) params += p.numel();
-  EXPECT_EQ(params, 23527264);  // spec §1: backbone of R-50.
+  EXPECT_EQ(params, 23527264);  // mmseg's ResNetV1c-50 backbone (torchvision's ResNet-50 less its
+                                // fc, plus the deep stem).
   auto named = net->named_parameters();
   EXPECT_TRUE(named.contains("stem.0.weight"));
   EXPECT_TRUE(named.contains("layer1.0.downsample.0.weight"));

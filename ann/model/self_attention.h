@@ -45,7 +45,7 @@ struct SelfAttentionOptions {
   TORCH_ARG(bool, key_query_bias) = false;
 };
 
-// The asymmetric self-attention of AFNB and APNB (spec §1).
+// The asymmetric self-attention of AFNB and APNB (mmseg's mmseg/models/decode_heads/ann_head.py).
 class SelfAttentionBlockImpl : public torch::nn::Module {
  public:
   explicit SelfAttentionBlockImpl(const SelfAttentionOptions& options);

@@ -1,5 +1,6 @@
-// Segmentation losses of both recipes (spec §3). Logits are bilinearly resized to the label
-// size first (align_corners as the model's), as mmseg's decode heads and torchcv do.
+// Segmentation losses of both recipes (mmseg's losses/cross_entropy_loss.py and OHEMPixelSampler;
+// the authors' OHEM). Logits are bilinearly resized to the label size first (align_corners as the
+// model's), as mmseg's decode heads and torchcv do.
 //  - mmseg CrossEntropyLoss (avg_non_ignore=False): w[y] * -log softmax, ignored pixels count
 //    as 0, mean over all pixels of the batch.
 //  - torchcv FSOhemCELoss: among labelled pixels sorted by true-class probability, keep those

@@ -30,9 +30,14 @@ std::string TrainingCheckpointPath(const std::string& work_dir, int64_t iter) {
   return (fs::path(work_dir) / absl::StrCat(kCheckpointPrefix, iter, kCheckpointSuffix)).string();
 }
 
-absl::StatusOr<std::string> SaveTrainingCheckpoint(const std::string& work_dir,
-                                                   const TrainingState& state,
-                                                   EncoderDecoder& model, const Sgd& sgd) {
+std::string BestCheckpointPath(const std::string& work_dir, const std::string& metric,
+                               int64_t iter) {
+  return (fs::path(work_dir) / absl::StrCat("best_", metric, "_iter_", iter, kCheckpointSuffix))
+      .string();
+}
+
+absl::Status WriteTrainingCheckpoint(const std::string& path, const TrainingState& state,
+                                     EncoderDecoder& model, const Sgd& sgd) {
   auto meta = PickleValue::Dict();
   meta->Set("ann_version", PickleValue::String("0.1.0"));
   meta->Set("iter", PickleValue::Int(state.iter));
@@ -41,23 +46,46 @@ absl::StatusOr<std::string> SaveTrainingCheckpoint(const std::string& work_dir,
   meta->Set("lr", PickleValue::Float(state.lr));
   meta->Set("config", PickleValue::String(state.config));
   SetClassMeta(*meta, state.class_names, state.palette);
+  if (!state.class_weight.empty()) {
+    std::vector<PickleValuePtr> weights;
+    for (float w : state.class_weight) weights.push_back(PickleValue::Float(w));
+    meta->Set("class_weight", PickleValue::List(std::move(weights)));
+  }
+  if (state.best_score >= 0) {
+    auto hook_msgs = PickleValue::Dict();
+    hook_msgs->Set("best_score", PickleValue::Float(state.best_score));
+    hook_msgs->Set("best_ckpt", PickleValue::String(state.best_checkpoint));
+    hook_msgs->Set("best_iter", PickleValue::Int(state.best_iter));
+    hook_msgs->Set("evals_without_improvement", PickleValue::Int(state.evals_without_improvement));
+    meta->Set("hook_msgs", hook_msgs);
+  }
   meta->Set("torch_rng_state",
             PickleValue::Tensor(at::detail::getDefaultCPUGenerator().get_state()));
   auto root = PickleValue::Dict();
   root->Set("meta", meta);
   root->Set("state_dict", StateDictToPickle(ModuleStateDict(*model)));
   root->Set("optimizer", sgd.StateDict(state.lr));
-  const std::string path = TrainingCheckpointPath(work_dir, state.iter);
-  const std::string name = fs::path(path).filename().string();
-  ANN_RETURN_IF_ERROR(WriteTorchFile(path, *root));
-  // latest.pth → iter_N.pth, replaced atomically.
+  return WriteTorchFile(path, *root);
+}
+
+absl::Status UpdateLatestLink(const std::string& work_dir, const std::string& path) {
   const std::string latest = (fs::path(work_dir) / "latest.pth").string();
   const std::string tmp = absl::StrCat(latest, ".tmp", getpid());
+  const std::string name = fs::path(path).filename().string();
   std::remove(tmp.c_str());
   if (symlink(name.c_str(), tmp.c_str()) != 0 || std::rename(tmp.c_str(), latest.c_str()) != 0) {
     std::remove(tmp.c_str());
     return absl::InternalError(absl::StrCat(latest, ": cannot update the link"));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> SaveTrainingCheckpoint(const std::string& work_dir,
+                                                   const TrainingState& state,
+                                                   EncoderDecoder& model, const Sgd& sgd) {
+  const std::string path = TrainingCheckpointPath(work_dir, state.iter);
+  ANN_RETURN_IF_ERROR(WriteTrainingCheckpoint(path, state, model, sgd));
+  ANN_RETURN_IF_ERROR(UpdateLatestLink(work_dir, path));
   return path;
 }
 
@@ -82,6 +110,18 @@ absl::StatusOr<TrainingState> LoadTrainingCheckpoint(const std::string& path, En
   }
   if (auto v = meta->Get("seed"); v && v->kind == PickleValue::Kind::kInt) state.seed = v->integer;
   if (auto v = meta->Get("lr"); v && v->kind == PickleValue::Kind::kFloat) state.lr = v->floating;
+  if (auto hook = meta->Get("hook_msgs"); hook && hook->kind == PickleValue::Kind::kDict) {
+    if (auto v = hook->Get("best_score"); v && v->kind == PickleValue::Kind::kFloat) {
+      state.best_score = v->floating;
+    }
+    if (auto v = hook->Get("best_ckpt"); v && v->IsString()) state.best_checkpoint = v->text;
+    if (auto v = hook->Get("best_iter"); v && v->kind == PickleValue::Kind::kInt) {
+      state.best_iter = v->integer;
+    }
+    if (auto v = hook->Get("evals_without_improvement"); v && v->kind == PickleValue::Kind::kInt) {
+      state.evals_without_improvement = v->integer;
+    }
+  }
   // Validate the optimizer state against a copy before touching anything.
   Sgd candidate = sgd;
   absl::Status loaded = candidate.LoadStateDict(*optimizer);
@@ -98,7 +138,8 @@ absl::StatusOr<TrainingState> LoadTrainingCheckpoint(const std::string& path, En
 }
 
 int RemoveStaleTemporaries(const std::string& work_dir) {
-  static const std::regex kPattern(R"((\.iter_[0-9]+\.tmp[0-9]+\.pth)|(latest\.pth\.tmp[0-9]+))");
+  static const std::regex kPattern(
+      R"((\.(iter|best_[A-Za-z]+_iter)_[0-9]+\.tmp[0-9]+\.pth)|(latest\.pth\.tmp[0-9]+))");
   int removed = 0;
   std::error_code ec;
   for (auto it = fs::directory_iterator(work_dir, ec); !ec && it != fs::end(it); it.increment(ec)) {

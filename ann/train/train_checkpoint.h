@@ -26,10 +26,28 @@ struct TrainingState {
   std::string config;                    // The flags in effect, for the record.
   std::vector<std::string> class_names;  // meta.CLASSES and meta.PALETTE, as mmseg writes them
   std::vector<Rgb> palette;
+  std::vector<float> class_weight;  // The loss's class weights, computed ones included.
+  // --save_best / --early_stop_patience, so that a resumed run keeps them (mmcv's
+  // meta.hook_msgs best_score / best_ckpt, plus the best's iteration and the patience count).
+  double best_score = -1;  // -1: no validation yet
+  int64_t best_iter = 0;
+  std::string best_checkpoint;
+  int64_t evals_without_improvement = 0;
 };
 
 // <work_dir>/iter_<iter>.pth: the one spelling of a training checkpoint's name.
 std::string TrainingCheckpointPath(const std::string& work_dir, int64_t iter);
+
+// <work_dir>/best_<metric>_iter_<iter>.pth, mmseg 0.x's name for --save_best's checkpoint.
+std::string BestCheckpointPath(const std::string& work_dir, const std::string& metric,
+                               int64_t iter);
+
+// Writes a training checkpoint of `state` (everything --resume needs) to `path` atomically.
+absl::Status WriteTrainingCheckpoint(const std::string& path, const TrainingState& state,
+                                     EncoderDecoder& model, const Sgd& sgd);
+
+// Points <work_dir>/latest.pth at `path` (a file in work_dir), replaced atomically.
+absl::Status UpdateLatestLink(const std::string& work_dir, const std::string& path);
 
 // Writes <work_dir>/iter_<iter>.pth atomically and points <work_dir>/latest.pth at it.
 absl::StatusOr<std::string> SaveTrainingCheckpoint(const std::string& work_dir,

@@ -2,8 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "ann/model/footprint.h"
 #include "ann/util/cpu.h"
 #include "ann/util/flags.h"
@@ -24,7 +30,10 @@ DEFINE_double(power, 0.9, "Poly schedule power.");
 DEFINE_double(momentum, 0.9, "SGD momentum.");
 DEFINE_double(weight_decay, 5e-4, "SGD weight decay.");
 DEFINE_string(loss, "ce", "Main loss: ce (mmseg) or ohem (authors').");
-DEFINE_string(class_weight, "", "Per-class loss weights, comma separated (empty: none).");
+DEFINE_string(class_weight, "",
+              "Per-class loss weights: comma separated numbers, a file of them (in a config: "
+              "relative to it), or auto (median frequency balancing over the train split's "
+              "labels); empty: none.");
 DEFINE_double(ohem_thresh, 0.7, "OHEM probability threshold.");
 DEFINE_int64(ohem_min_kept, 100000, "OHEM minimum kept pixels.");
 DEFINE_double(aux_weight, 0.4, "Auxiliary head loss weight.");
@@ -42,6 +51,12 @@ DEFINE_string(train_precision, "fp32",
 DEFINE_int64(checkpoint_interval, 4000, "Save a checkpoint every N iterations (and at the end).");
 DEFINE_int64(eval_interval, 0, "Validate (mIoU) every N iterations; 0 = never.");
 DEFINE_int64(log_interval, 50, "Log every N iterations.");
+DEFINE_string(save_best, "",
+              "Keep the checkpoint of the best validation as best_<metric>_iter_N.pth: mIoU, "
+              "mAcc or aAcc (empty: none).");
+DEFINE_int64(early_stop_patience, 0,
+             "End the run after this many validations without improvement of --save_best's "
+             "metric (mIoU if unset); 0 = never.");
 DEFINE_uint64(seed, 0, "Seed of weights, sampling and augmentation.");
 
 namespace ann {
@@ -109,8 +124,25 @@ absl::StatusOr<TrainConfig> TrainConfigFromFlags(const ModelConfig& model) {
       c.loss, ParseEnumFlag<TrainConfig::Loss>(
                   "loss", FLAGS_loss,
                   {{"ce", TrainConfig::Loss::kCrossEntropy}, {"ohem", TrainConfig::Loss::kOhem}}));
+  std::string weight_text = FLAGS_class_weight;
+  std::error_code ec;
+  if (weight_text == "auto") {
+    c.class_weight_auto = true;
+    weight_text.clear();
+  } else if (!weight_text.empty() && std::filesystem::is_regular_file(weight_text, ec)) {
+    std::ifstream in(weight_text);
+    std::stringstream text;
+    text << in.rdbuf();
+    weight_text =
+        absl::StrReplaceAll(text.str(), {{"\n", ","}, {"\r", ""}, {" ", ","}, {"\t", ","}});
+    weight_text = absl::StrJoin(absl::StrSplit(weight_text, ',', absl::SkipEmpty()), ",");
+    if (weight_text.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--class_weight: ", FLAGS_class_weight, " holds no numbers"));
+    }
+  }
   ANN_ASSIGN_OR_RETURN(std::vector<double> weights,
-                       ParseNumberListFlag("class_weight", FLAGS_class_weight, 0));
+                       ParseNumberListFlag("class_weight", weight_text, 0));
   for (double w : weights) {
     if (!(w >= 0)) {
       return absl::InvalidArgumentError(
@@ -148,6 +180,20 @@ absl::StatusOr<TrainConfig> TrainConfigFromFlags(const ModelConfig& model) {
   c.eval_interval = FLAGS_eval_interval;
   if (FLAGS_log_interval < 1) return absl::InvalidArgumentError("--log_interval: must be >= 1");
   c.log_interval = FLAGS_log_interval;
+  if (!FLAGS_save_best.empty()) {
+    ANN_ASSIGN_OR_RETURN(c.save_best, ParseEnumFlag<std::string>(
+                                          "save_best", FLAGS_save_best,
+                                          {{"mIoU", "mIoU"}, {"mAcc", "mAcc"}, {"aAcc", "aAcc"}}));
+  }
+  if (FLAGS_early_stop_patience < 0) {
+    return absl::InvalidArgumentError("--early_stop_patience: must be >= 0");
+  }
+  c.early_stop_patience = FLAGS_early_stop_patience;
+  if ((!c.save_best.empty() || c.early_stop_patience > 0) && c.eval_interval == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(c.save_best.empty() ? "--early_stop_patience" : "--save_best",
+                     ": needs validation during training (--eval_interval=N)"));
+  }
   c.seed = FLAGS_seed;
   return c;
 }

@@ -29,6 +29,7 @@ struct TrainConfig {
   // Loss.
   enum class Loss { kCrossEntropy, kOhem } loss = Loss::kCrossEntropy;
   std::vector<float> class_weight;  // Empty: unweighted.
+  bool class_weight_auto = false;   // Median frequency balancing over train (ann/data/label_stats).
   double ohem_thresh = 0.7;
   int64_t ohem_min_kept = 100000;
   double aux_weight = 0.4;
@@ -48,13 +49,16 @@ struct TrainConfig {
   int64_t checkpoint_interval = 4000;
   int64_t eval_interval = 0;  // 0: no validation during training.
   int64_t log_interval = 50;
+  std::string save_best;            // "mIoU", "mAcc", "aAcc" or empty: best_<metric>_iter_N.pth.
+  int64_t early_stop_patience = 0;  // Validations without improvement before stopping; 0: never.
   uint64_t seed = 0;
 };
 
 // Reads the training flags (--crop_size --img_scale --ratio_range --cat_max_ratio --flip_prob
 // --photometric --batch_size --max_iters --lr --min_lr --power --momentum --weight_decay --loss
 // --class_weight --ohem_thresh --ohem_min_kept --aux_weight --loss_per_image --sync_bn
-// --train_precision // --checkpoint_interval --eval_interval --log_interval --seed); the pipeline
+// --train_precision --checkpoint_interval --eval_interval --log_interval --save_best
+// --early_stop_patience --seed); the pipeline
 // variant and the class count follow the model. Every bad value is an error naming its flag.
 absl::StatusOr<TrainConfig> TrainConfigFromFlags(const ModelConfig& model);
 

@@ -1,38 +1,30 @@
 #include "ann/train/trainer.h"
 
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <functional>
-#include <map>
-#include <optional>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "ann/data/dataset.h"
+#include "ann/data/label_stats.h"
 #include "ann/data/loader.h"
-#include "ann/eval/evaluator.h"
-#include "ann/eval/predictor.h"
 #include "ann/io/checkpoint.h"
 #include "ann/model/data_parallel.h"
 #include "ann/model/segmentor.h"
+#include "ann/train/hooks.h"
 #include "ann/train/loss.h"
 #include "ann/train/mixed_precision.h"
 #include "ann/train/schedule.h"
 #include "ann/train/sgd.h"
 #include "ann/train/train_checkpoint.h"
 #include "ann/util/atomic_file.h"
-#include "ann/util/json.h"
-#include "ann/util/plot.h"
-#include "ann/util/progress.h"
 #include "ann/util/status_macros.h"
 #include "glog/logging.h"
 
@@ -42,97 +34,6 @@ namespace {
 std::atomic<int> g_stop_signal{0};
 
 void OnStopSignal(int signal) { g_stop_signal = signal; }
-
-double PeakMemoryMb() {
-  rusage usage;
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss / 1024.0;
-}
-
-// Appends json lines to <work_dir>/train.log.json in mmcv's TextLoggerHook layout (what mmseg's
-// tools/analyze_logs.py reads: lines without `epoch` are skipped; iteration-based runs write
-// epoch 1) and keeps the series for the curves (the last value per iteration wins, so a resumed
-// run overwrites what it redoes).
-class TrainLog {
- public:
-  explicit TrainLog(const std::string& work_dir) : work_dir_(work_dir) {
-    const std::string path = work_dir + "/train.log.json";
-    Reload(path);
-    out_.open(path, std::ios::app);
-  }
-
-  void Write(const Json& line) {
-    out_ << JsonLine(line) << "\n";
-    out_.flush();
-  }
-
-  // mmcv's line head: mode, epoch, iter, lr.
-  static Json Line(const char* mode, int64_t iter, double lr) {
-    Json line = Json::object();
-    line["mode"] = mode;
-    line["epoch"] = 1;
-    line["iter"] = iter;
-    line["lr"] = JsonNumber(lr, 5);
-    return line;
-  }
-
-  void Train(int64_t iter, double lr, double loss, double decode, double aux) {
-    loss_[iter] = loss;
-    decode_[iter] = decode;
-    aux_[iter] = aux;
-    lr_[iter] = lr;
-  }
-  void Val(int64_t iter, double miou) { miou_[iter] = miou; }
-
-  absl::Status Plot() const {
-    auto series = [](const std::string& name, const std::map<int64_t, double>& m) {
-      Series s{name, {}, {}};
-      for (const auto& [x, y] : m) {
-        s.x.push_back(static_cast<double>(x));
-        s.y.push_back(y);
-      }
-      return s;
-    };
-    std::vector<Series> losses = {series("total", loss_), series("decode", decode_)};
-    if (!aux_.empty()) losses.push_back(series("aux", aux_));
-    ANN_RETURN_IF_ERROR(
-        WriteLinePlot(work_dir_ + "/loss.png", "training loss", "iteration", "loss", losses));
-    ANN_RETURN_IF_ERROR(WriteLinePlot(work_dir_ + "/lr.png", "learning rate", "iteration", "lr",
-                                      {series("lr", lr_)}));
-    if (!miou_.empty()) {
-      ANN_RETURN_IF_ERROR(WriteLinePlot(work_dir_ + "/miou.png", "validation mIoU", "iteration",
-                                        "mIoU", {series("val mIoU", miou_)}));
-    }
-    return absl::OkStatus();
-  }
-
- private:
-  // Picks the numbers back up from an earlier run's log (resume).
-  void Reload(const std::string& path) {
-    std::ifstream in(path);
-    std::string text;
-    while (std::getline(in, text)) {
-      std::optional<Json> line = ParseJson(text);
-      if (!line || !line->is_object() || !line->contains("iter") || !line->contains("mode")) {
-        continue;
-      }
-      const int64_t iter = (*line)["iter"].get<int64_t>();
-      auto number = [&](const char* key) {
-        return line->contains(key) && (*line)[key].is_number() ? (*line)[key].get<double>() : NAN;
-      };
-      if ((*line)["mode"] == "train") {
-        Train(iter, number("lr"), number("loss"), number("decode.loss_ce"), number("aux.loss_ce"));
-        if (std::isnan(aux_[iter])) aux_.erase(iter);
-      } else if ((*line)["mode"] == "val") {
-        Val(iter, number("mIoU"));
-      }
-    }
-  }
-
-  std::string work_dir_;
-  std::ofstream out_;
-  std::map<int64_t, double> loss_, decode_, aux_, lr_, miou_;
-};
 
 // Every rank continues from rank 0's weights, statistics, momentum buffers, generator state
 // (dropout masks) and iteration: SyncBatchNorm and the dropout masks of the global batch then
@@ -161,6 +62,64 @@ absl::Status StartFromRank0(Distributed& dist, EncoderDecoder& model, Sgd& sgd, 
   return absl::OkStatus();
 }
 
+// Where the weights come from: a training checkpoint (--resume: the newest loadable one in the
+// work dir, falling back past damaged ones; --resume_from: that file), all weights of a model
+// (--load_from; a classifier of another class count is initialised anew), an ImageNet backbone,
+// or the initialisation. Fills `state` (iteration, best score, patience) from a training
+// checkpoint; returns what happened, for the log.
+absl::StatusOr<std::string> LoadStart(const TrainOptions& options, const TrainConfig& config,
+                                      EncoderDecoder& model, Sgd& sgd, TrainingState* state) {
+  std::vector<std::string> candidates;
+  if (!options.resume_from.empty()) {
+    candidates = {options.resume_from};
+  } else if (options.resume) {
+    candidates = ListTrainingCheckpoints(options.work_dir);
+    if (candidates.empty()) {
+      return absl::NotFoundError(
+          absl::StrCat(options.work_dir, ": --resume: no iter_*.pth checkpoint to resume from"));
+    }
+  }
+  for (const std::string& path : candidates) {
+    absl::StatusOr<TrainingState> loaded = LoadTrainingCheckpoint(path, model, sgd);
+    if (!loaded.ok()) {
+      if (!options.resume_from.empty()) return loaded.status();
+      LOG(WARNING) << loaded.status().message() << "; trying an older checkpoint";
+      continue;
+    }
+    if (loaded->max_iters != 0 && loaded->max_iters != config.max_iters) {
+      LOG(WARNING) << path << " was saved by a run of " << loaded->max_iters << " iterations, now "
+                   << config.max_iters;
+    }
+    *state = *loaded;
+    return absl::StrCat("resumed from ", path, " at iteration ", state->iter);
+  }
+  if (!candidates.empty()) {
+    return absl::DataLossError(
+        absl::StrCat(options.work_dir, ": no checkpoint could be loaded (see warnings above)"));
+  }
+  if (!options.load_from.empty()) {
+    ANN_ASSIGN_OR_RETURN(LoadReport report,
+                         LoadCheckpoint(options.load_from, *model, LoadMode::kFineTune));
+    if (!report.reinitialised.empty()) {
+      LOG(INFO) << options.load_from << ": " << report.Summary();
+    }
+    return "weights loaded from " + options.load_from;
+  }
+  if (!options.backbone_init.empty()) {
+    ANN_ASSIGN_OR_RETURN(LoadReport report,
+                         LoadCheckpoint(options.backbone_init, *model, LoadMode::kNonStrict));
+    return absl::StrCat("backbone init from ", options.backbone_init, ": ", report.Summary());
+  }
+  return absl::StrCat("initialised with seed ", config.seed);
+}
+
+// --class_weight=auto: median frequency balancing over the training labels.
+absl::StatusOr<std::vector<float>> AutomaticClassWeights(const std::vector<Sample>& samples,
+                                                         const DatasetInfo& info, int workers) {
+  ANN_ASSIGN_OR_RETURN(SplitLabelStats stats, CountLabels(samples, info, workers));
+  return MedianFrequencyWeights(stats);
+}
+
 }  // namespace
 
 void InstallStopSignalHandlers() {
@@ -171,7 +130,7 @@ void InstallStopSignalHandlers() {
 absl::Status Train(const Config& full_config, const TrainOptions& options) {
   const ModelConfig& model_config = full_config.model;
   const DataConfig& data = full_config.data;
-  const TrainConfig& config = full_config.train;
+  TrainConfig config = full_config.train;  // --class_weight=auto is filled in below
   if (options.work_dir.empty()) return absl::InvalidArgumentError("--work_dir is required");
   if (data.data_root.empty()) return absl::InvalidArgumentError("--data_root is required");
   const DatasetInfo& info = data.info;
@@ -189,58 +148,47 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
   }
   Distributed* dist = options.distributed;
   const int rank = dist ? dist->rank() : 0;
-  const bool main_rank = rank == 0;
   torch::manual_seed(config.seed);
   EncoderDecoder model(model_config);
   model->InitWeights();
   // Before the optimizer and any loading (TrainingForward casts the images).
   if (config.precision == TrainConfig::Precision::kFp64) model->to(torch::kDouble);
   Sgd sgd(UniqueParameters(*model), config.momentum, config.weight_decay);
-  int64_t start = 0;
-  std::string origin = "initialised with seed " + std::to_string(config.seed);
+
+  TrainingRun run;
+  run.config = &full_config;
+  run.info = &info;
+  run.work_dir = options.work_dir;
+  run.model = &model;
+  run.sgd = &sgd;
+  run.dist = dist;
+  run.rank = rank;
   // Only rank 0 reads checkpoints: the others get its state over the network at the start
   // (StartFromRank0), so ranks on other hosts need no copy of the work dir.
-  if (!main_rank) {
-    origin = "rank 0's state";
-  } else if (options.resume) {
-    const std::vector<std::string> candidates = ListTrainingCheckpoints(options.work_dir);
-    if (candidates.empty()) {
-      return absl::NotFoundError(
-          absl::StrCat(options.work_dir, ": --resume: no iter_*.pth checkpoint to resume from"));
-    }
-    bool resumed = false;
-    for (const std::string& path : candidates) {
-      absl::StatusOr<TrainingState> state = LoadTrainingCheckpoint(path, model, sgd);
-      if (!state.ok()) {
-        LOG(WARNING) << state.status().message() << "; trying an older checkpoint";
-        continue;
-      }
-      if (state->max_iters != 0 && state->max_iters != config.max_iters) {
-        LOG(WARNING) << path << " was saved by a run of " << state->max_iters << " iterations, now "
-                     << config.max_iters;
-      }
-      start = state->iter;
-      origin = absl::StrCat("resumed from ", path, " at iteration ", start);
-      resumed = true;
-      break;
-    }
-    if (!resumed) {
-      return absl::DataLossError(
-          absl::StrCat(options.work_dir, ": no checkpoint could be loaded (see warnings above)"));
-    }
-  } else if (!options.load_from.empty()) {
-    ANN_RETURN_IF_ERROR(LoadCheckpoint(options.load_from, *model, LoadMode::kStrict).status());
-    origin = "weights loaded from " + options.load_from;
-  } else if (!options.backbone_init.empty()) {
-    ANN_ASSIGN_OR_RETURN(LoadReport report,
-                         LoadCheckpoint(options.backbone_init, *model, LoadMode::kNonStrict));
-    origin = absl::StrCat("backbone init from ", options.backbone_init, ": ", report.Summary());
+  std::string origin = "rank 0's state";
+  if (run.main_rank()) {
+    ANN_ASSIGN_OR_RETURN(origin, LoadStart(options, config, model, sgd, &run.state));
   }
+  int64_t start = run.state.iter;
   if (dist) ANN_RETURN_IF_ERROR(StartFromRank0(*dist, model, sgd, &start));
+  if (config.class_weight_auto) {
+    ANN_ASSIGN_OR_RETURN(config.class_weight,
+                         AutomaticClassWeights(train_samples, info, data.workers));
+  }
+  run.state.max_iters = config.max_iters;
+  run.state.seed = config.seed;
+  run.state.config = options.config_text;
+  if (config.class_weight_auto) {
+    absl::StrAppend(&run.state.config, "# --class_weight=auto computed ",
+                    absl::StrJoin(config.class_weight, ","), "\n");
+  }
+  run.state.class_names = info.class_names;
+  run.state.palette = info.palette;
+  run.state.class_weight = config.class_weight;
   // Everything given has been read: only now does the work dir get files (a run refused above
   // leaves nothing behind).
   ANN_RETURN_IF_ERROR(MakeDirectories(options.work_dir));
-  if (main_rank) {
+  if (run.main_rank()) {
     // Info and warnings also go to <work_dir>/ann_train.log.<date>-<time>.<pid>.
     google::SetLogDestination(google::GLOG_INFO, (options.work_dir + "/ann_train.log.").c_str());
     FLAGS_logtostderr = false;
@@ -250,6 +198,10 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
     }
     LOG(INFO) << "training on " << train_samples.size() << " images ("
               << absl::StrJoin(split_counts, " + ") << "); " << origin;
+    if (config.class_weight_auto) {
+      LOG(INFO) << "class weights (median frequency over train): "
+                << absl::StrJoin(config.class_weight, ", ");
+    }
   }
   if (start >= config.max_iters) {
     LOG(INFO) << "nothing to do: already at iteration " << start << " of " << config.max_iters;
@@ -266,53 +218,30 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
   const NormalizeParams normalize = NormalizeParamsOf(model_config);
   TrainLoader loader(train_samples, info, config.pipeline, normalize, loader_options, start);
 
-  std::unique_ptr<TrainLog> log;  // Rank 0 logs, checkpoints and validates.
-  if (main_rank) log = std::make_unique<TrainLog>(options.work_dir);
-  if (start == 0 && main_rank) {
-    // mmcv's first line: the run's meta (no `epoch`, so log readers skip it).
-    Json meta = Json::object();
-    meta["env_info"] = "ann C++ / LibTorch " TORCH_VERSION;
-    meta["seed"] = config.seed;
-    meta["config"] = options.config_text;
-    log->Write(meta);
-  }
-  TrainingState state;
-  state.max_iters = config.max_iters;
-  state.seed = config.seed;
-  state.config = options.config_text;
-  state.class_names = info.class_names;
-  state.palette = info.palette;
-  auto save = [&](int64_t iter, double lr) -> absl::StatusOr<std::string> {
-    state.iter = iter;
-    state.lr = lr;
-    return SaveTrainingCheckpoint(options.work_dir, state, model, sgd);
-  };
-  double comm_blocking = 0, comm_wait = 0;  // seconds: one all-reduce alone; waits after backward
-  int64_t comm_steps = 0;
   // Rank 0 writes the checkpoints; the other ranks name them in their errors by rank 0's path
   // (which may be on another host).
   const std::vector<std::string> existing = ListTrainingCheckpoints(options.work_dir);
-  std::string last_saved = existing.empty() ? "none" : existing.front();
-  std::string checkpoint_dir = std::filesystem::absolute(options.work_dir).string();
+  run.last_saved = existing.empty() ? "none" : existing.front();
+  run.checkpoint_dir = std::filesystem::absolute(options.work_dir).string();
   if (dist) {
-    ANN_ASSIGN_OR_RETURN(last_saved, dist->TextFromRank0("last checkpoint", last_saved));
-    ANN_ASSIGN_OR_RETURN(checkpoint_dir, dist->TextFromRank0("work dir", checkpoint_dir));
+    ANN_ASSIGN_OR_RETURN(run.last_saved, dist->TextFromRank0("last checkpoint", run.last_saved));
+    ANN_ASSIGN_OR_RETURN(run.checkpoint_dir, dist->TextFromRank0("work dir", run.checkpoint_dir));
   }
-  // A failed collective (a peer died or hung) ends this rank naming the checkpoint to resume.
-  auto last_good = [&](const absl::Status& status) {
-    if (status.ok()) return status;
-    return absl::Status(status.code(), absl::StrCat(status.message(), "; last good checkpoint: ",
-                                                    last_saved, " (continue with --resume)"));
-  };
+  std::vector<std::unique_ptr<Hook>> hooks;
+  hooks.push_back(MakeLoggerHook(run, start));
+  hooks.push_back(MakeEvalHook(run, std::move(val_samples)));
+  hooks.push_back(MakeCheckpointHook(run));
 
+  double comm_blocking = 0, comm_wait = 0;  // seconds: one all-reduce alone; waits after backward
+  int64_t comm_steps = 0;
   std::unique_ptr<GradientReducer> reducer;
   if (dist) {
     SetDataParallel(*model, config.sync_bn ? dist : nullptr, rank, dist->world_size());
     reducer = std::make_unique<GradientReducer>(*dist, sgd.params());
     absl::StatusOr<double> blocking = reducer->TimeBlocking();
-    if (!blocking.ok()) return last_good(blocking.status());
+    if (!blocking.ok()) return run.WithLastGood(blocking.status());
     comm_blocking = *blocking;
-    if (main_rank) {
+    if (run.main_rank()) {
       LOG(INFO) << absl::StrFormat(
           "%d processes, %s BatchNorm; gradients %.1f MB in %d buckets: %.1f ms per all-reduce "
           "when not overlapped",
@@ -326,159 +255,81 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
     try {
       pass();
     } catch (const std::exception&) {
-      if (dist && !dist->failure().ok()) return last_good(dist->failure());
+      if (dist && !dist->failure().ok()) return run.WithLastGood(dist->failure());
       throw;
     }
     return absl::OkStatus();
   };
+  for (auto& hook : hooks) ANN_RETURN_IF_ERROR(hook->BeforeRun(run));
 
-  const bool has_aux = model_config.with_auxiliary_head && config.aux_weight > 0;
   model->train();
-  Progress progress("train", config.max_iters - start, config.log_interval);
-  double window_time = 0, window_data = 0, window_loss = 0, window_decode = 0, window_aux = 0,
-         window_decode_acc = 0, window_aux_acc = 0;
-  int window = 0;
-  for (int64_t iter = start; iter < config.max_iters; ++iter) {
+  for (int64_t iter = start; iter < config.max_iters && run.finish_reason.empty(); ++iter) {
     const auto t0 = std::chrono::steady_clock::now();
     ANN_ASSIGN_OR_RETURN(Batch batch, loader.Next());
     const auto t1 = std::chrono::steady_clock::now();
-    const double lr = PolyLr(config.lr, config.min_lr, config.power, iter, config.max_iters);
+    IterationStats stats;
+    stats.iter = iter + 1;
+    stats.lr = PolyLr(config.lr, config.min_lr, config.power, iter, config.max_iters);
     sgd.ZeroGrad();
     SegmentorOutputs outputs;
     ANN_RETURN_IF_ERROR(with_collectives(
         [&] { outputs = TrainingForward(model, batch.images, config.precision); }));
     LossTerms terms = SegmentationLoss(outputs, batch.labels, config, model_config.align_corners);
-    double loss = terms.total.item<double>();
+    stats.loss = terms.total.item<double>();
+    stats.decode = terms.decode;
+    stats.aux = terms.aux;
+    stats.decode_acc = terms.decode_acc;
+    stats.aux_acc = terms.aux_acc;
     bool stop = g_stop_signal != 0;
     if (dist) {
       // Every rank sees the same mean loss and the same stop decision.
       absl::StatusOr<std::vector<double>> summed = dist->SumScalars(
-          {loss, terms.decode, terms.aux, terms.decode_acc, terms.aux_acc, stop ? 1.0 : 0.0});
-      if (!summed.ok()) return last_good(summed.status());
+          {stats.loss, stats.decode, stats.aux, stats.decode_acc, stats.aux_acc, stop ? 1.0 : 0.0});
+      if (!summed.ok()) return run.WithLastGood(summed.status());
       const std::vector<double>& sums = *summed;
       const double n = dist->world_size();
-      loss = sums[0] / n;
-      terms.decode = sums[1] / n;
-      terms.aux = sums[2] / n;
-      terms.decode_acc = sums[3] / n;
-      terms.aux_acc = sums[4] / n;
+      stats.loss = sums[0] / n;
+      stats.decode = sums[1] / n;
+      stats.aux = sums[2] / n;
+      stats.decode_acc = sums[3] / n;
+      stats.aux_acc = sums[4] / n;
       stop = sums[5] > 0;
     }
-    if (!std::isfinite(loss)) {
+    if (!std::isfinite(stats.loss)) {
       return absl::InternalError(absl::StrFormat(
           "loss is %s at iteration %d (decode %g, aux %g); stopped without saving. Last good "
           "checkpoint: %s",
-          std::isnan(loss) ? "NaN" : "infinite", iter + 1, terms.decode, terms.aux, last_saved));
+          std::isnan(stats.loss) ? "NaN" : "infinite", stats.iter, stats.decode, stats.aux,
+          run.last_saved));
     }
     ANN_RETURN_IF_ERROR(with_collectives([&] { terms.total.backward(); }));
     if (reducer) {
-      ANN_RETURN_IF_ERROR(last_good(reducer->Finish()));
+      ANN_RETURN_IF_ERROR(run.WithLastGood(reducer->Finish()));
       comm_wait += reducer->last_wait_seconds();
       ++comm_steps;
     }
-    sgd.Step(lr);
+    sgd.Step(stats.lr);
     const auto t2 = std::chrono::steady_clock::now();
-    const int64_t done = iter + 1;
+    stats.seconds = std::chrono::duration<double>(t2 - t0).count();
+    stats.data_seconds = std::chrono::duration<double>(t1 - t0).count();
 
-    window_time += std::chrono::duration<double>(t2 - t0).count();
-    window_data += std::chrono::duration<double>(t1 - t0).count();
-    window_loss += loss;
-    window_decode += terms.decode;
-    window_aux += terms.aux;
-    window_decode_acc += terms.decode_acc;
-    window_aux_acc += terms.aux_acc;
-    ++window;
-    if (main_rank)
-      progress.Advance(1, absl::StrFormat("iter %d loss %.4f lr %.3g", done, loss, lr));
-    if (main_rank && (done % config.log_interval == 0 || done == config.max_iters)) {
-      const double n = window;
-      // mmcv's train line: mode, epoch, iter, lr, memory, data_time, the loss terms, time.
-      Json line = TrainLog::Line("train", done, lr);
-      line["memory"] = static_cast<int64_t>(PeakMemoryMb());
-      line["data_time"] = JsonNumber(window_data / n, 5);
-      line["decode.loss_ce"] = JsonNumber(window_decode / n, 5);
-      line["decode.acc_seg"] = JsonNumber(window_decode_acc / n, 5);
-      if (has_aux) {
-        line["aux.loss_ce"] = JsonNumber(window_aux / n, 5);
-        line["aux.acc_seg"] = JsonNumber(window_aux_acc / n, 5);
-      }
-      line["loss"] = JsonNumber(window_loss / n, 5);
-      line["time"] = JsonNumber(window_time / n, 5);
-      log->Write(line);
-      log->Train(done, lr, window_loss / n, window_decode / n,
-                 has_aux ? window_aux / n : std::nan(""));
-      window_time = window_data = window_loss = window_decode = window_aux = 0;
-      window_decode_acc = window_aux_acc = 0;
-      window = 0;
-    }
-    const bool checkpoint =
-        done % config.checkpoint_interval == 0 || done == config.max_iters || stop;
-    if (dist && checkpoint) {
-      // The ranks must hold identical weights: compare a checksum before saving rank 0's.
-      double checksum = 0;
-      for (const torch::Tensor& p : sgd.params())
-        checksum += p.to(torch::kFloat64).sum().item<double>();
-      absl::StatusOr<std::vector<double>> summed = dist->SumScalars({checksum});
-      if (!summed.ok()) return last_good(summed.status());
-      const std::vector<double>& sums = *summed;
-      if (sums[0] != checksum * dist->world_size()) {
-        return absl::InternalError(absl::StrFormat(
-            "rank %d: weights differ across ranks at iteration %d (checksum %.17g, mean %.17g)",
-            rank, done, checksum, sums[0] / dist->world_size()));
-      }
-    }
-    if (main_rank && checkpoint) {
-      ANN_ASSIGN_OR_RETURN(last_saved, save(done, lr));
-      if (!stop) LOG(INFO) << "saved " << last_saved;
-    } else if (checkpoint) {
-      // What rank 0 saved (named the same way), for this rank's error messages.
-      last_saved = TrainingCheckpointPath(checkpoint_dir, done);
-    }
-    if (main_rank && config.eval_interval > 0 &&
-        (done % config.eval_interval == 0 || done == config.max_iters) && !stop) {
-      TestConfig test = full_config.test;
-      test.arithmetic = TestConfig::Arithmetic::kExact;  // the inference form cannot train on
-      Predictor predictor(model, test);
-      EvaluateOptions eval_options;
-      eval_options.progress_label = "val";
-      ANN_ASSIGN_OR_RETURN(
-          Evaluation evaluation,
-          EvaluateSamples(predictor, val_samples, info, static_cast<int>(model_config.num_classes),
-                          eval_options));
-      const ConfusionMatrix& matrix = evaluation.matrix;
-      model->train();
-      // mmseg's evaluation line: aAcc, mIoU, mAcc, then per class (fractions, as mmseg).
-      Json line = TrainLog::Line("val", done, lr);
-      line["aAcc"] = JsonNumber(matrix.AllAccuracy(), 5);
-      line["mIoU"] = JsonNumber(matrix.MeanIoU(), 5);
-      line["mAcc"] = JsonNumber(matrix.MeanAccuracy(), 5);
-      const std::vector<double> iou = matrix.IoU(), acc = matrix.Accuracy();
-      for (size_t c = 0; c < info.class_names.size() && c < iou.size(); ++c) {
-        line["IoU." + info.class_names[c]] = JsonNumber(iou[c], 5);
-      }
-      for (size_t c = 0; c < info.class_names.size() && c < acc.size(); ++c) {
-        line["Acc." + info.class_names[c]] = JsonNumber(acc[c], 5);
-      }
-      log->Write(line);
-      log->Val(done, matrix.MeanIoU());
-      LOG(INFO) << absl::StrFormat("iter %d: val mIoU %.4f aAcc %.4f", done, matrix.MeanIoU(),
-                                   matrix.AllAccuracy());
-    }
+    run.stop_signal = stop;
+    run.written_this_iter.clear();
+    for (auto& hook : hooks) ANN_RETURN_IF_ERROR(hook->AfterTrainIter(run, stats));
     if (stop) {
-      progress.Finish();
-      if (main_rank) (void)log->Plot();
-      if (dist) ANN_RETURN_IF_ERROR(last_good(dist->Barrier()));
+      for (auto& hook : hooks) ANN_RETURN_IF_ERROR(hook->AfterRun(run));
+      if (dist) ANN_RETURN_IF_ERROR(run.WithLastGood(dist->Barrier()));
       return absl::CancelledError(
           absl::StrFormat("stopped by %s at iteration %d; saved %s (continue with --resume)",
                           g_stop_signal == SIGINT    ? "SIGINT"
                           : g_stop_signal == SIGTERM ? "SIGTERM"
                                                      : "a stop signal to another rank",
-                          done, last_saved));
+                          stats.iter, run.last_saved));
     }
   }
-  progress.Finish();
-  if (dist) ANN_RETURN_IF_ERROR(last_good(dist->Barrier()));
-  if (!main_rank) return absl::OkStatus();
+  for (auto& hook : hooks) ANN_RETURN_IF_ERROR(hook->AfterRun(run));
+  if (dist) ANN_RETURN_IF_ERROR(run.WithLastGood(dist->Barrier()));
+  if (!run.main_rank()) return absl::OkStatus();
   if (comm_steps > 0) {
     const double left = comm_wait / comm_steps;
     LOG(INFO) << absl::StrFormat(
@@ -487,9 +338,12 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
         comm_blocking * 1e3, left * 1e3,
         comm_blocking > 0 ? std::max(0.0, 100 * (1 - left / comm_blocking)) : 0.0);
   }
-  ANN_RETURN_IF_ERROR(log->Plot());
-  std::printf("trained %lld iterations; final checkpoint %s\n",
-              static_cast<long long>(config.max_iters), last_saved.c_str());
+  if (!run.finish_reason.empty()) {
+    std::printf("%s; final checkpoint %s\n", run.finish_reason.c_str(), run.last_saved.c_str());
+  } else {
+    std::printf("trained %lld iterations; final checkpoint %s\n",
+                static_cast<long long>(config.max_iters), run.last_saved.c_str());
+  }
   return absl::OkStatus();
 }
 

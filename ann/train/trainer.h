@@ -1,7 +1,8 @@
 // The training loop of `ann_train`: data from the background loader, forward in training mode
-// (BN batch statistics, dropout), the recipe's loss, backward, SGD with the poly schedule;
-// checkpoints, json-lines log, progress, optional validation, curves. Stops cleanly on
-// SIGINT / SIGTERM (saving a checkpoint) and on a non-finite loss (saving nothing).
+// (BN batch statistics, dropout), the recipe's loss, backward, SGD with the poly schedule; what
+// happens around an iteration (log, validation with the best checkpoint and early stopping,
+// checkpoints) is in ann/train/hooks. Stops cleanly on SIGINT / SIGTERM (saving a checkpoint)
+// and on a non-finite loss (saving nothing).
 #ifndef ANN_TRAIN_TRAINER_H_
 #define ANN_TRAIN_TRAINER_H_
 
@@ -16,8 +17,11 @@ namespace ann {
 // What a run does besides its config: where it writes and how it starts.
 struct TrainOptions {
   std::string work_dir;
-  bool resume = false;                 // Continue from the newest loadable checkpoint in work_dir.
-  std::string load_from;               // Initialise all weights (strict), start at iteration 0.
+  bool resume = false;      // Continue from the newest loadable checkpoint in work_dir.
+  std::string resume_from;  // Continue from this training checkpoint.
+  // Initialise all weights, start at iteration 0; classifiers of another class count are
+  // initialised anew (fine-tuning to one's own classes), any other mismatch is an error.
+  std::string load_from;
   std::string backbone_init;           // ImageNet backbone (non-strict), start at iteration 0.
   std::string config_text;             // Recorded in checkpoints and the log.
   Distributed* distributed = nullptr;  // Multi-process data parallel (null: one process).

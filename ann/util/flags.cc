@@ -91,6 +91,11 @@ void PrintHelp(const ToolInfo& tool) {
   }
 }
 
+// Flags whose value names a file that belongs to the config (resolved like nested flagfiles).
+bool IsFileFlag(const std::string& name) {
+  return name == "dataset_file" || name == "class_weight";
+}
+
 class CommandLine {
  public:
   explicit CommandLine(const ToolInfo& tool) : tool_(tool) {}
@@ -121,9 +126,10 @@ class CommandLine {
           }
           value = args[++i];
         }
-        ANN_RETURN_IF_ERROR(ApplyFile(name, value));
+        ANN_RETURN_IF_ERROR(ApplyFile(name, FromFlagfile(value, /*must_exist=*/true)));
         continue;
       }
+      if (IsFileFlag(name) && has_value) value = FromFlagfile(value, /*must_exist=*/false);
       gflags::CommandLineFlagInfo info;
       const bool known = gflags::GetCommandLineFlagInfo(name.c_str(), &info);
       if (!known && !where.empty() &&
@@ -186,15 +192,35 @@ class CommandLine {
       args.emplace_back(text);
       lines.push_back(number);
     }
+    folders_.push_back(std::filesystem::path(path).parent_path());
     for (size_t i = 0; i < args.size(); ++i) {
-      ANN_RETURN_IF_ERROR(Apply({args[i]}, absl::StrCat(path, ":", lines[i])));
+      absl::Status applied = Apply({args[i]}, absl::StrCat(path, ":", lines[i]));
+      if (!applied.ok()) {
+        folders_.pop_back();
+        return applied;
+      }
     }
+    folders_.pop_back();
     --depth_;
     return absl::OkStatus();
   }
 
+  // A path written inside a flagfile names a file relative to that flagfile, as mmseg resolves
+  // _base_ (so a config in a project folder can build on configs/_base_ from anywhere); where
+  // nothing is there, relative to the current folder, as configs written before this rule meant
+  // it. On the command line a path is the user's, relative to the current folder.
+  std::string FromFlagfile(const std::string& value, bool must_exist) const {
+    namespace fs = std::filesystem;
+    if (folders_.empty() || value.empty() || fs::path(value).is_absolute()) return value;
+    const std::string beside = (folders_.back() / value).lexically_normal().string();
+    std::error_code ec;
+    if (fs::exists(beside, ec) || (must_exist && !fs::exists(value, ec))) return beside;
+    return value;
+  }
+
   const ToolInfo& tool_;
   int depth_ = 0;
+  std::vector<std::filesystem::path> folders_;  // of the flagfiles being read, innermost last
 };
 
 }  // namespace

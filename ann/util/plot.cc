@@ -5,7 +5,6 @@
 #include <limits>
 
 #include "absl/strings/str_format.h"
-#include "ann/io/image.h"
 #include "opencv2/imgproc.hpp"
 
 namespace ann {
@@ -35,9 +34,8 @@ std::string TickLabel(double v) { return absl::StrFormat("%.6g", v); }
 
 }  // namespace
 
-absl::Status WriteLinePlot(const std::string& path, const std::string& title,
-                           const std::string& x_label, const std::string& y_label,
-                           const std::vector<Series>& series) {
+cv::Mat DrawLinePlot(const std::string& title, const std::string& x_label,
+                     const std::string& y_label, const std::vector<Series>& series) {
   const int width = 800, height = 480, left = 90, right = 20, top = 40, bottom = 60;
   cv::Mat canvas(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
   double x0 = std::numeric_limits<double>::infinity(), x1 = -x0, y0 = x0, y1 = -x0;
@@ -107,7 +105,7 @@ absl::Status WriteLinePlot(const std::string& path, const std::string& title,
       cv::putText(canvas, series[k].name, {x + 32, row + 5}, font, 0.5, black, 1, cv::LINE_AA);
     }
   }
-  return WriteImage(path, canvas);
+  return canvas;
 }
 
 }  // namespace ann

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "absl/status/status.h"
+#include "opencv2/core.hpp"
 
 namespace ann {
 
@@ -21,10 +21,9 @@ struct Series {
 std::vector<double> RoundTicks(double lo, double hi, int max_ticks = 7);
 
 // Draws `series` on shared axes (auto-scaled to round ticks, titled axes, a legend when there
-// are several) and writes `path` atomically.
-absl::Status WriteLinePlot(const std::string& path, const std::string& title,
-                           const std::string& x_label, const std::string& y_label,
-                           const std::vector<Series>& series);
+// are several) as an 800x480 BGR image; the caller writes it (ann/io/image's WriteImage).
+cv::Mat DrawLinePlot(const std::string& title, const std::string& x_label,
+                     const std::string& y_label, const std::vector<Series>& series);
 
 }  // namespace ann
 

@@ -1,6 +1,6 @@
 """Independent Python implementations of the test-time augmentations, for the end-to-end tests.
 
-Written from mmcv / mmseg and the authors' code (spec §4), with Debian's python3-opencv (the
+Written from mmcv / mmseg and the authors' code (the README's ann_eval section), with Debian's python3-opencv (the
 cv2.resize that mmcv and the authors call) and python3-torch:
 
   aug_reference.py passes --image IMG --ratios 0.5,1.0 [--flip] [--test_scale WxH]

@@ -84,7 +84,7 @@ def dtypes(dst, legacy=False):
     torch.save(obj, dst, _use_new_zipfile_serialization=not legacy)
 
 
-# mmseg name prefix -> authors' torchcv name prefix (spec §2), written out independently of the
+# mmseg name prefix -> authors' torchcv name prefix (the README: `f_key` / `W` / `dsn` names), written out independently of the
 # C++ table.
 def to_original_name(k):
     rules = [
@@ -196,7 +196,7 @@ class _LegacyPickler(pickle.Pickler):
 
 
 def legacy_handmade(dst, dst_zip):
-    """The legacy layout of PyTorch 0.3-1.0, written field by field (spec §1)."""
+    """The legacy layout of PyTorch 0.3-1.0, written field by field (torch/serialization.py's _legacy_save)."""
     import torch._utils as tu
     root = torch.arange(24, dtype=torch.float32) * 0.5 - 3
     longs = torch.tensor([7, -1, 1 << 40], dtype=torch.int64)

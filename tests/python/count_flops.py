@@ -1,5 +1,5 @@
 """An independent FLOP count of the reference ANN (tests/python/ann_reference.py) in the fvcore
-convention of spec §6, from forward hooks and wrapped ops while the model really runs:
+convention of the README's ann_efficiency section, from forward hooks and wrapped ops while the model really runs:
 conv N·Cout·(Cin/g)·kh·kw·Hout·Wout, matmul prod(A)·B[-1], BN 2·numel, adaptive pooling input
 numel, bilinear 4·output numel.
 
