@@ -10,6 +10,7 @@ PACKAGES=(
   libmatio-dev libzip-dev libpng-dev nlohmann-json3-dev zlib1g-dev
   python3-torch python3-torchvision python3-scipy python3-opencv zip unzip
   clang libclang-rt-14-dev lld
+  libonnx-dev python3-onnx nodejs
 )
 
 missing=()
@@ -27,4 +28,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -q >/dev/null
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
   echo "setup: done"
+fi
+
+# ONNX Runtime (CPU) for the export tests and benchmark: npm's onnxruntime-node, whose install
+# script (which fetches GPU add-ons from elsewhere, and fails here) is skipped; its CPU runtime
+# is inside the package.
+ORT_VERSION=1.31.1
+if ! NODE_PATH="$(npm root -g)" node -e "
+    const v = require('onnxruntime-node/package.json').version;
+    process.exit(v === '$ORT_VERSION' ? 0 : 1)" 2>/dev/null; then
+  echo "setup: installing onnxruntime-node@$ORT_VERSION (npm)"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO npm install -g --ignore-scripts --no-audit --no-fund --loglevel=error \
+    "onnxruntime-node@$ORT_VERSION" >/dev/null
 fi
