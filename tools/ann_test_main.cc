@@ -8,8 +8,11 @@
 // it left out; names are the image stems, or relative paths when stems repeat (OutputNames).
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "ann/config/config.h"
 #include "ann/eval/predict_images.h"
+#include "ann/eval/predict_video.h"
 #include "ann/io/checkpoint.h"
 #include "ann/io/image.h"
 #include "ann/util/flags.h"
@@ -23,22 +26,30 @@ DEFINE_string(out_dir, "", "Directory for label PNGs (one per image).");
 DEFINE_bool(overlay, false, "Also write <name>_overlay.png: prediction colours over the image.");
 DEFINE_string(logits_dir, "", "If set, write <name>.pt scores (float32 [K, H, W]) here.");
 DEFINE_string(format, "trainid", "Label PNGs: trainid, or cityscapes (labelIds for the server).");
+DEFINE_string(video, "", "A video file instead of --images: writes <out_dir>/<name>_overlay.avi.");
+DEFINE_int32(camera, -1, "A camera (/dev/videoN) instead of --images (with --max_frames).");
+DEFINE_int64(max_frames, 0, "--video / --camera: frames to predict (0: all).");
+DEFINE_bool(frame_labels, false, "--video / --camera: also <out_dir>/<name>/<frame>.png labels.");
 
 namespace ann {
 namespace {
 
 const ToolInfo kTool = {
     "ann_test", "predicts label maps (and optionally overlays and scores) for images",
-    "--config=FLAGS --checkpoint=PTH --images=PATH (--out_dir=DIR [--overlay] | "
-    "--logits_dir=DIR) [--format=trainid|cityscapes]",
+    "--config=FLAGS --checkpoint=PTH (--images=PATH | --video=FILE | --camera=N) "
+    "(--out_dir=DIR [--overlay] | --logits_dir=DIR) [--format=trainid|cityscapes]",
     "ann_test --config=configs/ann_r50-d8_512x1024_40k_cityscapes.flags --checkpoint=r50.pth "
     "--images=data/cityscapes/leftImg8bit/val --out_dir=pred --overlay"};
 
 absl::Status Run() {
   ANN_ASSIGN_OR_RETURN(Config config, LoadConfig<kModelPart | kDataPart | kTestPart>());
   if (FLAGS_checkpoint.empty()) return absl::InvalidArgumentError("--checkpoint is required");
-  if (FLAGS_images.empty()) return absl::InvalidArgumentError("--images is required");
-  if (FLAGS_out_dir.empty() && FLAGS_logits_dir.empty()) {
+  const VideoSource video{FLAGS_video, FLAGS_camera, FLAGS_max_frames};
+  const bool is_video = !video.file.empty() || video.camera >= 0;
+  if (FLAGS_images.empty() == !is_video) {
+    return absl::InvalidArgumentError("--images: give one of --images, --video and --camera");
+  }
+  if (FLAGS_out_dir.empty() && (is_video || FLAGS_logits_dir.empty())) {
     return absl::InvalidArgumentError("--out_dir: give --out_dir and/or --logits_dir");
   }
   PredictOutput output;
@@ -47,14 +58,18 @@ absl::Status Run() {
     return absl::InvalidArgumentError("--format=cityscapes needs a 19-class model");
   }
   // Outputs written inside the input tree (by an earlier run) are not inputs.
-  ANN_ASSIGN_OR_RETURN(std::vector<std::string> images,
-                       ListImages(FLAGS_images, {FLAGS_out_dir, FLAGS_logits_dir}));
+  std::vector<std::string> images;
+  if (!is_video) {
+    ANN_ASSIGN_OR_RETURN(images, ListImages(FLAGS_images, {FLAGS_out_dir, FLAGS_logits_dir}));
+  }
   const int threads = SetUpRuntimeFromFlags();
   EncoderDecoder model(config.model);
   ANN_ASSIGN_OR_RETURN(LoadReport report,
                        LoadCheckpoint(FLAGS_checkpoint, *model, LoadMode::kStrict));
-  LOG(INFO) << FLAGS_checkpoint << ": " << report.Summary() << "; " << images.size() << " images, "
-            << threads << " threads";
+  LOG(INFO) << FLAGS_checkpoint << ": " << report.Summary() << "; "
+            << (is_video ? (video.file.empty() ? "a camera" : video.file)
+                         : absl::StrCat(images.size(), " images"))
+            << ", " << threads << " threads";
   Predictor predictor(model, config.test);
   output.out_dir = FLAGS_out_dir;
   output.overlay = FLAGS_overlay;
@@ -65,7 +80,12 @@ absl::Status Run() {
                        ? info.palette
                        : PaletteFor(static_cast<int>(config.model.num_classes));
   output.workers = config.data.workers;
-  return PredictImages(predictor, images, output);
+  if (!is_video) return PredictImages(predictor, images, output);
+  ANN_ASSIGN_OR_RETURN(VideoReport done,
+                       PredictVideo(predictor, video, output, FLAGS_frame_labels));
+  LOG(INFO) << absl::StrFormat("%d frames in %.1f s: %.2f frames/s; %s", done.frames, done.seconds,
+                               done.frames / done.seconds, done.overlay_video);
+  return absl::OkStatus();
 }
 
 }  // namespace

@@ -1,0 +1,190 @@
+#include "ann/eval/predict_video.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <deque>
+#include <filesystem>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "ann/io/image.h"
+#include "ann/io/palette.h"
+#include "ann/util/atomic_file.h"
+#include "ann/util/prefetch.h"
+#include "ann/util/progress.h"
+#include "ann/util/status_macros.h"
+#include "opencv2/videoio.hpp"
+
+namespace ann {
+namespace fs = std::filesystem;
+namespace {
+
+// The overlay video, encoded on its own thread (at most `capacity` frames behind the model),
+// under a temporary name renamed into place by Close().
+class EncodeBehind {
+ public:
+  EncodeBehind(const std::string& path, double fps, cv::Size size, size_t capacity = 4)
+      : path_(path),
+        tmp_((fs::path(path).parent_path() /
+              absl::StrCat(".", fs::path(path).stem().string(), ".tmp", getpid(), ".avi"))
+                 .string()),
+        capacity_(capacity) {
+    writer_.open(tmp_, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), fps > 0 ? fps : 25.0, size);
+    if (writer_.isOpened()) thread_ = std::thread([this] { Work(); });
+  }
+  ~EncodeBehind() {
+    Stop();
+    std::remove(tmp_.c_str());
+  }
+
+  bool opened() const { return writer_.isOpened(); }
+
+  void Push(cv::Mat frame) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return queue_.size() < capacity_; });
+    queue_.push_back(std::move(frame));
+    cv_.notify_all();
+  }
+
+  // Writes what is queued, finishes the file and renames it into place.
+  absl::Status Close() {
+    Stop();
+    writer_.release();
+    std::error_code ec;
+    if (!fs::exists(tmp_, ec) || fs::file_size(tmp_, ec) == 0) {
+      return OutputError(absl::InternalError(absl::StrCat(path_, ": cannot write the video")));
+    }
+    fs::rename(tmp_, path_, ec);
+    if (ec) {
+      return OutputError(
+          absl::InternalError(absl::StrCat(path_, ": cannot rename temporary file into place")));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void Work() {
+    while (true) {
+      cv::Mat frame;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return !queue_.empty() || done_; });
+        if (queue_.empty()) return;
+        frame = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      cv_.notify_all();
+      writer_.write(frame);
+    }
+  }
+
+  std::string path_, tmp_;
+  size_t capacity_;
+  cv::VideoWriter writer_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<cv::Mat> queue_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+absl::StatusOr<VideoReport> PredictVideo(Predictor& predictor, const VideoSource& source,
+                                         const PredictOutput& output, bool frame_labels) {
+  // FFmpeg's own log lines stay quiet: a failure is reported once, by us.
+  setenv("OPENCV_FFMPEG_LOGLEVEL", "-8", /*overwrite=*/0);
+  const std::string name =
+      source.file.empty() ? absl::StrCat("camera", source.camera) : FileStem(source.file);
+  const std::string label = source.file.empty() ? name : source.file;
+  cv::VideoCapture capture;
+  try {
+    if (source.file.empty()) {
+      capture.open(source.camera);
+    } else if (fs::is_regular_file(source.file)) {
+      capture.open(source.file, cv::CAP_FFMPEG);
+    }
+  } catch (const cv::Exception&) {
+    capture.release();
+  }
+  if (!capture.isOpened()) {
+    return absl::NotFoundError(absl::StrCat(
+        label, source.file.empty() ? ": cannot open the camera"
+                                   : ": cannot open as a video (missing, or no decodable stream)"));
+  }
+  const double fps = capture.get(cv::CAP_PROP_FPS);
+  const int64_t announced =
+      source.file.empty() ? 0 : static_cast<int64_t>(capture.get(cv::CAP_PROP_FRAME_COUNT));
+  int64_t limit = source.max_frames > 0 ? source.max_frames : std::numeric_limits<int64_t>::max();
+  if (announced > 0) limit = std::min(limit, announced);
+
+  ANN_RETURN_IF_ERROR(MakeDirectories(output.out_dir));
+  const std::string frames_dir = absl::StrCat(output.out_dir, "/", name);
+  if (frame_labels) ANN_RETURN_IF_ERROR(MakeDirectories(frames_dir));
+  // Decoded ahead: one reader thread (frames come in order), a few frames in advance.
+  Prefetch<std::optional<cv::Mat>> decoded(
+      static_cast<size_t>(std::min<int64_t>(limit, std::numeric_limits<int32_t>::max())), 1, 4,
+      [&](size_t) -> std::optional<cv::Mat> {
+        cv::Mat frame;
+        if (!capture.read(frame) || frame.empty()) return std::nullopt;
+        return frame;
+      });
+  std::unique_ptr<EncodeBehind> encoder;
+  VideoReport report;
+  report.overlay_video = absl::StrCat(output.out_dir, "/", name, "_overlay.avi");
+  Progress progress("video", announced > 0 ? limit : 0, 25);
+  const auto start = std::chrono::steady_clock::now();
+  for (int64_t i = 0; i < limit; ++i) {
+    std::optional<cv::Mat> frame = decoded.Next();
+    if (!frame) break;
+    ANN_RETURN_IF_ERROR(predictor.CheckImage(absl::StrCat(label, " frame ", i), frame->size()));
+    if (!encoder) {
+      encoder = std::make_unique<EncodeBehind>(report.overlay_video, fps, frame->size());
+      if (!encoder->opened()) {
+        return OutputError(absl::InternalError(
+            absl::StrCat(report.overlay_video, ": cannot write an MJPG video")));
+      }
+    }
+    const cv::Mat labels = LabelTensorToMat(Predictor::Labels(predictor.Logits(*frame)));
+    encoder->Push(Overlay(*frame, Colorize(labels, output.palette)));
+    if (frame_labels) {
+      const cv::Mat written =
+          output.format == PredictOutput::Format::kCityscapes ? TrainIdsToLabelIds(labels) : labels;
+      ANN_RETURN_IF_ERROR(
+          WriteImage(absl::StrFormat("%s/%06d.png", frames_dir, report.frames), written));
+    }
+    ++report.frames;
+    progress.Advance(1, absl::StrCat("frame ", i));
+  }
+  progress.Finish();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (encoder) ANN_RETURN_IF_ERROR(encoder->Close());
+  if (report.frames == 0) {
+    return absl::DataLossError(absl::StrCat(label, ": no frame could be decoded"));
+  }
+  if (announced > 0 && report.frames < limit) {
+    return absl::DataLossError(absl::StrFormat(
+        "%s: truncated or corrupt: decoded %d of the %d frames it announces (the %d decoded are "
+        "in %s)",
+        label, report.frames, limit, report.frames, report.overlay_video));
+  }
+  return report;
+}
+
+}  // namespace ann

@@ -1,0 +1,40 @@
+// Predicts the frames of a video file or a camera (OpenCV's videoio, FFmpeg): frames are decoded
+// ahead of the model on one thread and the overlay video is encoded behind it on another, as the
+// image path decodes ahead. Writes <out_dir>/<name>_overlay.avi (MJPG, the source's size and
+// frame rate) and, on request, each frame's labels as <out_dir>/<name>/<frame>.png; reports
+// frames per second. A file that cannot be opened, or that ends before the frames its container
+// announces (truncated), is one error naming it; what was written by then is complete (the video
+// holds the frames decoded, renamed into place; every PNG is whole).
+#ifndef ANN_EVAL_PREDICT_VIDEO_H_
+#define ANN_EVAL_PREDICT_VIDEO_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "ann/eval/predict_images.h"
+#include "ann/eval/predictor.h"
+
+namespace ann {
+
+struct VideoSource {
+  std::string file;        // a video file, or
+  int camera = -1;         // a camera index (/dev/videoN)
+  int64_t max_frames = 0;  // 0: until the end (a camera: until stopped)
+};
+
+// What PredictVideo did.
+struct VideoReport {
+  int64_t frames = 0;
+  double seconds = 0;
+  std::string overlay_video;
+};
+
+// Predicts `source` frame by frame with `predictor`, writing as `output` says (out_dir, format,
+// palette; `frame_labels` adds one label PNG per frame).
+absl::StatusOr<VideoReport> PredictVideo(Predictor& predictor, const VideoSource& source,
+                                         const PredictOutput& output, bool frame_labels);
+
+}  // namespace ann
+
+#endif  // ANN_EVAL_PREDICT_VIDEO_H_
