@@ -153,8 +153,9 @@ SMALL=(--crop_size=64x64 --img_scale=128x64 --threads=2 --workers=2)
 "$TRAIN" --config=configs/toy.flags --data_root="$T/city" --work_dir="$T/city_model" "${SMALL[@]}" \
   --batch_size=8 --max_iters=80 --checkpoint_interval=80 --log_interval=20 >"$T/city.log" 2>&1 ||
   { fail "toy Cityscapes model"; tail -3 "$T/city.log"; }
+# Unweighted (the config's --class_weight=auto is checked above): these runs are short.
 FT=(--config=configs/toy_custom.flags --data_root="$T/toy" "${SMALL[@]}" --batch_size=8
-    --load_from="$T/city_model/latest.pth")
+    --load_from="$T/city_model/latest.pth" --class_weight=)
 "$TRAIN" "${FT[@]}" --max_iters=48 --eval_interval=16 --checkpoint_interval=16 --log_interval=8 \
   --work_dir="$T/ft" >"$T/ft.out" 2>"$T/ft.err" || { fail "fine-tune"; tail -3 "$T/ft.err"; }
 grep -q "^info: $T/city_model/latest.pth: 188 keys loaded; 4 classifier tensors re-initialised for the new classes (decode_head.conv_seg.weight: model \[6,128,1,1\], checkpoint \[19,128,1,1\];" "$T/ft.err" &&
