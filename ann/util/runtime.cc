@@ -22,6 +22,25 @@ DEFINE_bool(keep_freed_memory, true,
             "peak. Ignored when GLIBC_TUNABLES sets glibc.malloc tunables.");
 
 namespace ann {
+namespace {
+
+// Runs before main (see the file comment): static initialisation of this library.
+const bool kCapabilityChosen = [] {
+  if (std::getenv("ATEN_CPU_CAPABILITY") == nullptr && __builtin_cpu_supports("avx512f") &&
+      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512vl")) {
+    setenv("ATEN_CPU_CAPABILITY", "avx512", /*overwrite=*/0);
+  }
+  return true;
+}();
+
+}  // namespace
+
+const char* CpuCapability() {
+  (void)kCapabilityChosen;
+  const char* value = std::getenv("ATEN_CPU_CAPABILITY");
+  return value ? value : "";
+}
 
 const char kKeepFreedMemoryTunables[] =
     "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=2147483647";

@@ -7,7 +7,13 @@
 //    page faults for its whole working set again: measured on this machine's VM, 15-30% of a
 //    training step and a third of an fp32 forward in system time. Keeping freed memory inside
 //    the process makes later steps reuse pages already mapped; the price is that the resident
-//    size stays at its peak.
+//    size stays at its peak;
+//  - kernels: Debian's LibTorch dispatches its own (elementwise) kernels at AVX2 unless
+//    ATEN_CPU_CAPABILITY says otherwise, although its AVX-512 kernels are built in. Linking this
+//    library chooses AVX-512 on a CPU that has it (AVX512 F, BW, DQ, VL), before main and so
+//    before the first tensor operation (LibTorch reads the variable once); a value the user set
+//    wins. The results do not change (tests/ann_test_e2e_test.sh stays bit-identical to
+//    Python's torch on AVX2).
 #ifndef ANN_UTIL_RUNTIME_H_
 #define ANN_UTIL_RUNTIME_H_
 
@@ -31,6 +37,10 @@ extern const char kKeepFreedMemoryTunables[];
 // the same size, so freed tensors' pages are reused. Does nothing and returns false when the user
 // set malloc tunables of their own in GLIBC_TUNABLES (theirs win); returns true once applied.
 bool KeepFreedMemory();
+
+// The ATEN_CPU_CAPABILITY this process runs with ("avx512" when chosen here, the user's, or ""
+// for LibTorch's default).
+const char* CpuCapability();
 
 // Applies --threads and --keep_freed_memory. Returns the thread count in effect.
 int SetUpRuntimeFromFlags();

@@ -7,11 +7,26 @@
 #include <string>
 #include <thread>
 
+#include "ATen/Version.h"
 #include "gtest/gtest.h"
 #include "torch/torch.h"
 
 namespace ann {
 namespace {
+
+// On a CPU with AVX-512 (F, BW, DQ, VL), LibTorch's kernels run at AVX-512 (chosen before
+// main), unless the environment said otherwise before the process started.
+TEST(CapabilityTest, Avx512IsChosenBeforeTheFirstTensorOperation) {
+  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  const std::string capability = CpuCapability();
+  // LibTorch says what it dispatches to in its build summary.
+  const bool dispatched_avx512 =
+      at::show_config().find("CPU capability usage: AVX512") != std::string::npos;
+  if (avx512 && capability == "avx512") EXPECT_TRUE(dispatched_avx512) << at::show_config();
+  if (!avx512) EXPECT_FALSE(dispatched_avx512);
+  if (avx512 && capability.empty()) ADD_FAILURE() << "AVX-512 CPU, but no capability chosen";
+}
 
 TEST(ThreadsTest, ZeroMeansAllCores) {
   const int cores = static_cast<int>(std::thread::hardware_concurrency());
