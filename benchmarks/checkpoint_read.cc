@@ -15,26 +15,17 @@
 #include "ann/model/segmentor.h"
 #include "ann/util/crc32.h"
 #include "ann/util/runtime.h"
+#include "benchmarks/timing.h"
 #include "gflags/gflags.h"
 #include "torch/torch.h"
 
 DEFINE_int32(depth, 101, "ResNet depth of the checkpointed model.");
 DEFINE_int32(runs, 5, "Timed reads (the minimum is printed).");
 
-namespace {
-
+// Seconds of the fastest of --runs runs of `run` (after one untimed).
 double Seconds(const std::function<void()>& run) {
-  double best = 1e30;
-  for (int i = 0; i < FLAGS_runs; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    run();
-    best = std::min(
-        best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  return best;
+  return ann::bench::Time(run, FLAGS_runs).min_ms / 1e3;
 }
-
-}  // namespace
 
 int main(int argc, char** argv) {
   gflags::ParseCommandLineFlags(&argc, &argv, true);

@@ -23,6 +23,7 @@
 #include "ann/model/segmentor.h"
 #include "ann/util/cpu.h"
 #include "ann/util/runtime.h"
+#include "benchmarks/timing.h"
 #include "gflags/gflags.h"
 #include "torch/torch.h"
 
@@ -33,24 +34,10 @@ DEFINE_int32(runs, 3, "Timed runs per peer after one warm-up (min and median rep
 DEFINE_string(python, "/usr/bin/python3", "Python with torch for the PyTorch peers.");
 DEFINE_string(script, "benchmarks/forward_pytorch.py", "The PyTorch timing script.");
 
+using ann::bench::Time;
+using ann::bench::Timing;
+
 namespace {
-
-struct Timing {
-  double min_ms, median_ms;
-};
-
-Timing Time(const std::function<void()>& fn, int runs) {
-  fn();
-  std::vector<double> ms;
-  for (int i = 0; i < runs; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    fn();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                     .count());
-  }
-  std::sort(ms.begin(), ms.end());
-  return {ms.front(), ms[ms.size() / 2]};
-}
 
 // GFLOP/s of `fn` doing `macs` multiply-adds (best of 3).
 double Gflops(const std::function<void()>& fn, double macs) {

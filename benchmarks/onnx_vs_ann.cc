@@ -24,6 +24,7 @@
 #include "ann/model/segmentor.h"
 #include "ann/util/cpu.h"
 #include "ann/util/runtime.h"
+#include "benchmarks/timing.h"
 #include "gflags/gflags.h"
 #include "torch/torch.h"
 
@@ -32,30 +33,9 @@ DEFINE_int32(width, 1024, "Input width.");
 DEFINE_int32(runs, 3, "Timed runs per peer after one warm-up (min and median reported).");
 DEFINE_string(node_script, "tests/ort/run_onnx.js", "The ONNX Runtime runner.");
 
-namespace {
-
-struct Timing {
-  double min_ms, median_ms;
-};
-
-Timing Summarise(std::vector<double> ms) {
-  std::sort(ms.begin(), ms.end());
-  return {ms.front(), ms[ms.size() / 2]};
-}
-
-Timing Time(const std::function<void()>& fn, int runs) {
-  fn();
-  std::vector<double> ms;
-  for (int i = 0; i < runs; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    fn();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                     .count());
-  }
-  return Summarise(ms);
-}
-
-}  // namespace
+using ann::bench::Summarise;
+using ann::bench::Time;
+using ann::bench::Timing;
 
 int main(int argc, char** argv) {
   gflags::ParseCommandLineFlags(&argc, &argv, true);

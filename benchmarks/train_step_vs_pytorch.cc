@@ -21,6 +21,7 @@
 #include "ann/train/sgd.h"
 #include "ann/util/cpu.h"
 #include "ann/util/runtime.h"
+#include "benchmarks/timing.h"
 #include "gflags/gflags.h"
 #include "torch/torch.h"
 
@@ -33,15 +34,8 @@ DEFINE_string(script, "benchmarks/train_step_pytorch.py", "The eager timing scri
 
 namespace {
 
-struct Timing {
-  double min_ms = -1, median_ms = -1;
-};
-
-Timing Summarise(std::vector<double> ms) {
-  if (ms.empty()) return {};
-  std::sort(ms.begin(), ms.end());
-  return {ms.front(), ms[ms.size() / 2]};
-}
+using ann::bench::Summarise;
+using ann::bench::Timing;
 
 // Our trainer's step (TrainingForward, SegmentationLoss, backward, Sgd) in `precision`.
 Timing TimeOurs(ann::TrainConfig::Precision precision) {
