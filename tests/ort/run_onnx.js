@@ -5,7 +5,18 @@
 // and one JSON line is printed: output shapes, and with RUNS > 0 the seconds of each timed run
 // (all graph optimisations, THREADS intra-op threads, after one untimed run).
 const fs = require('fs');
-const ort = require('onnxruntime-node');
+const path = require('path');
+
+// Installed globally by ./setup.sh (npm install -g): found there without NODE_PATH too.
+function loadOrt() {
+  try {
+    return require('onnxruntime-node');
+  } catch (e) {
+    const root = require('child_process').execSync('npm root -g').toString().trim();
+    return require(path.join(root, 'onnxruntime-node'));
+  }
+}
+const ort = loadOrt();
 
 (async () => {
   const [model, input, dims, prefix, threads = '0', runs = '0'] = process.argv.slice(2);
@@ -33,7 +44,7 @@ const ort = require('onnxruntime-node');
     fs.writeFileSync(`${prefix}.${name}.bin`,
                      Buffer.from(array.buffer, array.byteOffset, array.byteLength));
   }
-  console.log(JSON.stringify({shapes, times, metadata: session.handler.metadata || null}));
+  console.log(JSON.stringify({shapes, times}));
 })().catch((e) => {
   console.error('error: ' + String(e.message || e).split('\n')[0]);
   process.exit(1);
