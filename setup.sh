@@ -7,7 +7,7 @@ PACKAGES=(
   bazel-bootstrap bazel-rules-java default-jdk-headless
   g++ libtorch-dev libopencv-dev libabsl-dev libgflags-dev libgoogle-glog-dev
   libgtest-dev libgmock-dev libbenchmark-dev libopenblas0-openmp libgloo-dev
-  libmatio-dev libzip-dev libpng-dev nlohmann-json3-dev zlib1g-dev
+  libmatio-dev libzip-dev libpng-dev libssl-dev nlohmann-json3-dev zlib1g-dev
   python3-torch python3-torchvision python3-scipy python3-opencv zip unzip
   clang libclang-rt-14-dev lld
   libonnx-dev python3-onnx nodejs

@@ -31,6 +31,28 @@ def timed(fn, runs):
     return min(times), statistics.median(times)
 
 
+def fx_int8(model, depth, x):
+    """PyTorch's own int8: FX graph-mode post-training static quantization with the onednn
+    backend's default qconfig, calibrated on `x` (the image the C++ side calibrates on). The
+    attention block is left in float (FX cannot trace its data-dependent reshapes)."""
+    from torch.ao.quantization import get_default_qconfig_mapping
+    from torch.ao.quantization.fx.custom_config import PrepareCustomConfig
+    from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
+    torch.backends.quantized.engine = 'onednn'
+    copy = ann_reference.EncoderDecoder(depth, 19).eval()
+    copy.load_state_dict(model.state_dict())
+    custom = PrepareCustomConfig().set_non_traceable_module_classes(
+        [ann_reference.SelfAttentionBlock])
+    prepared = prepare_fx(copy, get_default_qconfig_mapping('onednn'), example_inputs=(x,),
+                          prepare_custom_config=custom)
+    prepared(x)
+    quantized = convert_fx(prepared)
+    agree = (quantized(x).argmax(1) == model(x).argmax(1)).float().mean().item()
+    print('pytorch_fx_int8_onednn vs pytorch_eager_fp32: argmax agreement %.4f%%' % (100 * agree),
+          file=sys.stderr)
+    return quantized
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--depth', type=int, default=50)
@@ -67,6 +89,12 @@ def main():
                       file=sys.stderr)
         peers.append(('pytorch_bf16_autocast', model, x, True))
         peers.append(('pytorch_bf16_autocast_channels_last', cl, x_cl, True))
+        if wanted is None or 'pytorch_fx_int8_onednn' in wanted:
+            try:
+                peers.append(('pytorch_fx_int8_onednn', fx_int8(model, a.depth, x), x, False))
+            except Exception as e:  # noqa: BLE001
+                print('pytorch_fx_int8_onednn failed: %s' % str(e).splitlines()[0],
+                      file=sys.stderr)
         for name, net, inp, bf16 in peers:
             if wanted is not None and name not in wanted:
                 continue

@@ -1,10 +1,12 @@
 // Side-by-side timing of whole-image ANN inference, one binary, one run: our model as loaded
-// (exact), its inference form in fp32 and bf16 (EncoderDecoder::PrepareForInference), and every
-// PyTorch configuration (benchmarks/forward_pytorch.py through Debian's python3-torch: eager,
-// channels-last, jit.freeze, bf16 autocast, bf16 autocast channels-last), same weights (Python
-// writes them, we load them), same input, same threads; PyTorch eager and its best peer also
-// under the malloc settings of our --keep_freed_memory (GLIBC_TUNABLES). Also measured in the same
-// run: the machine's sgemm (2048^3) and 3x3-convolution throughput in fp32 and bf16, as limits.
+// (exact), its inference form in fp32 and bf16 (EncoderDecoder::PrepareForInference), our int8
+// (ann/quant, calibrated on the input), and every PyTorch configuration
+// (benchmarks/forward_pytorch.py through Debian's python3-torch: eager, channels-last,
+// jit.freeze, bf16 autocast, bf16 autocast channels-last, FX int8 on the onednn engine calibrated
+// on the same input), same weights (Python writes them, we load them), same input, same threads;
+// PyTorch eager and its best peer also under the malloc settings of our --keep_freed_memory
+// (GLIBC_TUNABLES). Also measured in the same run: the machine's sgemm (2048^3) and
+// 3x3-convolution throughput in fp32, bf16 and int8 (LibTorch's onednn engine), as limits.
 // Prints min and median per peer, GFLOP/s (2 x MACs / s), ratios to PyTorch eager fp32, and our
 // fast paths' error against our exact path.
 //
@@ -21,6 +23,9 @@
 #include "ann/efficiency/flops.h"
 #include "ann/io/checkpoint.h"
 #include "ann/model/segmentor.h"
+#include "ann/quant/calibration.h"
+#include "ann/quant/int8_segmentor.h"
+#include "ann/quant/qops.h"
 #include "ann/util/cpu.h"
 #include "ann/util/runtime.h"
 #include "benchmarks/timing.h"
@@ -51,6 +56,7 @@ int main(int argc, char** argv) {
   const int threads = ann::SetUpRuntimeFromFlags();
   torch::InferenceMode guard;
   const bool bf16 = ann::CpuHasBf16();
+  const bool int8 = ann::CpuHasInt8Dot();
 
   // Limits of this machine, measured now.
   const torch::Tensor a = torch::randn({2048, 2048}), b = torch::randn({2048, 2048});
@@ -64,6 +70,13 @@ int main(int argc, char** argv) {
   if (bf16) {
     torch::Tensor bx = cx.to(torch::kBFloat16), bw = cw.to(torch::kBFloat16);
     conv_bf16 = Gflops([&] { torch::conv2d(bx, bw, {}, 1, 1); }, conv_macs);
+  }
+  double conv_int8 = 0;
+  if (int8) {
+    ann::UseOnednnQuantizedEngine();
+    const torch::Tensor qx = torch::quantize_per_tensor(cx.abs(), 0.02, 0, torch::kQUInt8);
+    const ann::PackedConv packed = ann::PackConv(cw, {}, {1, 1}, {1, 1}, {1, 1});
+    conv_int8 = Gflops([&] { packed->apply(qx, 0.5, 128); }, conv_macs);
   }
 
   // The PyTorch peers (they also write the weights we load); then PyTorch's eager and best
@@ -84,7 +97,10 @@ int main(int argc, char** argv) {
       pclose(pipe);
     }
   };
-  run_peers(absl::StrCat(command, " --checkpoint ", checkpoint));
+  run_peers(absl::StrCat(command, " --checkpoint ", checkpoint,
+                         " --peers pytorch_eager_fp32,pytorch_channels_last_fp32,",
+                         "pytorch_jit_freeze_fp32,pytorch_bf16_autocast,",
+                         "pytorch_bf16_autocast_channels_last"));
   if (peers.empty()) {
     std::fprintf(stderr, "error: %s: no PyTorch timings\n", command.c_str());
     return 1;
@@ -92,6 +108,13 @@ int main(int argc, char** argv) {
   run_peers(absl::StrCat("GLIBC_TUNABLES=", ann::kKeepFreedMemoryTunables, " ", command,
                          " --peers pytorch_eager_fp32,pytorch_bf16_autocast_channels_last",
                          " --suffix _keep_freed_memory"));
+  // PyTorch's int8 at its default (AVX2) kernels: at ATEN_CPU_CAPABILITY=avx512 (which our
+  // runtime sets, and children inherit) LibTorch 1.13's quantized bilinear upsampling is wrong
+  // by up to 255 codes, and FX's int8 model agrees with fp32 on 0.13% of pixels.
+  if (int8) {
+    run_peers(
+        absl::StrCat("ATEN_CPU_CAPABILITY=avx2 ", command, " --peers pytorch_fx_int8_onednn"));
+  }
 
   ann::ModelConfig config;
   config.depth = FLAGS_depth;
@@ -123,6 +146,17 @@ int main(int argc, char** argv) {
   };
   fast(ann::Precision::kFp32, "ann_fast_fp32");
   if (bf16) fast(ann::Precision::kBf16, "ann_fast_bf16");
+  if (int8) {
+    ann::Int8Segmentor engine(model);  // calibrated on the input, as PyTorch's peer is
+    engine.Observe(x);
+    engine.Quantize(engine.calibration(), ann::Observer::kMinMax);
+    const torch::Tensor got = engine.Predict(x);
+    const double rel = ((got - exact).abs().max() / exact.abs().max()).item<double>();
+    const double agree =
+        (got.argmax(1) == exact.argmax(1)).to(torch::kDouble).mean().item<double>();
+    errors.emplace_back("ann_int8", std::make_pair(rel, agree));
+    peers.emplace_back("ann_int8", Time([&] { engine.Predict(x); }, FLAGS_runs));
+  }
 
   double eager_ms = 0;
   for (const auto& [name, t] : peers) {
@@ -130,13 +164,27 @@ int main(int argc, char** argv) {
   }
   std::printf("ANN R-%d-D8 forward %dx%d, %d threads, %.1f GMACs, min / median of %d runs\n",
               FLAGS_depth, FLAGS_width, FLAGS_height, threads, macs / 1e9, FLAGS_runs);
-  std::printf("limits now: sgemm 2048^3 %.0f GFLOP/s, 3x3 conv fp32 %.0f, bf16 %s\n", sgemm,
-              conv_fp32, bf16 ? absl::StrCat(static_cast<int>(conv_bf16)).c_str() : "n/a");
+  auto limit = [](bool has, double v) { return has ? absl::StrCat(static_cast<int>(v)) : "n/a"; };
+  std::printf(
+      "limits now: sgemm 2048^3 %.0f GFLOP/s; 3x3 conv 256->256 at 128x128: fp32 %.0f GFLOP/s, "
+      "bf16 %s GFLOP/s, int8 %s GOP/s\n",
+      sgemm, conv_fp32, limit(bf16, conv_bf16).c_str(), limit(int8, conv_int8).c_str());
   std::printf("%-54s %10s %10s %9s %13s\n", "peer", "min ms", "median ms", "GFLOP/s",
               "vs eager fp32");
   for (const auto& [name, t] : peers) {
     std::printf("%-54s %10.1f %10.1f %9.0f %12.2fx\n", name.c_str(), t.min_ms, t.median_ms,
                 2 * macs / (t.min_ms * 1e6), eager_ms > 0 ? eager_ms / t.min_ms : 0.0);
+  }
+  std::map<std::string, double> ms;
+  for (const auto& [name, t] : peers) ms[name] = t.min_ms;
+  for (const auto& [a, b] : std::vector<std::pair<std::string, std::string>>{
+           {"ann_int8", "ann_fast_bf16"},
+           {"ann_int8", "ann_fast_fp32"},
+           {"ann_int8", "pytorch_fx_int8_onednn"},
+           {"ann_fast_bf16", "pytorch_bf16_autocast_channels_last"}}) {
+    if (ms.count(a) && ms.count(b)) {
+      std::printf("%s is %.2fx %s\n", a.c_str(), ms[b] / ms[a], b.c_str());
+    }
   }
   for (const auto& [name, e] : errors) {
     std::printf("%s vs ann_exact_fp32: max relative error %.2e, argmax agreement %.4f%%\n",

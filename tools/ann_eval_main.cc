@@ -56,6 +56,7 @@ absl::Status Run() {
   if (!FLAGS_pred_dir.empty()) {
     evaluated = EvaluatePredictionDir(FLAGS_pred_dir, samples, info, num_classes, options);
   } else {
+    ANN_RETURN_IF_ERROR(CheckCalibrationForCheckpoint(config.test, FLAGS_checkpoint));
     SetUpRuntimeFromFlags();
     EncoderDecoder model(config.model);
     ANN_RETURN_IF_ERROR(LoadCheckpoint(FLAGS_checkpoint, *model, LoadMode::kStrict).status());

@@ -38,6 +38,7 @@ absl::Status PredictTestSplit(const std::vector<std::string>& images, const std:
         absl::StrCat("--num_classes: a Cityscapes submission needs a 19-class model, got ",
                      config.model.num_classes));
   }
+  ANN_RETURN_IF_ERROR(CheckCalibrationForCheckpoint(config.test, FLAGS_checkpoint));
   SetUpRuntimeFromFlags();
   EncoderDecoder model(config.model);
   ANN_RETURN_IF_ERROR(LoadCheckpoint(FLAGS_checkpoint, *model, LoadMode::kStrict).status());

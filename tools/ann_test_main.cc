@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ann/config/config.h"
+#include "ann/eval/calibrate.h"
 #include "ann/eval/predict_images.h"
 #include "ann/eval/predict_video.h"
 #include "ann/io/checkpoint.h"
@@ -30,6 +31,7 @@ DEFINE_string(video, "", "A video file instead of --images: writes <out_dir>/<na
 DEFINE_int32(camera, -1, "A camera (/dev/videoN) instead of --images (with --max_frames).");
 DEFINE_int64(max_frames, 0, "--video / --camera: frames to predict (0: all).");
 DEFINE_bool(frame_labels, false, "--video / --camera: also <out_dir>/<name>/<frame>.png labels.");
+DEFINE_string(calibrate, "", "Instead of predicting: write --images' int8 calibration here.");
 
 namespace ann {
 namespace {
@@ -37,7 +39,8 @@ namespace {
 const ToolInfo kTool = {
     "ann_test", "predicts label maps (and optionally overlays and scores) for images",
     "--config=FLAGS --checkpoint=PTH (--images=PATH | --video=FILE | --camera=N) "
-    "(--out_dir=DIR [--overlay] | --logits_dir=DIR) [--format=trainid|cityscapes]",
+    "(--out_dir=DIR [--overlay] | --logits_dir=DIR | --calibrate=FILE) "
+    "[--format=trainid|cityscapes] [--precision=int8 --calibration=FILE]",
     "ann_test --config=configs/ann_r50-d8_512x1024_40k_cityscapes.flags --checkpoint=r50.pth "
     "--images=data/cityscapes/leftImg8bit/val --out_dir=pred --overlay"};
 
@@ -49,7 +52,7 @@ absl::Status Run() {
   if (FLAGS_images.empty() == !is_video) {
     return absl::InvalidArgumentError("--images: give one of --images, --video and --camera");
   }
-  if (FLAGS_out_dir.empty() && (is_video || FLAGS_logits_dir.empty())) {
+  if (FLAGS_out_dir.empty() && FLAGS_calibrate.empty() && (is_video || FLAGS_logits_dir.empty())) {
     return absl::InvalidArgumentError("--out_dir: give --out_dir and/or --logits_dir");
   }
   PredictOutput output;
@@ -62,6 +65,9 @@ absl::Status Run() {
   if (!is_video) {
     ANN_ASSIGN_OR_RETURN(images, ListImages(FLAGS_images, {FLAGS_out_dir, FLAGS_logits_dir}));
   }
+  if (FLAGS_calibrate.empty()) {
+    ANN_RETURN_IF_ERROR(CheckCalibrationForCheckpoint(config.test, FLAGS_checkpoint));
+  }
   const int threads = SetUpRuntimeFromFlags();
   EncoderDecoder model(config.model);
   ANN_ASSIGN_OR_RETURN(LoadReport report,
@@ -70,6 +76,9 @@ absl::Status Run() {
             << (is_video ? (video.file.empty() ? "a camera" : video.file)
                          : absl::StrCat(images.size(), " images"))
             << ", " << threads << " threads";
+  if (!FLAGS_calibrate.empty()) {
+    return CalibrateImages(model, config.test, images, FLAGS_checkpoint, FLAGS_calibrate);
+  }
   Predictor predictor(model, config.test);
   output.out_dir = FLAGS_out_dir;
   output.overlay = FLAGS_overlay;

@@ -17,7 +17,7 @@ const std::vector<std::string>& AllConfigFlags() {
       "early_stop_patience", "seed",
       // ann/eval/test_config.cc
       "test_mode", "test_scale", "test_crop", "test_stride", "scales", "flip", "aug_test",
-      "aug_style", "precision"};
+      "aug_style", "precision", "calibration", "int8_observer"};
   return *names;
 }
 

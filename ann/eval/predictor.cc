@@ -7,6 +7,7 @@
 #include "ann/data/transforms.h"
 #include "ann/io/image.h"
 #include "ann/model/footprint.h"
+#include "ann/quant/int8_segmentor.h"
 #include "ann/util/status_macros.h"
 #include "opencv2/imgproc.hpp"
 
@@ -15,10 +16,23 @@ namespace ann {
 Predictor::Predictor(EncoderDecoder model, TestConfig config)
     : model_(std::move(model)), config_(std::move(config)) {
   model_->eval();
-  if (config_.arithmetic != TestConfig::Arithmetic::kExact) {
+  if (config_.arithmetic == TestConfig::Arithmetic::kInt8) {
+    TORCH_CHECK(config_.calibration != nullptr, "--precision=int8 without a calibration");
+    auto engine = std::make_shared<Int8Segmentor>(model_);
+    engine->Quantize(*config_.calibration, config_.observer);
+    forward_ = [engine](const torch::Tensor& x) { return engine->Predict(x); };
+  } else if (config_.arithmetic != TestConfig::Arithmetic::kExact) {
     model_->PrepareForInference(
         config_.arithmetic == TestConfig::Arithmetic::kBf16 ? Precision::kBf16 : Precision::kFp32);
   }
+}
+
+void Predictor::SetForward(std::function<torch::Tensor(const torch::Tensor&)> forward) {
+  forward_ = std::move(forward);
+}
+
+torch::Tensor Predictor::Forward(const torch::Tensor& x) {
+  return forward_ ? forward_(x) : model_->Predict(x);
 }
 
 torch::Tensor Predictor::SlideInfer(const torch::Tensor& input) {
@@ -34,7 +48,7 @@ torch::Tensor Predictor::SlideInfer(const torch::Tensor& input) {
       const int64_t y2 = std::min(r * sh + ch, h), x2 = std::min(c * sw + cw, w);
       const int64_t y1 = std::max<int64_t>(y2 - ch, 0), x1 = std::max<int64_t>(x2 - cw, 0);
       torch::Tensor crop = input.slice(2, y1, y2).slice(3, x1, x2);
-      torch::Tensor logits = model_->Predict(crop);
+      torch::Tensor logits = Forward(crop);
       if (!sum.defined()) sum = torch::zeros({1, logits.size(1), h, w}, logits.options());
       sum.slice(2, y1, y2).slice(3, x1, x2).add_(logits);
       count.slice(2, y1, y2).slice(3, x1, x2).add_(1);
@@ -44,7 +58,7 @@ torch::Tensor Predictor::SlideInfer(const torch::Tensor& input) {
 }
 
 torch::Tensor Predictor::Infer(const torch::Tensor& input) {
-  return config_.mode == TestConfig::Mode::kSlide ? SlideInfer(input) : model_->Predict(input);
+  return config_.mode == TestConfig::Mode::kSlide ? SlideInfer(input) : Forward(input);
 }
 
 cv::Size Predictor::PassSize(cv::Size original, double ratio) const {
@@ -155,7 +169,7 @@ torch::Tensor Predictor::CropPredict(const torch::Tensor& input) {
   torch::Tensor count = torch::zeros({1, 1, h, w}, input.options());
   for (int64_t y : CropStarts(h, ch, config_.stride.height)) {
     for (int64_t x : CropStarts(w, cw, config_.stride.width)) {
-      torch::Tensor logits = model_->Predict(input.slice(2, y, y + ch).slice(3, x, x + cw));
+      torch::Tensor logits = Forward(input.slice(2, y, y + ch).slice(3, x, x + cw));
       if (!sum.defined()) sum = torch::zeros({1, logits.size(1), h, w}, logits.options());
       sum.slice(2, y, y + ch).slice(3, x, x + cw).add_(logits);
       count.slice(2, y, y + ch).slice(3, x, x + cw).add_(1);
@@ -182,7 +196,7 @@ torch::Tensor Predictor::MsCropLogits(const cv::Mat& image_bgr) {
       }
       if (flipped) x = x.flip({3});
       const bool whole = w < config_.crop.width || h < config_.crop.height;
-      const torch::Tensor logits = whole ? model_->Predict(x) : CropPredict(x);
+      const torch::Tensor logits = whole ? Forward(x) : CropPredict(x);
       // cv2.resize of the H' x W' x K map to the image size, bicubic.
       const torch::Tensor map = logits[0].permute({1, 2, 0}).contiguous();
       const int channels = static_cast<int>(map.size(2));

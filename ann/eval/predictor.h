@@ -16,6 +16,7 @@
 #ifndef ANN_EVAL_PREDICTOR_H_
 #define ANN_EVAL_PREDICTOR_H_
 
+#include <functional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -33,8 +34,9 @@ namespace ann {
 //   torch::Tensor labels = Predictor::Labels(scores);     // uint8 [H, W]
 class Predictor {
  public:
-  // With config.arithmetic fp32 or bf16, turns `model` (shared, not copied) into its inference
-  // form: it cannot be trained afterwards.
+  // With config.arithmetic fp32, bf16 or int8, turns `model` (shared, not copied) into its
+  // inference form: it cannot be trained afterwards. int8 quantizes it with config.calibration
+  // (ann/quant/int8_segmentor.h).
   explicit Predictor(EncoderDecoder model, TestConfig config = TestConfig());
 
   // Scores [K, H, W] (float32) for a BGR uint8 image of size H x W: logits for one pass,
@@ -55,7 +57,13 @@ class Predictor {
 
   const TestConfig& config() const { return config_; }
 
+  // Replaces the network's forward (normalised input [N, 3, h, w] -> logits at its size) in
+  // every pass of every mode: int8 calibration observes through it.
+  void SetForward(std::function<torch::Tensor(const torch::Tensor&)> forward);
+
  private:
+  // One network pass: the forward set (int8, calibration) or the model's Predict.
+  torch::Tensor Forward(const torch::Tensor& x);
   torch::Tensor SlideInfer(const torch::Tensor& input);
   // The size one multi-scale pass runs at, for an image of `original` size.
   cv::Size PassSize(cv::Size original, double ratio) const;
@@ -67,6 +75,7 @@ class Predictor {
 
   EncoderDecoder model_;
   TestConfig config_;
+  std::function<torch::Tensor(const torch::Tensor&)> forward_;
 };
 
 // The crop starts along an axis of `length` in the authors' mscrop test: 0, stride, ...,

@@ -23,8 +23,15 @@ DEFINE_string(scales, "1.0",
 DEFINE_bool(flip, false, "Also predict the mirrored image and average (flip augmentation).");
 DEFINE_string(precision, "exact",
               "Inference arithmetic: exact (as loaded: bit-identical to mmseg's PyTorch), fp32 "
-              "(BatchNorm folded into the convolutions, channels-last: faster, within 1e-4) or "
-              "bf16 (the same in bfloat16; needs AVX512-BF16 or AMX).");
+              "(BatchNorm folded into the convolutions, channels-last: faster, within 1e-4), "
+              "bf16 (the same in bfloat16; needs AVX512-BF16 or AMX) or int8 (post-training "
+              "quantization with --calibration; needs VNNI or AMX-INT8).");
+DEFINE_string(calibration, "",
+              "--precision=int8: the calibration file ann_test --calibrate wrote for this "
+              "checkpoint.");
+DEFINE_string(int8_observer, "minmax",
+              "--precision=int8: activation ranges from the calibration's minmax (min / max over "
+              "the images: the best mIoU measured) or percentile (0.01% / 99.99% quantiles).");
 DEFINE_bool(aug_test, false, "mmseg's aug test: --scales=0.5,0.75,1.0,1.25,1.5,1.75 --flip.");
 DEFINE_string(aug_style, "mmseg0x",
               "How multi-scale ratios size each pass: mmseg0x (ratio x --test_scale, as mmseg "
@@ -63,9 +70,27 @@ absl::StatusOr<TestConfig> TestConfigFromFlags() {
   ANN_ASSIGN_OR_RETURN(c.arithmetic, ParseEnumFlag<Arithmetic>("precision", FLAGS_precision,
                                                                {{"exact", Arithmetic::kExact},
                                                                 {"fp32", Arithmetic::kFp32},
-                                                                {"bf16", Arithmetic::kBf16}}));
+                                                                {"bf16", Arithmetic::kBf16},
+                                                                {"int8", Arithmetic::kInt8}}));
   if (c.arithmetic == Arithmetic::kBf16) ANN_RETURN_IF_ERROR(CheckBf16Flag("precision"));
+  ANN_ASSIGN_OR_RETURN(c.observer, ParseObserverFlag(FLAGS_int8_observer));
+  if (c.arithmetic == Arithmetic::kInt8) {
+    ANN_RETURN_IF_ERROR(CheckInt8Flag("precision"));
+    if (FLAGS_calibration.empty()) {
+      return absl::InvalidArgumentError(
+          "--calibration: --precision=int8 needs a calibration (ann_test --calibrate=FILE)");
+    }
+    ANN_ASSIGN_OR_RETURN(Calibration calibration, ReadCalibration(FLAGS_calibration));
+    c.calibration = std::make_shared<const Calibration>(std::move(calibration));
+    c.calibration_path = FLAGS_calibration;
+  }
   return c;
+}
+
+absl::Status CheckCalibrationForCheckpoint(const TestConfig& test,
+                                           const std::string& checkpoint_path) {
+  if (test.arithmetic != TestConfig::Arithmetic::kInt8) return absl::OkStatus();
+  return CheckCalibrationFor(*test.calibration, test.calibration_path, checkpoint_path);
 }
 
 absl::Status CheckTestFootprint(const ModelConfig& model, const TestConfig& test) {

@@ -4,10 +4,13 @@
 #ifndef ANN_EVAL_TEST_CONFIG_H_
 #define ANN_EVAL_TEST_CONFIG_H_
 
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "ann/model/model_config.h"
+#include "ann/quant/calibration.h"
 #include "opencv2/core.hpp"
 
 namespace ann {
@@ -25,15 +28,25 @@ struct TestConfig {
   cv::Size stride{513, 513};
   std::vector<double> ratios = {1.0};  // Multi-scale ratios (mscrop: its scales).
   bool flip = false;
-  // Arithmetic: exact (the model as loaded, bit-identical to mmseg's eager PyTorch), or the
-  // inference form in fp32 or bf16 (EncoderDecoder::PrepareForInference).
-  enum class Arithmetic { kExact, kFp32, kBf16 } arithmetic = Arithmetic::kExact;
+  // Arithmetic: exact (the model as loaded, bit-identical to mmseg's eager PyTorch), the
+  // inference form in fp32 or bf16 (EncoderDecoder::PrepareForInference), or int8
+  // (ann/quant/int8_segmentor, with a calibration).
+  enum class Arithmetic { kExact, kFp32, kBf16, kInt8 } arithmetic = Arithmetic::kExact;
+  // int8: the calibration (--calibration) and how its ranges become quantization parameters.
+  std::string calibration_path;
+  std::shared_ptr<const Calibration> calibration;
+  Observer observer = Observer::kMinMax;
   bool IsAugmented() const { return ratios.size() > 1 || flip; }
 };
 
 // Reads --test_mode --test_scale --test_crop --test_stride --scales --flip --aug_test
 // --aug_style; every bad value is an error naming its flag.
 absl::StatusOr<TestConfig> TestConfigFromFlags();
+
+// With int8 arithmetic: OK when the calibration was made for the checkpoint at
+// `checkpoint_path`, else one line naming both (ann/quant/calibration.h). OK otherwise.
+absl::Status CheckCalibrationForCheckpoint(const TestConfig& test,
+                                           const std::string& checkpoint_path);
 
 // A flag error (--test_scale or --test_crop) when the passes `test` makes of `model` could not fit
 // in this machine's memory whatever the image (see ann/model/footprint.h).

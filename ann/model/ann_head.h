@@ -33,6 +33,9 @@ class FusedBottleneck {
   // channels-last) for inference.
   void Prepare(torch::nn::ModuleList& stages, ConvModuleImpl& bottleneck, torch::ScalarType dtype);
   bool prepared() const { return weight_.defined(); }
+  // The prepared weight [out, attention + feats, 1, 1] and bias (may be undefined).
+  const torch::Tensor& weight() const { return weight_; }
+  const torch::Tensor& bias() const { return bias_; }
   // The bottleneck's output, with the prepared weights, or with `live_weights` (or when none
   // are prepared) the current ones fused in this forward, so that gradients reach every
   // parameter.
@@ -55,6 +58,7 @@ class AFNBImpl : public torch::nn::Module {
 
   // Inference form: the bottleneck fused with the stages' out_project (FusedBottleneck).
   void PrepareFused(torch::ScalarType dtype);
+  const FusedBottleneck& fused() const { return fused_; }
 
   torch::nn::ModuleList stages{nullptr};
   ConvModule bottleneck{nullptr};  // 1x1 + BN, no activation.
@@ -74,6 +78,7 @@ class APNBImpl : public torch::nn::Module {
 
   // Inference form: the bottleneck fused with the stage's out_project (FusedBottleneck).
   void PrepareFused(torch::ScalarType dtype);
+  const FusedBottleneck& fused() const { return fused_; }
 
   torch::nn::ModuleList stages{nullptr};
   ConvModule bottleneck{nullptr};  // 1x1 + BN + ReLU.

@@ -36,6 +36,8 @@ class ConvModuleImpl : public torch::nn::Module {
   // Inference form: BN folded into the conv (FoldBatchNormInto), then skipped (`bn` is null;
   // its parameters stay registered but unused).
   void FoldBatchNorm();
+  // Whether a ReLU follows (the options' relu()).
+  bool has_relu() const { return relu_; }
 
   torch::nn::Conv2d conv{nullptr};
   SyncBatchNorm bn{nullptr};

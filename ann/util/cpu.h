@@ -15,6 +15,13 @@ bool CpuHasBf16();
 // OK when the CPU has bf16 arithmetic; otherwise the flag error "--<flag>: bf16 needs ...".
 absl::Status CheckBf16Flag(absl::string_view flag);
 
+// Whether the CPU has int8 dot products (AVX512-VNNI, AVX-VNNI or AMX-INT8), without which
+// oneDNN's int8 convolutions are slower than float32.
+bool CpuHasInt8Dot();
+
+// OK when the CPU has int8 dot products; otherwise the flag error "--<flag>: int8 needs ...".
+absl::Status CheckInt8Flag(absl::string_view flag);
+
 }  // namespace ann
 
 #endif  // ANN_UTIL_CPU_H_
