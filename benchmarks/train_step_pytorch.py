@@ -3,7 +3,9 @@ CE ignore 255 on the decode head + 0.4 x aux, backward, torch.optim.SGD), for
 train_step_vs_pytorch.
 
   train_step_pytorch.py --depth 50 --crop 512 --batch 2 --threads 2 --runs 2 [--bf16]
+      [--channels_last]
 --bf16: the forward under torch.autocast('cpu', dtype=torch.bfloat16), logits back to float32.
+--channels_last: the model and the input in torch.channels_last (PyTorch's advice for CPU).
 Prints one line: "pytorch_ms <min> <median>" (milliseconds per step).
 """
 import argparse
@@ -27,6 +29,7 @@ def main():
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--runs', type=int, default=2)
     p.add_argument('--bf16', action='store_true')
+    p.add_argument('--channels_last', action='store_true')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -35,6 +38,9 @@ def main():
     x = torch.randn(a.batch, 3, a.crop, a.crop)
     y = torch.randint(0, 19, (a.batch, a.crop, a.crop))
     y[:, :8] = 255
+    if a.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
 
     def step():
         opt.zero_grad()

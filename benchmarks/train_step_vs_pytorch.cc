@@ -2,10 +2,10 @@
 // mmseg's loss, backward, SGD with momentum and weight decay): our C++ trainer's pieces in fp32
 // and in bf16 mixed precision (--train_precision=bf16) against the same network trained in
 // PyTorch eager fp32 and with torch.autocast('cpu', bfloat16) (Debian's python3-torch), same
-// threads, crop, batch, same run. Prints the times (min and median of --runs steps) and the
-// ratios to PyTorch eager fp32. The PyTorch peers run once as users run them and once under the
-// malloc settings of our --keep_freed_memory ("kept malloc"), to show how much of the
-// difference is memory reuse.
+// threads, crop, batch, same run (PyTorch bf16 also channels-last, its advice for CPUs). Prints the
+// times (min and median of --runs steps) and the ratios to PyTorch eager fp32. The PyTorch peers
+// run once as users run them and once under the malloc settings of our --keep_freed_memory ("kept
+// malloc"), to show how much of the difference is memory reuse.
 //
 //   bazel run //benchmarks:train_step_vs_pytorch -- --depth=50 --crop=512 --batch=2
 #include <algorithm>
@@ -70,12 +70,12 @@ Timing TimeOurs(ann::TrainConfig::Precision precision) {
 
 // The PyTorch peer: train_step_pytorch.py prints "pytorch_ms MIN MEDIAN". `keep_memory` runs it
 // under the malloc settings of our --keep_freed_memory.
-Timing TimePyTorch(int threads, bool bf16, bool keep_memory) {
+Timing TimePyTorch(int threads, bool bf16, bool keep_memory, bool channels_last = false) {
   const std::string command = absl::StrCat(
       keep_memory ? absl::StrCat("GLIBC_TUNABLES=", ann::kKeepFreedMemoryTunables, " ") : "",
       FLAGS_python, " ", FLAGS_script, " --depth ", FLAGS_depth, " --crop ", FLAGS_crop,
       " --batch ", FLAGS_batch, " --threads ", threads, " --runs ", FLAGS_runs,
-      bf16 ? " --bf16" : "");
+      bf16 ? " --bf16" : "", channels_last ? " --channels_last" : "");
   Timing t;
   if (FILE* pipe = popen(command.c_str(), "r")) {
     if (std::fscanf(pipe, "pytorch_ms %lf %lf", &t.min_ms, &t.median_ms) != 2) t = Timing();
@@ -100,17 +100,21 @@ int main(int argc, char** argv) {
   };
   std::vector<Row> rows = {{"PyTorch eager fp32", eager}};
   if (bf16) rows.push_back({"PyTorch bf16 autocast", TimePyTorch(threads, true, false)});
+  if (bf16) {
+    rows.push_back(
+        {"PyTorch bf16 autocast, channels-last", TimePyTorch(threads, true, false, true)});
+  }
   rows.push_back({"PyTorch eager fp32, kept malloc", TimePyTorch(threads, false, true)});
   if (bf16) rows.push_back({"PyTorch bf16, kept malloc", TimePyTorch(threads, true, true)});
   rows.push_back({"ann fp32", TimeOurs(ann::TrainConfig::Precision::kFp32)});
   if (bf16) rows.push_back({"ann bf16 (mixed)", TimeOurs(ann::TrainConfig::Precision::kBf16)});
-  std::printf("  %-32s %10s %10s %18s\n", "peer", "min ms", "median ms", "vs eager fp32 (min)");
+  std::printf("  %-38s %10s %10s %18s\n", "peer", "min ms", "median ms", "vs eager fp32 (min)");
   for (const Row& r : rows) {
     if (r.t.min_ms <= 0) {
-      std::printf("  %-32s unavailable\n", r.name);
+      std::printf("  %-38s unavailable\n", r.name);
       continue;
     }
-    std::printf("  %-32s %10.1f %10.1f %17.2fx\n", r.name, r.t.min_ms, r.t.median_ms,
+    std::printf("  %-38s %10.1f %10.1f %17.2fx\n", r.name, r.t.min_ms, r.t.median_ms,
                 eager.min_ms > 0 ? eager.min_ms / r.t.min_ms : 0.0);
   }
   if (!bf16) std::printf("  (no bf16 rows: this CPU has no bf16 arithmetic)\n");

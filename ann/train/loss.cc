@@ -49,7 +49,10 @@ double PixelAccuracy(const torch::Tensor& logits, const torch::Tensor& labels) {
   const torch::Tensor valid = labels != kIgnoreIndex;
   const int64_t n = valid.sum().item<int64_t>();
   if (n == 0) return 0.0;
-  const int64_t right = (logits.argmax(1).eq(labels) & valid).sum().item<int64_t>();
+  // max(1)'s indices are argmax(1)'s (the first of tied maxima) at a seventh of the time on
+  // [2, 19, 512, 512] here: LibTorch's argmax over a strided dimension is slow.
+  const torch::Tensor predicted = std::get<1>(logits.max(1));
+  const int64_t right = (predicted.eq(labels) & valid).sum().item<int64_t>();
   return 100.0 * right / n;
 }
 

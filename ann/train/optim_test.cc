@@ -141,6 +141,33 @@ TEST(LossTest, WeightedAuxCrossEntropyPerImage) {
   EXPECT_NEAR(SegmentationLoss(outputs, t.labels, config, false).aux, aux_batch, 1e-12);
 }
 
+TEST(LossTest, PixelAccuracyCountsTheFirstOfTiedMaxima) {
+  // 3 classes over a 2 x 3 x 5 batch (odd sizes), hand-made: pixel (0, 0, 0) ties classes 0 and
+  // 2 at 1.0 (argmax, like mmseg's topk, takes 0, the first); (1, 2, 4) ties 1 and 2 (takes 1);
+  // one pixel ignored.
+  torch::Tensor logits = torch::zeros({2, 3, 3, 5});
+  torch::Tensor labels = torch::zeros({2, 3, 5}, torch::kLong);
+  for (int64_t b = 0; b < 2; ++b) {
+    for (int64_t y = 0; y < 3; ++y) {
+      for (int64_t x = 0; x < 5; ++x) {
+        const int64_t c = (b + 2 * y + x) % 3;
+        logits[b][c][y][x] = 1.0 + 0.1 * x;
+        labels[b][y][x] = (x == 3) ? (c + 1) % 3 : c;  // column 3 is wrong: 6 of 30 pixels
+      }
+    }
+  }
+  logits[0][0][0][0] = 1.0;
+  logits[0][2][0][0] = 1.0;
+  labels[0][0][0] = 0;  // the tie resolves to 0: right
+  logits[1][1][2][4] = 2.0;
+  logits[1][2][2][4] = 2.0;
+  labels[1][2][4] = 1;    // resolves to 1: right (the last of the tied, 2, would be wrong)
+  labels[1][0][0] = 255;  // ignored (it was right)
+  // 29 labelled pixels; wrong: the 6 of column 3 (ties to the last class would add 2).
+  EXPECT_DOUBLE_EQ(PixelAccuracy(logits, labels), 100.0 * 23 / 29);
+  EXPECT_DOUBLE_EQ(PixelAccuracy(logits, torch::full({2, 3, 5}, 255, torch::kLong)), 0.0);
+}
+
 TEST(SgdTest, MatchesTorchOptimSgdByHand) {
   torch::Tensor p = torch::tensor({1.0, -2.0}, torch::kFloat64).requires_grad_(true);
   Sgd sgd({p}, 0.9, 0.1);
