@@ -55,6 +55,14 @@ void EncoderDecoderImpl::PrepareForInference(Precision precision) {
   for (torch::Tensor& p : parameters()) {
     if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
   }
+  // bf16: wide 3x3 convs (the head's bottleneck) as convs over 512 input channels each.
+  for (const auto& module : modules(/*include_self=*/false)) {
+    if (auto* m = module->as<ConvModuleImpl>()) {
+      const torch::Tensor& w = m->conv->weight;
+      const bool split = compute_dtype_ == torch::kBFloat16 && w.size(1) > 1024 && w.size(2) > 1;
+      m->SplitInputChannels(split ? 512 : 0);
+    }
+  }
 }
 
 void EncoderDecoderImpl::InitWeights() {
