@@ -83,11 +83,7 @@ absl::Status Run() {
   output.out_dir = FLAGS_out_dir;
   output.overlay = FLAGS_overlay;
   output.logits_dir = FLAGS_logits_dir;
-  // The dataset's colours (a custom dataset's own), when its classes are the model's.
-  const DatasetInfo& info = config.data.info;
-  output.palette = info.palette.size() == static_cast<size_t>(config.model.num_classes)
-                       ? info.palette
-                       : PaletteFor(static_cast<int>(config.model.num_classes));
+  output.palette = ModelPalette(config.data.info, config.model.num_classes);
   output.workers = config.data.workers;
   if (!is_video) return PredictImages(predictor, images, output);
   ANN_ASSIGN_OR_RETURN(VideoReport done,

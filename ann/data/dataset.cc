@@ -336,6 +336,11 @@ absl::Status LoadImageAndLabel(const Sample& sample, const DatasetInfo& info, cv
   return absl::OkStatus();
 }
 
+std::vector<Rgb> ModelPalette(const DatasetInfo& info, int64_t num_classes) {
+  if (static_cast<int64_t>(info.palette.size()) == num_classes) return info.palette;
+  return PaletteFor(static_cast<int>(num_classes));
+}
+
 absl::Status CheckClassCount(const DatasetInfo& info, int64_t num_classes) {
   if (num_classes == static_cast<int64_t>(info.class_names.size())) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat("--num_classes=", num_classes, " but ", info.name,

@@ -92,6 +92,10 @@ absl::Status LoadImageAndLabel(const Sample& sample, const DatasetInfo& info, cv
 // Fails unless a model of `num_classes` classes fits the dataset.
 absl::Status CheckClassCount(const DatasetInfo& info, int64_t num_classes);
 
+// The colours to draw a `num_classes` model's labels in: the dataset's palette when it has one
+// colour per class (a custom dataset's own), else PaletteFor(num_classes).
+std::vector<Rgb> ModelPalette(const DatasetInfo& info, int64_t num_classes);
+
 // In place: 0 → 255, v → v − 1 (255 stays 255).
 void ReduceZeroLabel(cv::Mat& label);
 

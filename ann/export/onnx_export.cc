@@ -359,8 +359,7 @@ absl::StatusOr<std::string> ExportOnnx(EncoderDecoder& model, const Config& conf
   const DatasetInfo& info = config.data.info;
   Json classes = Json::array(), palette = Json::array();
   const bool dataset_classes = static_cast<int64_t>(info.class_names.size()) == m.num_classes;
-  const std::vector<Rgb> colours =
-      dataset_classes ? info.palette : PaletteFor(static_cast<int>(m.num_classes));
+  const std::vector<Rgb> colours = ModelPalette(info, m.num_classes);
   for (int64_t c = 0; c < m.num_classes; ++c) {
     classes.push_back(dataset_classes ? info.class_names[c] : absl::StrCat("class_", c));
     palette.push_back({colours[c][0], colours[c][1], colours[c][2]});

@@ -61,17 +61,24 @@ torch::Tensor SelfAttentionBlockImpl::forward(const torch::Tensor& query_feats,
 
 torch::Tensor SelfAttentionBlockImpl::Attend(const torch::Tensor& query_feats,
                                              const torch::Tensor& key_feats, bool channels_last) {
-  const int64_t batch = query_feats.size(0);
-  const int64_t h = query_feats.size(2);
-  const int64_t w = query_feats.size(3);
-  // [B, N, C]
-  torch::Tensor key_map = key_project->forward(key_feats);
-  torch::Tensor query = Tokens(options_.share_key_query() && query_feats.is_same(key_feats)
-                                   ? key_map
-                                   : query_project->forward(query_feats));
+  const torch::Tensor key_map = key_project->forward(key_feats);
+  const torch::Tensor query_map = options_.share_key_query() && query_feats.is_same(key_feats)
+                                      ? key_map
+                                      : query_project->forward(query_feats);
+  return AttendMaps(query_map, key_map, value_project->forward(key_feats), channels_last);
+}
+
+torch::Tensor SelfAttentionBlockImpl::AttendMaps(const torch::Tensor& query_map,
+                                                 const torch::Tensor& key_map,
+                                                 const torch::Tensor& value_map,
+                                                 bool channels_last) const {
+  const int64_t batch = query_map.size(0);
+  const int64_t h = query_map.size(2);
+  const int64_t w = query_map.size(3);
+  torch::Tensor query = Tokens(query_map);                              // [B, N, C]
   torch::Tensor key = PyramidPooling(key_map, options_.pool_scales());  // [B, C, S]
-  torch::Tensor value = PyramidPooling(value_project->forward(key_feats), options_.pool_scales())
-                            .transpose(1, 2);  // [B, S, C]
+  torch::Tensor value =
+      PyramidPooling(value_map, options_.pool_scales()).transpose(1, 2);  // [B, S, C]
   torch::Tensor sim = torch::matmul(query, key);
   sim = sim * std::pow(static_cast<double>(options_.channels()), -0.5);
   // In float32 also when the block runs in bfloat16 (as autocast does).

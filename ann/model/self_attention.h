@@ -57,6 +57,11 @@ class SelfAttentionBlockImpl : public torch::nn::Module {
   // feeds it to out_project.
   torch::Tensor Attend(const torch::Tensor& query_feats, const torch::Tensor& key_feats,
                        bool channels_last = false);
+  // Attend's product given the projections (query [B, C, h, w], key and value [B, C, h', w']):
+  // pyramid pooling, key·query, softmax (float32 also in bf16), value. The int8 forward runs the
+  // projections in int8 and this in float.
+  torch::Tensor AttendMaps(const torch::Tensor& query_map, const torch::Tensor& key_map,
+                           const torch::Tensor& value_map, bool channels_last) const;
 
   ConvModule key_project{nullptr};
   ConvModule query_project{nullptr};

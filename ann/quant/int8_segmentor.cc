@@ -1,6 +1,5 @@
 #include "ann/quant/int8_segmentor.h"
 
-#include <cmath>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
@@ -159,18 +158,9 @@ class Int8Segmentor::Walker {
             ? key_map
             : ConvModule(name + ".query", *block.query_project, query_feats);
     const torch::Tensor value_map = Conv(name + ".value", *block.value_project, key_feats, false);
-    const int64_t batch = query_map.size(0), h = query_map.size(2), w = query_map.size(3);
-    const torch::Tensor query =
-        dequantized(query_map).permute({0, 2, 3, 1}).reshape({batch, h * w, o.channels()});
-    const torch::Tensor key = PyramidPooling(dequantized(key_map), o.pool_scales());
-    const torch::Tensor value =
-        PyramidPooling(dequantized(value_map), o.pool_scales()).transpose(1, 2);
-    torch::Tensor sim =
-        torch::matmul(query, key) * std::pow(static_cast<double>(o.channels()), -0.5);
-    const torch::Tensor attention = torch::matmul(torch::softmax(sim, -1), value)
-                                        .view({batch, h, w, o.channels()})
-                                        .permute({0, 3, 1, 2});
-    const torch::Tensor attended = Point(name + ".attention", attention);
+    const torch::Tensor attended = Point(
+        name + ".attention", block.AttendMaps(dequantized(query_map), dequantized(key_map),
+                                              dequantized(value_map), /*channels_last=*/true));
     torch::Tensor joined;
     if (int8_) {
       const auto [scale, zero_point] = QParams(name + ".cat");
