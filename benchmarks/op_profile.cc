@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "ann/model/segmentor.h"
+#include "ann/quant/int8_segmentor.h"
 #include "ann/train/loss.h"
 #include "ann/train/mixed_precision.h"
 #include "ann/train/sgd.h"
@@ -28,6 +30,7 @@
 
 DEFINE_string(mode, "fp32",
               "exact | fp32 | bf16 (inference: the model as loaded, or its inference form) | "
+              "int8 (calibrated on the input) | "
               "train_fp32 | train_bf16 (one training step).");
 DEFINE_int32(depth, 50, "ResNet depth.");
 DEFINE_int32(height, 512, "Input height.");
@@ -40,7 +43,7 @@ namespace {
 
 namespace prof = torch::autograd::profiler;
 
-enum class Mode { kExact, kFp32, kBf16, kTrainFp32, kTrainBf16 };
+enum class Mode { kExact, kFp32, kBf16, kInt8, kTrainFp32, kTrainBf16 };
 
 struct Row {
   double self_us = 0;
@@ -97,11 +100,13 @@ int main(int argc, char** argv) {
                                                        {{"exact", Mode::kExact},
                                                         {"fp32", Mode::kFp32},
                                                         {"bf16", Mode::kBf16},
+                                                        {"int8", Mode::kInt8},
                                                         {"train_fp32", Mode::kTrainFp32},
                                                         {"train_bf16", Mode::kTrainBf16}});
   absl::Status status = mode.status();
   const bool bf16 = mode.ok() && (*mode == Mode::kBf16 || *mode == Mode::kTrainBf16);
   if (bf16) status = ann::CheckBf16Flag("mode");
+  if (mode.ok() && *mode == Mode::kInt8) status = ann::CheckInt8Flag("mode");
   if (!status.ok()) return ann::ExitCode(status);
   const int threads = ann::SetUpRuntimeFromFlags();
   torch::manual_seed(0);
@@ -111,6 +116,7 @@ int main(int argc, char** argv) {
   const torch::Tensor x = torch::randn({FLAGS_batch, 3, FLAGS_height, FLAGS_width});
   std::function<void()> run;
   std::unique_ptr<ann::Sgd> sgd;
+  std::unique_ptr<ann::Int8Segmentor> engine;
   ann::TrainConfig recipe;
   torch::Tensor labels;
   if (*mode == Mode::kTrainFp32 || *mode == Mode::kTrainBf16) {
@@ -125,6 +131,15 @@ int main(int argc, char** argv) {
                             config.align_corners)
           .total.backward();
       sgd->Step(0.01);
+    };
+  } else if (*mode == Mode::kInt8) {
+    model->eval();
+    engine = std::make_unique<ann::Int8Segmentor>(model);
+    engine->Observe(x);
+    engine->Quantize(engine->calibration(), ann::Observer::kMinMax);
+    run = [&] {
+      torch::NoGradGuard no_grad;
+      engine->Predict(x);
     };
   } else {
     model->eval();

@@ -1,5 +1,7 @@
 #include "ann/model/ann_head.h"
 
+#include <algorithm>
+
 namespace ann {
 namespace {
 
@@ -64,9 +66,10 @@ void FusedBottleneck::Prepare(torch::nn::ModuleList& stages, ConvModuleImpl& bot
   bias_ = fused.bias.defined() ? fused.bias.to(dtype) : torch::Tensor();
 }
 
-torch::Tensor FusedBottleneck::Forward(torch::nn::ModuleList& stages, ConvModuleImpl& bottleneck,
-                                       const torch::Tensor& query, const torch::Tensor& key,
-                                       const torch::Tensor& feats, bool live_weights) {
+std::vector<torch::Tensor> FusedBottleneck::Inputs(torch::nn::ModuleList& stages,
+                                                   const torch::Tensor& query,
+                                                   const torch::Tensor& key,
+                                                   const torch::Tensor& feats) {
   const bool channels_last =
       !feats.is_contiguous() && feats.is_contiguous(torch::MemoryFormat::ChannelsLast);
   std::vector<torch::Tensor> inputs;
@@ -74,7 +77,13 @@ torch::Tensor FusedBottleneck::Forward(torch::nn::ModuleList& stages, ConvModule
     inputs.push_back(stage->as<SelfAttentionBlockImpl>()->Attend(query, key, channels_last));
   }
   inputs.push_back(feats);
-  const torch::Tensor x = torch::cat(inputs, 1);
+  return inputs;
+}
+
+torch::Tensor FusedBottleneck::Forward(torch::nn::ModuleList& stages, ConvModuleImpl& bottleneck,
+                                       const torch::Tensor& query, const torch::Tensor& key,
+                                       const torch::Tensor& feats, bool live_weights) {
+  const torch::Tensor x = torch::cat(Inputs(stages, query, key, feats), 1);
   if (prepared() && !live_weights) {
     return bottleneck.NormAndActivate(torch::conv2d(x, weight_, bias_));
   }
@@ -114,6 +123,11 @@ void AFNBImpl::PrepareFused(torch::ScalarType dtype) {
   if (FusedBottleneck::Pays(stages)) fused_.Prepare(stages, *bottleneck, dtype);
 }
 
+std::vector<torch::Tensor> AFNBImpl::FusedInputs(const torch::Tensor& low_feats,
+                                                 const torch::Tensor& high_feats) {
+  return FusedBottleneck::Inputs(stages, /*query=*/high_feats, /*key=*/low_feats, high_feats);
+}
+
 APNBImpl::APNBImpl(int64_t in_channels, int64_t channels, int64_t out_channels,
                    const std::vector<int64_t>& pool_scales, bool conv_bias, double dropout_ratio) {
   stages = register_module("stages", torch::nn::ModuleList());
@@ -144,6 +158,142 @@ void APNBImpl::PrepareFused(torch::ScalarType dtype) {
   if (FusedBottleneck::Pays(stages)) fused_.Prepare(stages, *bottleneck, dtype);
 }
 
+namespace {
+
+constexpr int64_t kComposedChunk = 512;  // channels of feats per convolution
+
+// The `n` rows (or columns) of a map on `small` ones mapped to the `n` of the image: the first
+// and last `pad` are the border's own, every other one is the interior's (`pad`).
+torch::Tensor SmallIndex(int64_t n, int64_t small, int64_t pad) {
+  std::vector<int64_t> index(n);
+  for (int64_t i = 0; i < n; ++i) index[i] = i < pad ? i : (i >= n - pad ? small - (n - i) : pad);
+  return torch::tensor(index, torch::kLong);
+}
+
+}  // namespace
+
+bool ComposedBottleneck::Pays(AFNBImpl& fusion, const torch::nn::Conv2dImpl& conv) {
+  if (!fusion.fused().prepared() || fusion.bottleneck->has_relu()) return false;
+  const auto& o = conv.options;
+  const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
+  if (padding == nullptr || o.groups() != 1) return false;
+  for (int i = 0; i < 2; ++i) {
+    if ((*o.stride())[i] != 1 ||
+        ((*o.kernel_size())[i] - 1) * (*o.dilation())[i] != 2 * (**padding)[i]) {
+      return false;
+    }
+  }
+  const int64_t in = fusion.fused().weight().size(1), mid = fusion.fused().weight().size(0);
+  const int64_t taps = (*o.kernel_size())[0] * (*o.kernel_size())[1], out = o.out_channels();
+  return in * taps * out < in * mid + mid * taps * out;
+}
+
+void ComposedBottleneck::Prepare(AFNBImpl& fusion, ConvModuleImpl& bottleneck,
+                                 torch::ScalarType dtype) {
+  torch::NoGradGuard no_grad;
+  TORCH_CHECK(!fusion.bottleneck->bn && !bottleneck.bn, "ComposedBottleneck: fold the BNs first");
+  const torch::nn::Conv2dImpl& conv = *bottleneck.conv;
+  const FusedWeights fused = FuseWeights(fusion.stages, *fusion.bottleneck->conv, torch::kDouble);
+  const torch::Tensor f = fused.weight.flatten(1);         // [mid, in]
+  const torch::Tensor w = conv.weight.to(torch::kDouble);  // [out, mid, kh, kw]
+  const int64_t out = w.size(0), mid = w.size(1), kh = w.size(2), kw = w.size(3);
+  // [out, kh, kw, mid] x [mid, in] -> [out, in, kh, kw]
+  const torch::Tensor composed = w.permute({0, 2, 3, 1})
+                                     .reshape({-1, mid})
+                                     .mm(f)
+                                     .view({out, kh, kw, -1})
+                                     .permute({0, 3, 1, 2});
+  taps_ = fused.bias.defined() ? (w * fused.bias.view({1, -1, 1, 1})).sum(1, /*keepdim=*/true)
+                               : torch::zeros({out, 1, kh, kw}, torch::kDouble);
+  bias64_ =
+      conv.bias.defined() ? conv.bias.to(torch::kDouble) : torch::zeros({out}, torch::kDouble);
+  const auto& padding = c10::get<torch::ExpandingArray<2>>(conv.options.padding());
+  for (int i = 0; i < 2; ++i) {
+    padding_[i] = (*padding)[i];
+    dilation_[i] = (*conv.options.dilation())[i];
+  }
+  relu_ = bottleneck.has_relu();
+  // The map on a (2 ph + 1) x (2 pw + 1) image: its centre is the interior value.
+  const torch::Tensor small =
+      BiasMap(2 * padding_[0] + 1, 2 * padding_[1] + 1).select(0, 0);  // [out, h, w]
+  interior64_ = small.select(1, padding_[0]).select(1, padding_[1]).clone();
+  bias_ = interior64_.to(dtype);
+  border_ = Border(2 * padding_[0] + 1, 2 * padding_[1] + 1);
+
+  chunks_.clear();
+  int64_t offset = 0;
+  size_t input = 0;
+  auto add_chunks = [&](int64_t channels, int64_t chunk) {
+    for (int64_t start = 0; start < channels; start += chunk) {
+      const int64_t length = std::min(chunk, channels - start);
+      chunks_.push_back({input, start, length,
+                         composed.narrow(1, offset + start, length)
+                             .to(dtype)
+                             .contiguous(torch::MemoryFormat::ChannelsLast)});
+    }
+    offset += channels;
+    ++input;
+  };
+  for (const auto& stage : *fusion.stages) {
+    const int64_t channels = stage->as<SelfAttentionBlockImpl>()->options().channels();
+    add_chunks(channels, channels);
+  }
+  add_chunks(composed.size(1) - offset, kComposedChunk);
+}
+
+torch::Tensor ComposedBottleneck::BiasMap(int64_t height, int64_t width) const {
+  return torch::conv2d(torch::ones({1, 1, height, width}, torch::kDouble), taps_, bias64_, 1,
+                       {padding_[0], padding_[1]}, {dilation_[0], dilation_[1]});
+}
+
+torch::Tensor ComposedBottleneck::Border(int64_t height, int64_t width) const {
+  return (BiasMap(height, width) - interior64_.view({1, -1, 1, 1})).to(torch::kFloat);
+}
+
+void ComposedBottleneck::AddBorderBias(torch::Tensor& sum) const {
+  const int64_t height = sum.size(2), width = sum.size(3), ph = padding_[0], pw = padding_[1];
+  if (height < 2 * ph + 1 || width < 2 * pw + 1) {
+    // Smaller than the border itself: the whole map (tiny inputs only).
+    const int64_t h = std::min(height, 2 * ph + 1), w = std::min(width, 2 * pw + 1);
+    sum.add_(Border(h, w)
+                 .index_select(2, SmallIndex(height, h, ph))
+                 .index_select(3, SmallIndex(width, w, pw)));
+    return;
+  }
+  const int64_t h = border_.size(2), w = border_.size(3);
+  const torch::Tensor columns = SmallIndex(width, w, pw);
+  sum.narrow(2, 0, ph).add_(border_.narrow(2, 0, ph).index_select(3, columns));
+  sum.narrow(2, height - ph, ph).add_(border_.narrow(2, h - ph, ph).index_select(3, columns));
+  torch::Tensor middle = sum.narrow(2, ph, height - 2 * ph);
+  const torch::Tensor interior_row = border_.narrow(2, ph, 1);
+  middle.narrow(3, 0, pw).add_(interior_row.narrow(3, 0, pw));
+  middle.narrow(3, width - pw, pw).add_(interior_row.narrow(3, w - pw, pw));
+}
+
+torch::Tensor ComposedBottleneck::Forward(const std::vector<torch::Tensor>& inputs) const {
+  const torch::Tensor& feats = inputs.back();
+  const auto format =
+      feats.is_contiguous() ? torch::MemoryFormat::Contiguous : torch::MemoryFormat::ChannelsLast;
+  torch::Tensor sum;
+  for (const Chunk& chunk : chunks_) {
+    torch::Tensor x = inputs[chunk.input];
+    if (chunk.length != x.size(1)) x = x.narrow(1, chunk.start, chunk.length).contiguous(format);
+    const torch::Tensor part =
+        torch::conv2d(x, chunk.weight, sum.defined() ? torch::Tensor() : bias_, 1,
+                      {padding_[0], padding_[1]}, {dilation_[0], dilation_[1]});
+    sum = sum.defined() ? sum.add_(part) : part.to(torch::kFloat);
+  }
+  AddBorderBias(sum);
+  torch::Tensor out = sum.to(feats.scalar_type());
+  return relu_ ? out.relu_() : out;
+}
+
+void ANNHeadImpl::PrepareComposed(torch::ScalarType dtype) {
+  if (ComposedBottleneck::Pays(*fusion, *bottleneck->conv)) {
+    composed_.Prepare(*fusion, *bottleneck, dtype);
+  }
+}
+
 ANNHeadImpl::ANNHeadImpl(const ModelConfig& config)
     : DecodeHeadImpl(config.channels, config.num_classes, config.decode_dropout()) {
   const int64_t low = config.c4_channels();
@@ -162,9 +312,14 @@ ANNHeadImpl::ANNHeadImpl(const ModelConfig& config)
 
 torch::Tensor ANNHeadImpl::forward(const std::vector<torch::Tensor>& inputs) {
   TORCH_CHECK(inputs.size() == 4, "ANNHead expects C2..C5, got ", inputs.size(), " maps");
-  torch::Tensor out = fusion->forward(/*low_feats=*/inputs[2], /*high_feats=*/inputs[3]);
-  if (dropout) out = dropout->forward(out);
-  out = bottleneck->forward(out);
+  torch::Tensor out;
+  if (composed_.prepared() && !is_training()) {
+    out = composed_.Forward(fusion->FusedInputs(/*low_feats=*/inputs[2], /*high_feats=*/inputs[3]));
+  } else {
+    out = fusion->forward(/*low_feats=*/inputs[2], /*high_feats=*/inputs[3]);
+    if (dropout) out = dropout->forward(out);
+    out = bottleneck->forward(out);
+  }
   out = context->forward(out);
   return ClassifySegments(out);
 }

@@ -50,6 +50,7 @@ void EncoderDecoderImpl::PrepareForInference(Precision precision) {
     if (auto* afnb = module->as<AFNBImpl>()) afnb->PrepareFused(compute_dtype_);
     if (auto* apnb = module->as<APNBImpl>()) apnb->PrepareFused(compute_dtype_);
   }
+  decode_head->PrepareComposed(compute_dtype_);
   to(compute_dtype_);
   ConvertConvBiases(*this, compute_dtype_);
   for (torch::Tensor& p : parameters()) {

@@ -53,7 +53,7 @@ class Int8Segmentor::Walker {
     y = Attention("decode_head.context", *head.context->stages[0]->as<SelfAttentionBlockImpl>(), y,
                   y, head.context->fused(), /*relu=*/true);
     // The classifier and the resize in float.
-    const torch::Tensor features = int8_ ? y.dequantize() : y;
+    const torch::Tensor features = int8_ ? Dequantize(y) : y;
     const torch::Tensor logits = head.conv_seg->forward(features);
     return ResizeLogits(logits.contiguous(), images.size(2), images.size(3),
                         model_.config().align_corners);
@@ -67,8 +67,7 @@ class Int8Segmentor::Walker {
       return x;
     }
     const auto [scale, zero_point] = QParams(name);
-    return torch::quantize_per_tensor(x.contiguous(torch::MemoryFormat::ChannelsLast), scale,
-                                      zero_point, torch::kQUInt8);
+    return QuantizeUint8(x.contiguous(torch::MemoryFormat::ChannelsLast), scale, zero_point);
   }
 
   std::pair<double, int64_t> QParams(const std::string& name) const {
@@ -151,7 +150,7 @@ class Int8Segmentor::Walker {
                           const FusedBottleneck& fused, bool relu) {
     TORCH_CHECK(fused.prepared(), "int8 needs the fused bottleneck of the inference form");
     const SelfAttentionOptions& o = block.options();
-    auto dequantized = [&](const torch::Tensor& t) { return int8_ ? t.dequantize() : t; };
+    auto dequantized = [&](const torch::Tensor& t) { return int8_ ? Dequantize(t) : t; };
     const torch::Tensor key_map = ConvModule(name + ".key", *block.key_project, key_feats);
     const torch::Tensor query_map =
         o.share_key_query() && query_feats.is_same(key_feats)

@@ -12,6 +12,20 @@ torch::List<int64_t> List(const std::vector<int64_t>& v) { return torch::List<in
 
 void UseOnednnQuantizedEngine() { at::globalContext().setQEngine(at::QEngine::ONEDNN); }
 
+torch::Tensor QuantizeUint8(const torch::Tensor& x, double scale, int64_t zero_point) {
+  const float inverse = 1.0f / static_cast<float>(scale);
+  torch::Tensor codes = x.to(torch::kFloat).mul(inverse);
+  codes.round_().add_(zero_point).clamp_(0, 255);
+  return torch::_make_per_tensor_quantized_tensor(codes.to(torch::kByte), scale, zero_point);
+}
+
+torch::Tensor Dequantize(const torch::Tensor& q) {
+  return q.int_repr()
+      .to(torch::kFloat)
+      .sub_(q.q_zero_point())
+      .mul_(static_cast<float>(q.q_scale()));
+}
+
 PackedConv PackConv(const torch::Tensor& weight, const torch::Tensor& bias,
                     std::vector<int64_t> stride, std::vector<int64_t> padding,
                     std::vector<int64_t> dilation) {

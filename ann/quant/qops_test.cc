@@ -26,6 +26,35 @@ class QopsTest : public ::testing::Test {
   void SetUp() override { UseOnednnQuantizedEngine(); }
 };
 
+TEST_F(QopsTest, QuantizeAndDequantizeEqualLibTorchsBitForBit) {
+  // Odd sizes, both memory formats, an odd scale, values beyond both ends of the code range and
+  // exact ties (k + 0.5 codes), which round half to even.
+  torch::manual_seed(6);
+  const double scale = 0.0371;
+  const float inverse = 1.0f / static_cast<float>(scale);
+  torch::Tensor x = torch::randn({2, 5, 7, 9}) * 4;
+  x.view(-1).narrow(0, 0, 40).copy_((torch::arange(40, torch::kFloat) - 20 + 0.5f) /
+                                    inverse);  // ties, up to float rounding
+  x.view(-1)[41] = 1e6;
+  x.view(-1)[42] = -1e6;
+  for (const auto format : {torch::MemoryFormat::Contiguous, torch::MemoryFormat::ChannelsLast}) {
+    const torch::Tensor xf = x.contiguous(format);
+    for (int64_t zero_point : {0, 3, 128, 255}) {
+      const torch::Tensor expected =
+          torch::quantize_per_tensor(xf, scale, zero_point, torch::kQUInt8);
+      const torch::Tensor got = QuantizeUint8(xf, scale, zero_point);
+      EXPECT_TRUE(torch::equal(got.int_repr(), expected.int_repr())) << zero_point;
+      EXPECT_EQ(got.q_scale(), scale);
+      EXPECT_EQ(got.q_zero_point(), zero_point);
+      EXPECT_EQ(got.is_contiguous(format), true);
+      EXPECT_TRUE(torch::equal(Dequantize(expected), expected.dequantize())) << zero_point;
+    }
+  }
+  // The ties really are ties: x * inverse lands on k + 0.5 for some of them.
+  const torch::Tensor scaled = x.view(-1).narrow(0, 0, 40) * inverse;
+  EXPECT_GT((scaled - scaled.floor() == 0.5).sum().item<int64_t>(), 10);
+}
+
 TEST_F(QopsTest, ConvEqualsFloatConvOfDequantizedOperands) {
   torch::manual_seed(5);
   // Odd sizes, stride 2, dilation 2, asymmetric input and per-channel weight magnitudes.
