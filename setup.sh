@@ -10,7 +10,7 @@ PACKAGES=(
   libmatio-dev libzip-dev libpng-dev libssl-dev nlohmann-json3-dev zlib1g-dev
   python3-torch python3-torchvision python3-scipy python3-opencv zip unzip
   clang libclang-rt-14-dev lld
-  libonnx-dev python3-onnx nodejs
+  libonnx-dev python3-onnx nodejs libdnnl-dev
 )
 
 missing=()

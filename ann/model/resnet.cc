@@ -18,6 +18,15 @@ nn::Conv2d Conv(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, int
                         .bias(false));
 }
 
+// The downsample's conv (a folded Sequential of one Conv2d) as a DnnlConv, or null.
+std::shared_ptr<DnnlConv> DnnlDownsample(const nn::Sequential& downsample,
+                                         torch::ScalarType dtype) {
+  if (!downsample) return nullptr;
+  TORCH_CHECK(downsample->size() == 1 && downsample->ptr(0)->as<nn::Conv2dImpl>(),
+              "UseDnnl: fold the downsample's BN first");
+  return std::make_shared<DnnlConv>(*downsample->ptr(0)->as<nn::Conv2dImpl>(), dtype);
+}
+
 }  // namespace
 
 std::vector<int> ResNetStageBlocks(int depth) {
@@ -46,6 +55,11 @@ BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride,
 }
 
 torch::Tensor BottleneckImpl::forward(torch::Tensor x) {
+  if (dnnl1_) {
+    torch::Tensor identity = dnnl_downsample_ ? dnnl_downsample_->Forward(x, false) : x;
+    torch::Tensor out = dnnl2_->Forward(dnnl1_->Forward(x, true), true);
+    return dnnl3_->Forward(out, true, identity);
+  }
   torch::Tensor identity = downsample ? downsample->forward(x) : x;
   torch::Tensor out = MaybeBatchNorm(bn1, conv1->forward(x)).relu_();
   out = MaybeBatchNorm(bn2, conv2->forward(out)).relu_();
@@ -61,6 +75,14 @@ void BottleneckImpl::FoldBatchNorm() {
   if (downsample) downsample = replace_module("downsample", FoldSequential(downsample));
 }
 
+void BottleneckImpl::UseDnnl(torch::ScalarType dtype) {
+  TORCH_CHECK(!bn1, "UseDnnl: fold the BNs first");
+  dnnl1_ = std::make_shared<DnnlConv>(*conv1, dtype);
+  dnnl2_ = std::make_shared<DnnlConv>(*conv2, dtype);
+  dnnl3_ = std::make_shared<DnnlConv>(*conv3, dtype);
+  dnnl_downsample_ = DnnlDownsample(downsample, dtype);
+}
+
 BasicBlockImpl::BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride, int64_t dilation,
                                nn::Sequential downsample_module) {
   conv1 = register_module("conv1", Conv(inplanes, planes, 3, stride, dilation, dilation));
@@ -72,6 +94,10 @@ BasicBlockImpl::BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride,
 }
 
 torch::Tensor BasicBlockImpl::forward(torch::Tensor x) {
+  if (dnnl1_) {
+    torch::Tensor identity = dnnl_downsample_ ? dnnl_downsample_->Forward(x, false) : x;
+    return dnnl2_->Forward(dnnl1_->Forward(x, true), true, identity);
+  }
   torch::Tensor identity = downsample ? downsample->forward(x) : x;
   torch::Tensor out = MaybeBatchNorm(bn1, conv1->forward(x)).relu_();
   out = MaybeBatchNorm(bn2, conv2->forward(out));
@@ -83,6 +109,13 @@ void BasicBlockImpl::FoldBatchNorm() {
   FoldBatchNormAway(conv1, bn1);
   FoldBatchNormAway(conv2, bn2);
   if (downsample) downsample = replace_module("downsample", FoldSequential(downsample));
+}
+
+void BasicBlockImpl::UseDnnl(torch::ScalarType dtype) {
+  TORCH_CHECK(!bn1, "UseDnnl: fold the BNs first");
+  dnnl1_ = std::make_shared<DnnlConv>(*conv1, dtype);
+  dnnl2_ = std::make_shared<DnnlConv>(*conv2, dtype);
+  dnnl_downsample_ = DnnlDownsample(downsample, dtype);
 }
 
 ResNetV1cImpl::ResNetV1cImpl(const ResNetV1cOptions& options)

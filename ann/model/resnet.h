@@ -8,9 +8,11 @@
 #define ANN_MODEL_RESNET_H_
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "ann/model/data_parallel.h"
+#include "ann/model/dnnl_conv.h"
 #include "torch/torch.h"
 
 namespace ann {
@@ -36,10 +38,17 @@ class BottleneckImpl : public torch::nn::Module {
   torch::Tensor forward(torch::Tensor x);
   // Inference form: every BN folded into its conv and skipped.
   void FoldBatchNorm();
+  // Inference form, after FoldBatchNorm: the convs run as DnnlConv in `dtype`, the ReLUs and the
+  // residual sum inside them. The sum is written into the residual: the block's input when it
+  // has no downsample (ResNet never uses a block's input again).
+  void UseDnnl(torch::ScalarType dtype);
 
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
   SyncBatchNorm bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
   torch::nn::Sequential downsample{nullptr};
+
+ private:
+  std::shared_ptr<DnnlConv> dnnl1_, dnnl2_, dnnl3_, dnnl_downsample_;
 };
 TORCH_MODULE(Bottleneck);
 
@@ -50,10 +59,15 @@ class BasicBlockImpl : public torch::nn::Module {
                  torch::nn::Sequential downsample);
   torch::Tensor forward(torch::Tensor x);
   void FoldBatchNorm();
+  // As BottleneckImpl::UseDnnl.
+  void UseDnnl(torch::ScalarType dtype);
 
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
   SyncBatchNorm bn1{nullptr}, bn2{nullptr};
   torch::nn::Sequential downsample{nullptr};
+
+ private:
+  std::shared_ptr<DnnlConv> dnnl1_, dnnl2_, dnnl_downsample_;
 };
 TORCH_MODULE(BasicBlock);
 

@@ -56,6 +56,11 @@ void EncoderDecoderImpl::PrepareForInference(Precision precision) {
   for (torch::Tensor& p : parameters()) {
     if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
   }
+  // The residual blocks through oneDNN directly, ReLU and the residual sum fused.
+  for (const auto& module : backbone->modules(/*include_self=*/false)) {
+    if (auto* block = module->as<BottleneckImpl>()) block->UseDnnl(compute_dtype_);
+    if (auto* block = module->as<BasicBlockImpl>()) block->UseDnnl(compute_dtype_);
+  }
   // bf16: wide 3x3 convs (the head's bottleneck) as convs over 512 input channels each.
   for (const auto& module : modules(/*include_self=*/false)) {
     if (auto* m = module->as<ConvModuleImpl>()) {

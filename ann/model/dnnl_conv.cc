@@ -1,0 +1,117 @@
+#include "ann/model/dnnl_conv.h"
+
+#include <unordered_map>
+
+#include "oneapi/dnnl/dnnl.hpp"
+
+namespace ann {
+namespace {
+
+using Tag = dnnl::memory::format_tag;
+
+dnnl::engine& Engine() {
+  static dnnl::engine* const engine = new dnnl::engine(dnnl::engine::kind::cpu, 0);
+  return *engine;
+}
+
+dnnl::memory::data_type DataType(torch::ScalarType dtype) {
+  return dtype == torch::kBFloat16 ? dnnl::memory::data_type::bf16 : dnnl::memory::data_type::f32;
+}
+
+}  // namespace
+
+struct DnnlConv::Primitive {
+  dnnl::convolution_forward conv;
+  dnnl::memory weights;  // in the kernel's layout
+  dnnl::memory bias;     // empty when none
+  dnnl::memory::desc src, dst;
+  int64_t out_height, out_width;
+};
+
+DnnlConv::DnnlConv(const torch::nn::Conv2dImpl& conv, torch::ScalarType dtype) : dtype_(dtype) {
+  TORCH_CHECK(dtype == torch::kFloat || dtype == torch::kBFloat16, "DnnlConv: fp32 or bf16 only");
+  const auto& o = conv.options;
+  TORCH_CHECK(o.groups() == 1, "DnnlConv: groups must be 1");
+  const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
+  TORCH_CHECK(padding != nullptr, "DnnlConv: explicit padding only");
+  for (int i = 0; i < 2; ++i) {
+    stride_[i] = (*o.stride())[i];
+    padding_[i] = (**padding)[i];
+    dilation_[i] = (*o.dilation())[i];
+  }
+  torch::NoGradGuard no_grad;
+  weight_ = conv.weight.detach().to(dtype).contiguous();
+  if (conv.bias.defined()) bias_ = conv.bias.detach().to(torch::kFloat).contiguous();
+}
+
+DnnlConv::~DnnlConv() = default;
+
+std::shared_ptr<DnnlConv::Primitive> DnnlConv::Get(const Key& key) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = cache_.find(key);
+  if (it != cache_.end()) return it->second;
+  const auto [batch, height, width, relu, sum] = key;
+  const int64_t out = weight_.size(0), in = weight_.size(1);
+  const int64_t kh = weight_.size(2), kw = weight_.size(3);
+  auto p = std::make_shared<Primitive>();
+  p->out_height = (height + 2 * padding_[0] - dilation_[0] * (kh - 1) - 1) / stride_[0] + 1;
+  p->out_width = (width + 2 * padding_[1] - dilation_[1] * (kw - 1) - 1) / stride_[1] + 1;
+  const auto type = DataType(dtype_);
+  p->src = dnnl::memory::desc({batch, in, height, width}, type, Tag::nhwc);
+  p->dst = dnnl::memory::desc({batch, out, p->out_height, p->out_width}, type, Tag::nhwc);
+  const dnnl::memory::desc weights({out, in, kh, kw}, type, Tag::any);
+  const dnnl::memory::desc bias =
+      bias_.defined() ? dnnl::memory::desc({out}, dnnl::memory::data_type::f32, Tag::a)
+                      : dnnl::memory::desc();
+  dnnl::post_ops ops;
+  if (sum) ops.append_sum(1.f);
+  if (relu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  const dnnl::convolution_forward::desc desc(
+      dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, p->src, weights,
+      bias, p->dst, {stride_[0], stride_[1]}, {dilation_[0] - 1, dilation_[1] - 1},
+      {padding_[0], padding_[1]}, {padding_[0], padding_[1]});
+  const dnnl::convolution_forward::primitive_desc pd(desc, attr, Engine());
+  p->conv = dnnl::convolution_forward(pd);
+  // The weights reordered once into the kernel's layout.
+  p->weights = dnnl::memory(pd.weights_desc(), Engine());
+  dnnl::memory plain({{out, in, kh, kw}, type, Tag::oihw}, Engine(), weight_.data_ptr());
+  dnnl::stream stream(Engine());
+  dnnl::reorder(plain, p->weights).execute(stream, plain, p->weights);
+  stream.wait();
+  if (bias_.defined()) p->bias = dnnl::memory(bias, Engine(), bias_.data_ptr());
+  cache_[key] = p;
+  return p;
+}
+
+torch::Tensor DnnlConv::Forward(const torch::Tensor& x_in, bool relu,
+                                const torch::Tensor& residual) const {
+  TORCH_CHECK(x_in.dim() == 4 && x_in.scalar_type() == dtype_ && x_in.size(1) == weight_.size(1),
+              "DnnlConv: expected [N, ", weight_.size(1), ", H, W] in ", dtype_, ", got ",
+              x_in.sizes(), " in ", x_in.scalar_type());
+  const torch::Tensor x = x_in.contiguous(torch::MemoryFormat::ChannelsLast);
+  const std::shared_ptr<Primitive> p =
+      Get(Key{x.size(0), x.size(2), x.size(3), relu, residual.defined()});
+  const std::vector<int64_t> sizes = {x.size(0), weight_.size(0), p->out_height, p->out_width};
+  torch::Tensor out;
+  if (residual.defined()) {
+    TORCH_CHECK(residual.sizes() == sizes && residual.scalar_type() == dtype_ &&
+                    residual.is_contiguous(torch::MemoryFormat::ChannelsLast),
+                "DnnlConv: the residual must be channels-last ", sizes, " in ", dtype_);
+    out = residual;
+  } else {
+    out = torch::empty(sizes, x.options().memory_format(torch::MemoryFormat::ChannelsLast));
+  }
+  std::unordered_map<int, dnnl::memory> args = {
+      {DNNL_ARG_SRC, dnnl::memory(p->src, Engine(), x.data_ptr())},
+      {DNNL_ARG_WEIGHTS, p->weights},
+      {DNNL_ARG_DST, dnnl::memory(p->dst, Engine(), out.data_ptr())}};
+  if (p->bias) args.insert({DNNL_ARG_BIAS, p->bias});
+  dnnl::stream stream(Engine());
+  p->conv.execute(stream, args);
+  stream.wait();
+  return out;
+}
+
+}  // namespace ann

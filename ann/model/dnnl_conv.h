@@ -1,0 +1,53 @@
+// A convolution of the inference form run through oneDNN directly: the same library instance
+// (Debian's libdnnl 2.6) and kernels LibTorch's conv2d uses, without what LibTorch 1.13 adds
+// around them. Its weights are reordered into the kernel's layout once per input size instead of
+// on every call, and ReLU and the residual sum run inside the convolution (oneDNN post-ops: the
+// sum accumulates into the residual's memory) instead of as two more passes over the output.
+//
+//   DnnlConv conv3(*block.conv3, torch::kBFloat16);        // BN already folded
+//   torch::Tensor y = conv3.Forward(x, /*relu=*/true, identity);  // relu(conv(x) + identity)
+#ifndef ANN_MODEL_DNNL_CONV_H_
+#define ANN_MODEL_DNNL_CONV_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <tuple>
+
+#include "torch/torch.h"
+
+namespace ann {
+
+class DnnlConv {
+ public:
+  // `conv`'s current weight and bias (undefined: none) in `dtype` (kFloat or kBFloat16); the
+  // bias is kept in float32. Groups must be 1.
+  DnnlConv(const torch::nn::Conv2dImpl& conv, torch::ScalarType dtype);
+  ~DnnlConv();
+
+  // conv(x), plus `residual` when defined, then ReLU when `relu`. `x`: [N, C, H, W] in the dtype,
+  // channels-last. With a residual the result is written into the residual's memory (it must be
+  // channels-last, of the output's shape and dtype, and not needed afterwards) and returned;
+  // otherwise into a new channels-last tensor. Safe to call from several threads.
+  torch::Tensor Forward(const torch::Tensor& x, bool relu,
+                        const torch::Tensor& residual = torch::Tensor()) const;
+
+  int64_t out_channels() const { return weight_.size(0); }
+
+ private:
+  struct Primitive;  // a oneDNN convolution and its reordered weights
+  using Key = std::tuple<int64_t, int64_t, int64_t, bool, bool>;  // N, H, W, relu, sum
+  std::shared_ptr<Primitive> Get(const Key& key) const;
+
+  torch::ScalarType dtype_;
+  torch::Tensor weight_;  // [O, I, kh, kw] contiguous, dtype
+  torch::Tensor bias_;    // [O] float32, or undefined
+  int64_t stride_[2], padding_[2], dilation_[2];
+  mutable std::mutex mutex_;
+  mutable std::map<Key, std::shared_ptr<Primitive>> cache_;
+};
+
+}  // namespace ann
+
+#endif  // ANN_MODEL_DNNL_CONV_H_
