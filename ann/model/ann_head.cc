@@ -217,7 +217,6 @@ void ComposedBottleneck::Prepare(AFNBImpl& fusion, ConvModuleImpl& bottleneck,
   const torch::Tensor small =
       BiasMap(2 * padding_[0] + 1, 2 * padding_[1] + 1).select(0, 0);  // [out, h, w]
   interior64_ = small.select(1, padding_[0]).select(1, padding_[1]).clone();
-  bias_ = interior64_.to(dtype);
   border_ = Border(2 * padding_[0] + 1, 2 * padding_[1] + 1);
 
   chunks_.clear();
@@ -226,10 +225,13 @@ void ComposedBottleneck::Prepare(AFNBImpl& fusion, ConvModuleImpl& bottleneck,
   auto add_chunks = [&](int64_t channels, int64_t chunk) {
     for (int64_t start = 0; start < channels; start += chunk) {
       const int64_t length = std::min(chunk, channels - start);
-      chunks_.push_back({input, start, length,
-                         composed.narrow(1, offset + start, length)
-                             .to(dtype)
-                             .contiguous(torch::MemoryFormat::ChannelsLast)});
+      chunks_.push_back(
+          {input, start, length,
+           std::make_shared<DnnlConv>(
+               composed.narrow(1, offset + start, length),
+               chunks_.empty() ? interior64_ : torch::Tensor(), std::array<int64_t, 2>{1, 1},
+               std::array<int64_t, 2>{padding_[0], padding_[1]},
+               std::array<int64_t, 2>{dilation_[0], dilation_[1]}, dtype, torch::kFloat)});
     }
     offset += channels;
     ++input;
@@ -278,10 +280,7 @@ torch::Tensor ComposedBottleneck::Forward(const std::vector<torch::Tensor>& inpu
   for (const Chunk& chunk : chunks_) {
     torch::Tensor x = inputs[chunk.input];
     if (chunk.length != x.size(1)) x = x.narrow(1, chunk.start, chunk.length).contiguous(format);
-    const torch::Tensor part =
-        torch::conv2d(x, chunk.weight, sum.defined() ? torch::Tensor() : bias_, 1,
-                      {padding_[0], padding_[1]}, {dilation_[0], dilation_[1]});
-    sum = sum.defined() ? sum.add_(part) : part.to(torch::kFloat);
+    sum = chunk.conv->Forward(x, /*relu=*/false, sum);  // the first one starts the sum
   }
   AddBorderBias(sum);
   torch::Tensor out = sum.to(feats.scalar_type());

@@ -5,11 +5,13 @@
 #define ANN_MODEL_ANN_HEAD_H_
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "ann/model/conv_module.h"
 #include "ann/model/data_parallel.h"
 #include "ann/model/decode_head.h"
+#include "ann/model/dnnl_conv.h"
 #include "ann/model/model_config.h"
 #include "ann/model/self_attention.h"
 #include "torch/torch.h"
@@ -107,8 +109,9 @@ TORCH_MODULE(APNB);
 // applied as its interior value (the conv's bias) and corrections on the border rows and
 // columns. At 512x1024 (R-50/101) the 1x1 conv's 77 GFLOP go and the 3x3 conv reads 2304
 // channels instead of 2048: 232 -> 174 GFLOP. The conv runs as one conv per attention map and
-// per 512 channels of feats, summed in float32 and rounded once: oneDNN 2.6 runs those faster
-// than one conv over 2304 channels, in bf16 and fp32 alike (measured on Intel AMX).
+// per 512 channels of feats (DnnlConv), accumulated in float32 (oneDNN's sum post-op) and
+// rounded once: oneDNN 2.6 runs those faster than one conv over 2304 channels, in bf16 and fp32
+// alike (measured on Intel AMX).
 class ComposedBottleneck {
  public:
   // Whether composing saves multiply-adds and applies: `conv` keeps the size (stride 1,
@@ -130,12 +133,11 @@ class ComposedBottleneck {
   void AddBorderBias(torch::Tensor& sum) const;
 
   struct Chunk {
-    size_t input;           // which of the inputs
-    int64_t start, length;  // its channels
-    torch::Tensor weight;   // [out, length, kh, kw]
+    size_t input;                    // which of the inputs
+    int64_t start, length;           // its channels
+    std::shared_ptr<DnnlConv> conv;  // float32 output; the first adds the interior bias
   };
   std::vector<Chunk> chunks_;
-  torch::Tensor bias_;        // the interior value, in dtype
   torch::Tensor taps_;        // [out, 1, kh, kw] float64: W_t f
   torch::Tensor bias64_;      // b, float64
   torch::Tensor interior64_;  // [out] float64: the map's interior value

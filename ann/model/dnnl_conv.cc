@@ -28,20 +28,40 @@ struct DnnlConv::Primitive {
   int64_t out_height, out_width;
 };
 
-DnnlConv::DnnlConv(const torch::nn::Conv2dImpl& conv, torch::ScalarType dtype) : dtype_(dtype) {
-  TORCH_CHECK(dtype == torch::kFloat || dtype == torch::kBFloat16, "DnnlConv: fp32 or bf16 only");
-  const auto& o = conv.options;
-  TORCH_CHECK(o.groups() == 1, "DnnlConv: groups must be 1");
+namespace {
+
+std::array<int64_t, 2> Padding(const torch::nn::detail::ConvNdOptions<2>& o) {
   const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
   TORCH_CHECK(padding != nullptr, "DnnlConv: explicit padding only");
+  return {(**padding)[0], (**padding)[1]};
+}
+
+std::array<int64_t, 2> Pair(const torch::ExpandingArray<2>& a) { return {(*a)[0], (*a)[1]}; }
+
+}  // namespace
+
+DnnlConv::DnnlConv(const torch::nn::Conv2dImpl& conv, torch::ScalarType dtype)
+    : DnnlConv(conv.weight, conv.bias, Pair(conv.options.stride()), Padding(conv.options),
+               Pair(conv.options.dilation()), dtype, dtype) {
+  TORCH_CHECK(conv.options.groups() == 1, "DnnlConv: groups must be 1");
+}
+
+DnnlConv::DnnlConv(const torch::Tensor& weight, const torch::Tensor& bias,
+                   std::array<int64_t, 2> stride, std::array<int64_t, 2> padding,
+                   std::array<int64_t, 2> dilation, torch::ScalarType dtype,
+                   torch::ScalarType out_dtype)
+    : dtype_(dtype), out_dtype_(out_dtype) {
+  TORCH_CHECK(dtype == torch::kFloat || dtype == torch::kBFloat16, "DnnlConv: fp32 or bf16 only");
+  TORCH_CHECK(out_dtype == dtype || out_dtype == torch::kFloat,
+              "DnnlConv: the output is in the input's dtype or float32");
   for (int i = 0; i < 2; ++i) {
-    stride_[i] = (*o.stride())[i];
-    padding_[i] = (**padding)[i];
-    dilation_[i] = (*o.dilation())[i];
+    stride_[i] = stride[i];
+    padding_[i] = padding[i];
+    dilation_[i] = dilation[i];
   }
   torch::NoGradGuard no_grad;
-  weight_ = conv.weight.detach().to(dtype).contiguous();
-  if (conv.bias.defined()) bias_ = conv.bias.detach().to(torch::kFloat).contiguous();
+  weight_ = weight.detach().to(dtype).contiguous();
+  if (bias.defined()) bias_ = bias.detach().to(torch::kFloat).contiguous();
 }
 
 DnnlConv::~DnnlConv() = default;
@@ -58,7 +78,8 @@ std::shared_ptr<DnnlConv::Primitive> DnnlConv::Get(const Key& key) const {
   p->out_width = (width + 2 * padding_[1] - dilation_[1] * (kw - 1) - 1) / stride_[1] + 1;
   const auto type = DataType(dtype_);
   p->src = dnnl::memory::desc({batch, in, height, width}, type, Tag::nhwc);
-  p->dst = dnnl::memory::desc({batch, out, p->out_height, p->out_width}, type, Tag::nhwc);
+  p->dst = dnnl::memory::desc({batch, out, p->out_height, p->out_width}, DataType(out_dtype_),
+                              Tag::nhwc);
   const dnnl::memory::desc weights({out, in, kh, kw}, type, Tag::any);
   const dnnl::memory::desc bias =
       bias_.defined() ? dnnl::memory::desc({out}, dnnl::memory::data_type::f32, Tag::a)
@@ -96,12 +117,13 @@ torch::Tensor DnnlConv::Forward(const torch::Tensor& x_in, bool relu,
   const std::vector<int64_t> sizes = {x.size(0), weight_.size(0), p->out_height, p->out_width};
   torch::Tensor out;
   if (residual.defined()) {
-    TORCH_CHECK(residual.sizes() == sizes && residual.scalar_type() == dtype_ &&
+    TORCH_CHECK(residual.sizes() == sizes && residual.scalar_type() == out_dtype_ &&
                     residual.is_contiguous(torch::MemoryFormat::ChannelsLast),
-                "DnnlConv: the residual must be channels-last ", sizes, " in ", dtype_);
+                "DnnlConv: the residual must be channels-last ", sizes, " in ", out_dtype_);
     out = residual;
   } else {
-    out = torch::empty(sizes, x.options().memory_format(torch::MemoryFormat::ChannelsLast));
+    out = torch::empty(
+        sizes, x.options().dtype(out_dtype_).memory_format(torch::MemoryFormat::ChannelsLast));
   }
   std::unordered_map<int, dnnl::memory> args = {
       {DNNL_ARG_SRC, dnnl::memory(p->src, Engine(), x.data_ptr())},

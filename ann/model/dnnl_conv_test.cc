@@ -78,6 +78,30 @@ TEST(DnnlConvTest, MatchesConvPlusResidualPlusRelu) {
   }
 }
 
+TEST(DnnlConvTest, Bf16WithFloatOutputKeepsTheAccumulationUnrounded) {
+  // bf16 operands, float32 output and a float32 residual summed into it (the composed head's
+  // chunks): as exact as float32 accumulation of the bf16 values, far below bf16 rounding.
+  if (!CpuHasBf16()) GTEST_SKIP() << "this CPU has no bf16 arithmetic";
+  torch::manual_seed(12);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor weight = torch::randn({24, 32, 3, 3}).to(torch::kBFloat16);
+  const torch::Tensor bias = torch::randn({24});
+  DnnlConv dnnl(weight, bias, {1, 1}, {2, 2}, {2, 2}, torch::kBFloat16, torch::kFloat);
+  const torch::Tensor x = torch::randn({2, 32, 11, 7})
+                              .to(torch::kBFloat16)
+                              .contiguous(torch::MemoryFormat::ChannelsLast);
+  const torch::Tensor expected = torch::conv2d(x.to(torch::kDouble), weight.to(torch::kDouble),
+                                               bias.to(torch::kDouble), 1, 2, 2);
+  const torch::Tensor first = dnnl.Forward(x, /*relu=*/false);
+  EXPECT_EQ(first.scalar_type(), torch::kFloat);
+  EXPECT_LT(RelativeError(first, expected), 1e-5);
+  const torch::Tensor residual =
+      torch::randn(expected.sizes()).contiguous(torch::MemoryFormat::ChannelsLast);
+  const torch::Tensor summed = dnnl.Forward(x, /*relu=*/false, residual.clone());
+  EXPECT_LT(RelativeError(summed, expected + residual.to(torch::kDouble)), 1e-5);
+  EXPECT_THROW(dnnl.Forward(x, false, residual.to(torch::kBFloat16)), c10::Error);
+}
+
 TEST(DnnlConvTest, RefusesAWrongInputOrResidual) {
   torch::nn::Conv2d conv(torch::nn::Conv2dOptions(4, 6, 3).padding(1));
   DnnlConv dnnl(*conv, torch::kFloat);
