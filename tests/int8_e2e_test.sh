@@ -32,11 +32,20 @@ sha = hashlib.sha256(open(sys.argv[2], "rb").read()).hexdigest()
 assert c["format"] == "ann int8 calibration 1" and c["checkpoint_sha256"] == sha, c["checkpoint_sha256"]
 assert c["images"] == 48, c["images"]
 r = c["ranges"]
-# Every backbone convolution, residual sum and head projection has a range (R-18: 2+2+2+2 blocks).
-names = ["input", "backbone.stem.0", "backbone.layer4.1", "decode_head.fusion.key",
-         "decode_head.fusion.cat", "decode_head.context.attention", "decode_head.context.bottleneck"]
+# Every backbone convolution, residual block and head convolution has a range (R-18: 2+2+2+2
+# blocks). A block's last convolution adds the residual itself, and the toy head's AFNB
+# bottleneck is composed into the 3x3 one: neither has a range of its own.
+names = ["input", "backbone.stem.0", "backbone.layer1.0.conv1", "backbone.layer4.1",
+         "decode_head.fusion.attention", "decode_head.bottleneck",
+         "decode_head.context.attention", "decode_head.context.cat",
+         "decode_head.context.bottleneck"]
 missing = [n for n in names if n not in r]
 assert not missing, missing
+# Nor do the attention's projections (their outputs stay in float).
+extra = [n for n in ["backbone.layer4.1.conv2", "decode_head.fusion.cat",
+                     "decode_head.fusion.bottleneck", "decode_head.fusion.key",
+                     "decode_head.context.value"] if n in r]
+assert not extra, extra
 assert all(v["min"] <= v["low"] <= v["high"] <= v["max"] for v in r.values())
 # ReLU outputs start at 0, so their zero point is 0.
 assert r["backbone.layer4.1"]["min"] == 0.0

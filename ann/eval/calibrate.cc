@@ -18,7 +18,9 @@ absl::Status CalibrateImages(EncoderDecoder model, TestConfig test,
   if (images.empty()) return absl::InvalidArgumentError("--images: no images to calibrate on");
   ANN_ASSIGN_OR_RETURN(const std::string sha256, FileSha256(checkpoint_path));
   auto engine = std::make_shared<Int8Segmentor>(model);
-  test.arithmetic = TestConfig::Arithmetic::kFp32;  // the form the int8 forward quantizes
+  // The engine's float forward on the form the int8 forward quantizes (Precision::kInt8, made by
+  // the engine): the predictor leaves the model as it is.
+  test.arithmetic = TestConfig::Arithmetic::kExact;
   Predictor predictor(model, test);
   predictor.SetForward([engine](const torch::Tensor& x) { return engine->Observe(x); });
   Progress progress("calibrate", static_cast<int64_t>(images.size()),

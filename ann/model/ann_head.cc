@@ -85,6 +85,7 @@ torch::Tensor FusedBottleneck::Forward(torch::nn::ModuleList& stages, ConvModule
                                        const torch::Tensor& feats, bool live_weights) {
   const torch::Tensor x = torch::cat(Inputs(stages, query, key, feats), 1);
   if (prepared() && !live_weights) {
+    if (dnnl_ && x.scalar_type() == dnnl_->dtype()) return dnnl_->Forward(x, bottleneck.has_relu());
     return bottleneck.NormAndActivate(torch::conv2d(x, weight_, bias_));
   }
   const FusedWeights fused =
@@ -121,6 +122,33 @@ torch::Tensor AFNBImpl::forward(const torch::Tensor& low_feats, const torch::Ten
 
 void AFNBImpl::PrepareFused(torch::ScalarType dtype) {
   if (FusedBottleneck::Pays(stages)) fused_.Prepare(stages, *bottleneck, dtype);
+}
+
+void FusedBottleneck::UseDnnl() {
+  TORCH_CHECK(prepared(), "FusedBottleneck::UseDnnl before Prepare");
+  dnnl_ = std::make_shared<DnnlConv>(weight_, bias_, std::array<int64_t, 2>{1, 1},
+                                     std::array<int64_t, 2>{0, 0}, std::array<int64_t, 2>{1, 1},
+                                     weight_.scalar_type(), weight_.scalar_type());
+}
+
+namespace {
+
+// The attention's projections, and with `bottleneck` the (fused) bottleneck, through oneDNN.
+void UseDnnlIn(torch::nn::ModuleList& stages, FusedBottleneck& fused, ConvModuleImpl& bottleneck,
+               torch::ScalarType dtype, bool with_bottleneck) {
+  for (const auto& stage : *stages) stage->as<SelfAttentionBlockImpl>()->UseDnnl(dtype);
+  if (!with_bottleneck) return;
+  if (fused.prepared()) {
+    fused.UseDnnl();
+  } else {
+    bottleneck.UseDnnl(dtype);
+  }
+}
+
+}  // namespace
+
+void AFNBImpl::UseDnnl(torch::ScalarType dtype, bool with_bottleneck) {
+  UseDnnlIn(stages, fused_, *bottleneck, dtype, with_bottleneck);
 }
 
 std::vector<torch::Tensor> AFNBImpl::FusedInputs(const torch::Tensor& low_feats,
@@ -188,8 +216,7 @@ bool ComposedBottleneck::Pays(AFNBImpl& fusion, const torch::nn::Conv2dImpl& con
   return in * taps * out < in * mid + mid * taps * out;
 }
 
-void ComposedBottleneck::Prepare(AFNBImpl& fusion, ConvModuleImpl& bottleneck,
-                                 torch::ScalarType dtype) {
+torch::Tensor ComposedBottleneck::Compose(AFNBImpl& fusion, ConvModuleImpl& bottleneck) {
   torch::NoGradGuard no_grad;
   TORCH_CHECK(!fusion.bottleneck->bn && !bottleneck.bn, "ComposedBottleneck: fold the BNs first");
   const torch::nn::Conv2dImpl& conv = *bottleneck.conv;
@@ -214,24 +241,44 @@ void ComposedBottleneck::Prepare(AFNBImpl& fusion, ConvModuleImpl& bottleneck,
   }
   relu_ = bottleneck.has_relu();
   // The map on a (2 ph + 1) x (2 pw + 1) image: its centre is the interior value.
-  const torch::Tensor small =
-      BiasMap(2 * padding_[0] + 1, 2 * padding_[1] + 1).select(0, 0);  // [out, h, w]
-  interior64_ = small.select(1, padding_[0]).select(1, padding_[1]).clone();
-  border_ = Border(2 * padding_[0] + 1, 2 * padding_[1] + 1);
+  const torch::Tensor small = BiasMap(2 * padding_[0] + 1, 2 * padding_[1] + 1);
+  interior64_ = small.select(0, 0).select(1, padding_[0]).select(1, padding_[1]).clone();
+  border_ = (small - interior64_.view({1, -1, 1, 1})).to(torch::kFloat);
+  return composed;
+}
 
+void ComposedBottleneck::PrepareWeights(AFNBImpl& fusion, ConvModuleImpl& bottleneck) {
+  torch::NoGradGuard no_grad;
+  MakeChunks(fusion, Compose(fusion, bottleneck), /*run=*/false, torch::kFloat);
+}
+
+void ComposedBottleneck::Prepare(AFNBImpl& fusion, ConvModuleImpl& bottleneck,
+                                 torch::ScalarType dtype) {
+  torch::NoGradGuard no_grad;
+  MakeChunks(fusion, Compose(fusion, bottleneck), /*run=*/true, dtype);
+}
+
+void ComposedBottleneck::MakeChunks(AFNBImpl& fusion, const torch::Tensor& composed, bool run,
+                                    torch::ScalarType dtype) {
   chunks_.clear();
   int64_t offset = 0;
   size_t input = 0;
   auto add_chunks = [&](int64_t channels, int64_t chunk) {
     for (int64_t start = 0; start < channels; start += chunk) {
       const int64_t length = std::min(chunk, channels - start);
-      chunks_.push_back(
-          {input, start, length,
-           std::make_shared<DnnlConv>(
-               composed.narrow(1, offset + start, length),
-               chunks_.empty() ? interior64_ : torch::Tensor(), std::array<int64_t, 2>{1, 1},
-               std::array<int64_t, 2>{padding_[0], padding_[1]},
-               std::array<int64_t, 2>{dilation_[0], dilation_[1]}, dtype, torch::kFloat)});
+      const torch::Tensor weight = composed.narrow(1, offset + start, length);
+      const torch::Tensor bias = chunks_.empty() ? interior64_ : torch::Tensor();
+      Chunk c{input, start, length, nullptr, {}, {}};
+      if (run) {
+        c.conv = std::make_shared<DnnlConv>(weight, bias, std::array<int64_t, 2>{1, 1},
+                                            std::array<int64_t, 2>{padding_[0], padding_[1]},
+                                            std::array<int64_t, 2>{dilation_[0], dilation_[1]},
+                                            dtype, torch::kFloat);
+      } else {
+        c.weight = weight.to(torch::kFloat).contiguous();
+        if (bias.defined()) c.bias = bias.to(torch::kFloat);
+      }
+      chunks_.push_back(std::move(c));
     }
     offset += channels;
     ++input;
@@ -287,9 +334,23 @@ torch::Tensor ComposedBottleneck::Forward(const std::vector<torch::Tensor>& inpu
   return relu_ ? out.relu_() : out;
 }
 
-void ANNHeadImpl::PrepareComposed(torch::ScalarType dtype) {
-  if (ComposedBottleneck::Pays(*fusion, *bottleneck->conv)) {
-    composed_.Prepare(*fusion, *bottleneck, dtype);
+void APNBImpl::UseDnnl(torch::ScalarType dtype) {
+  UseDnnlIn(stages, fused_, *bottleneck, dtype, /*with_bottleneck=*/true);
+}
+
+void ANNHeadImpl::UseDnnl(torch::ScalarType dtype) {
+  fusion->UseDnnl(dtype, /*with_bottleneck=*/!composed());
+  if (!composed()) bottleneck->UseDnnl(dtype);
+  context->UseDnnl(dtype);
+}
+
+void ANNHeadImpl::PrepareComposed(Precision precision) {
+  if (!ComposedBottleneck::Pays(*fusion, *bottleneck->conv)) return;
+  if (precision == Precision::kInt8) {
+    composed_.PrepareWeights(*fusion, *bottleneck);
+  } else {
+    composed_.Prepare(*fusion, *bottleneck,
+                      precision == Precision::kBf16 ? torch::kBFloat16 : torch::kFloat);
   }
 }
 

@@ -49,9 +49,12 @@ class FusedBottleneck {
   torch::Tensor Forward(torch::nn::ModuleList& stages, ConvModuleImpl& bottleneck,
                         const torch::Tensor& query, const torch::Tensor& key,
                         const torch::Tensor& feats, bool live_weights);
+  // After Prepare: the prepared conv (and the bottleneck's ReLU) through oneDNN directly.
+  void UseDnnl();
 
  private:
   torch::Tensor weight_, bias_;
+  std::shared_ptr<DnnlConv> dnnl_;  // UseDnnl
 };
 
 // Asymmetric Fusion Non-local Block.
@@ -69,6 +72,9 @@ class AFNBImpl : public torch::nn::Module {
   // The fused bottleneck's inputs (FusedBottleneck::Inputs) for these features.
   std::vector<torch::Tensor> FusedInputs(const torch::Tensor& low_feats,
                                          const torch::Tensor& high_feats);
+  // Inference form: the attention's projections, and with `bottleneck` the (fused) bottleneck,
+  // through oneDNN directly (DnnlConv) on inputs in `dtype`.
+  void UseDnnl(torch::ScalarType dtype, bool bottleneck);
 
   torch::nn::ModuleList stages{nullptr};
   ConvModule bottleneck{nullptr};  // 1x1 + BN, no activation.
@@ -89,6 +95,8 @@ class APNBImpl : public torch::nn::Module {
   // Inference form: the bottleneck fused with the stage's out_project (FusedBottleneck).
   void PrepareFused(torch::ScalarType dtype);
   const FusedBottleneck& fused() const { return fused_; }
+  // Inference form: the attention's projections and the (fused) bottleneck through oneDNN.
+  void UseDnnl(torch::ScalarType dtype);
 
   torch::nn::ModuleList stages{nullptr};
   ConvModule bottleneck{nullptr};  // 1x1 + BN + ReLU.
@@ -118,25 +126,42 @@ class ComposedBottleneck {
   // (kernel - 1) * dilation = 2 * padding) and AFNB's bottleneck is fused.
   static bool Pays(AFNBImpl& fusion, const torch::nn::Conv2dImpl& conv);
   // From the current (BN-folded) weights of AFNB and `bottleneck`, computed in float64, stored
-  // in `dtype`, channels-last.
+  // in `dtype`, channels-last, as the convolutions Forward runs.
   void Prepare(AFNBImpl& fusion, ConvModuleImpl& bottleneck, torch::ScalarType dtype);
-  bool prepared() const { return !chunks_.empty(); }
+  bool prepared() const { return !chunks_.empty() && chunks_[0].conv != nullptr; }
   // The head bottleneck's output from AFNB's fused inputs (AFNBImpl::FusedInputs), in their
   // dtype.
   torch::Tensor Forward(const std::vector<torch::Tensor>& inputs) const;
 
- private:
-  // The bias map [1, out, height, width] in float64, and minus its interior value in float32.
-  torch::Tensor BiasMap(int64_t height, int64_t width) const;
-  torch::Tensor Border(int64_t height, int64_t width) const;
-  // Adds to `sum` [N, out, H, W] (float32) the bias map minus its interior value.
-  void AddBorderBias(torch::Tensor& sum) const;
-
+  // One convolution per attention map and per 512 channels of feats, summed in float32.
   struct Chunk {
     size_t input;                    // which of the inputs
     int64_t start, length;           // its channels
-    std::shared_ptr<DnnlConv> conv;  // float32 output; the first adds the interior bias
+    std::shared_ptr<DnnlConv> conv;  // Prepare: float32 output; the first adds the interior bias
+    torch::Tensor weight, bias;      // PrepareWeights: float32; bias on the first chunk only
   };
+  const std::vector<Chunk>& chunks() const { return chunks_; }
+
+  // The chunks' weights and biases only, in float32, for others to run (the int8 forward): then
+  // AddBorderBias on their sum, and the ReLU when relu().
+  void PrepareWeights(AFNBImpl& fusion, ConvModuleImpl& bottleneck);
+  bool has_weights() const { return !chunks_.empty() && chunks_[0].weight.defined(); }
+  std::array<int64_t, 2> padding() const { return {padding_[0], padding_[1]}; }
+  std::array<int64_t, 2> dilation() const { return {dilation_[0], dilation_[1]}; }
+  bool relu() const { return relu_; }
+  // Adds to `sum` [N, out, H, W] (float32) the bias map minus its interior value.
+  void AddBorderBias(torch::Tensor& sum) const;
+
+ private:
+  // The composed weight in float64; sets everything but the chunks.
+  torch::Tensor Compose(AFNBImpl& fusion, ConvModuleImpl& bottleneck);
+  // The chunks of `composed`, with DnnlConvs in `dtype` (run) or float32 weights (!run).
+  void MakeChunks(AFNBImpl& fusion, const torch::Tensor& composed, bool run,
+                  torch::ScalarType dtype);
+  // The bias map [1, out, height, width] in float64, and minus its interior value in float32.
+  torch::Tensor BiasMap(int64_t height, int64_t width) const;
+  torch::Tensor Border(int64_t height, int64_t width) const;
+
   std::vector<Chunk> chunks_;
   torch::Tensor taps_;        // [out, 1, kh, kw] float64: W_t f
   torch::Tensor bias64_;      // b, float64
@@ -155,9 +180,14 @@ class ANNHeadImpl : public DecodeHeadImpl {
   torch::Tensor forward(const std::vector<torch::Tensor>& inputs);
 
   // Inference form, after AFNB's PrepareFused: AFNB's bottleneck and this head's composed
-  // (ComposedBottleneck) where that saves work.
-  void PrepareComposed(torch::ScalarType dtype);
+  // (ComposedBottleneck) where that saves work. kInt8: only its weights, in float32, for the
+  // int8 forward to quantize (this head's forward then runs them uncomposed).
+  void PrepareComposed(Precision precision);
   bool composed() const { return composed_.prepared(); }
+  const ComposedBottleneck& composed_bottleneck() const { return composed_; }
+  // Inference form, after PrepareComposed: every convolution that still runs, but the
+  // classifier's, through oneDNN directly (DnnlConv) on inputs in `dtype`.
+  void UseDnnl(torch::ScalarType dtype);
 
   AFNB fusion{nullptr};
   ConvModule bottleneck{nullptr};

@@ -79,33 +79,14 @@ torch::nn::Sequential FoldSequential(const torch::nn::Sequential& sequential) {
 
 void ConvModuleImpl::FoldBatchNorm() { FoldBatchNormAway(conv, bn); }
 
-void ConvModuleImpl::SplitInputChannels(int64_t chunk) {
-  weight_chunks_.clear();
-  if (chunk <= 0) return;
-  const torch::Tensor& w = conv->weight;
-  const auto format =
-      w.is_contiguous() ? torch::MemoryFormat::Contiguous : torch::MemoryFormat::ChannelsLast;
-  for (int64_t c = 0; c < w.size(1); c += chunk) {
-    weight_chunks_.push_back(w.narrow(1, c, std::min(chunk, w.size(1) - c)).contiguous(format));
-  }
+void ConvModuleImpl::UseDnnl(torch::ScalarType dtype) {
+  TORCH_CHECK(!bn, "UseDnnl: fold the BN first");
+  dnnl_ = std::make_shared<DnnlConv>(*conv, dtype);
 }
 
 torch::Tensor ConvModuleImpl::forward(torch::Tensor x) {
-  if (weight_chunks_.size() < 2) return NormAndActivate(conv->forward(x));
-  const auto& o = conv->options;
-  const auto& padding = c10::get<torch::ExpandingArray<2>>(o.padding());
-  const auto format =
-      x.is_contiguous() ? torch::MemoryFormat::Contiguous : torch::MemoryFormat::ChannelsLast;
-  torch::Tensor sum;
-  int64_t start = 0;
-  for (const torch::Tensor& w : weight_chunks_) {
-    const torch::Tensor part = torch::conv2d(x.narrow(1, start, w.size(1)).contiguous(format), w,
-                                             sum.defined() ? torch::Tensor() : conv->bias,
-                                             *o.stride(), *padding, *o.dilation());
-    sum = sum.defined() ? sum.add_(part) : part.to(torch::kFloat);
-    start += w.size(1);
-  }
-  return NormAndActivate(sum.to(x.scalar_type()));
+  if (dnnl_ && x.scalar_type() == dnnl_->dtype()) return dnnl_->Forward(x, relu_);
+  return NormAndActivate(conv->forward(x));
 }
 
 torch::Tensor ConvModuleImpl::NormAndActivate(torch::Tensor x) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ann/model/data_parallel.h"
+#include "ann/model/dnnl_conv.h"
 #include "torch/torch.h"
 
 namespace ann {
@@ -39,20 +40,16 @@ class ConvModuleImpl : public torch::nn::Module {
   void FoldBatchNorm();
   // Whether a ReLU follows (the options' relu()).
   bool has_relu() const { return relu_; }
-
-  // Inference form (after FoldBatchNorm, weights in their final dtype and layout): with
-  // `chunk` > 0, the conv runs as one conv per `chunk` input channels, summed in float32 and
-  // rounded once. oneDNN 2.6's bf16 kernels run a 3x3 conv over 2048 input channels at about
-  // half the rate of four over 512 (the ANN head's 3x3 bottleneck: 89 ms against 51 at
-  // 512x1024, Intel AMX). 0 restores the single conv.
-  void SplitInputChannels(int64_t chunk);
+  // Inference form (after FoldBatchNorm): the conv and its ReLU through oneDNN directly
+  // (DnnlConv) on inputs in `dtype`.
+  void UseDnnl(torch::ScalarType dtype);
 
   torch::nn::Conv2d conv{nullptr};
   SyncBatchNorm bn{nullptr};
 
  private:
   bool relu_;
-  std::vector<torch::Tensor> weight_chunks_;  // SplitInputChannels
+  std::shared_ptr<DnnlConv> dnnl_;  // UseDnnl
 };
 TORCH_MODULE(ConvModule);
 

@@ -2,17 +2,12 @@
 
 #include <unordered_map>
 
-#include "oneapi/dnnl/dnnl.hpp"
+#include "ann/model/dnnl_primitive.h"
 
 namespace ann {
 namespace {
 
 using Tag = dnnl::memory::format_tag;
-
-dnnl::engine& Engine() {
-  static dnnl::engine* const engine = new dnnl::engine(dnnl::engine::kind::cpu, 0);
-  return *engine;
-}
 
 dnnl::memory::data_type DataType(torch::ScalarType dtype) {
   return dtype == torch::kBFloat16 ? dnnl::memory::data_type::bf16 : dnnl::memory::data_type::f32;
@@ -80,7 +75,6 @@ std::shared_ptr<DnnlConv::Primitive> DnnlConv::Get(const Key& key) const {
   p->src = dnnl::memory::desc({batch, in, height, width}, type, Tag::nhwc);
   p->dst = dnnl::memory::desc({batch, out, p->out_height, p->out_width}, DataType(out_dtype_),
                               Tag::nhwc);
-  const dnnl::memory::desc weights({out, in, kh, kw}, type, Tag::any);
   const dnnl::memory::desc bias =
       bias_.defined() ? dnnl::memory::desc({out}, dnnl::memory::data_type::f32, Tag::a)
                       : dnnl::memory::desc();
@@ -89,19 +83,11 @@ std::shared_ptr<DnnlConv::Primitive> DnnlConv::Get(const Key& key) const {
   if (relu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
   dnnl::primitive_attr attr;
   attr.set_post_ops(ops);
-  const dnnl::convolution_forward::desc desc(
-      dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, p->src, weights,
-      bias, p->dst, {stride_[0], stride_[1]}, {dilation_[0] - 1, dilation_[1] - 1},
-      {padding_[0], padding_[1]}, {padding_[0], padding_[1]});
-  const dnnl::convolution_forward::primitive_desc pd(desc, attr, Engine());
-  p->conv = dnnl::convolution_forward(pd);
-  // The weights reordered once into the kernel's layout.
-  p->weights = dnnl::memory(pd.weights_desc(), Engine());
-  dnnl::memory plain({{out, in, kh, kw}, type, Tag::oihw}, Engine(), weight_.data_ptr());
-  dnnl::stream stream(Engine());
-  dnnl::reorder(plain, p->weights).execute(stream, plain, p->weights);
-  stream.wait();
-  if (bias_.defined()) p->bias = dnnl::memory(bias, Engine(), bias_.data_ptr());
+  DnnlConvolution c = MakeDnnlConvolution(p->src, p->dst, bias, {out, in, kh, kw}, type,
+                                          weight_.data_ptr(), stride_, padding_, dilation_, attr);
+  p->conv = std::move(c.conv);
+  p->weights = std::move(c.weights);
+  if (bias_.defined()) p->bias = dnnl::memory(bias, DnnlEngine(), bias_.data_ptr());
   cache_[key] = p;
   return p;
 }
@@ -126,11 +112,11 @@ torch::Tensor DnnlConv::Forward(const torch::Tensor& x_in, bool relu,
         sizes, x.options().dtype(out_dtype_).memory_format(torch::MemoryFormat::ChannelsLast));
   }
   std::unordered_map<int, dnnl::memory> args = {
-      {DNNL_ARG_SRC, dnnl::memory(p->src, Engine(), x.data_ptr())},
+      {DNNL_ARG_SRC, dnnl::memory(p->src, DnnlEngine(), x.data_ptr())},
       {DNNL_ARG_WEIGHTS, p->weights},
-      {DNNL_ARG_DST, dnnl::memory(p->dst, Engine(), out.data_ptr())}};
+      {DNNL_ARG_DST, dnnl::memory(p->dst, DnnlEngine(), out.data_ptr())}};
   if (p->bias) args.insert({DNNL_ARG_BIAS, p->bias});
-  dnnl::stream stream(Engine());
+  dnnl::stream stream(DnnlEngine());
   p->conv.execute(stream, args);
   stream.wait();
   return out;

@@ -41,6 +41,7 @@ class DnnlConv {
                         const torch::Tensor& residual = torch::Tensor()) const;
 
   int64_t out_channels() const { return weight_.size(0); }
+  torch::ScalarType dtype() const { return dtype_; }
 
  private:
   struct Primitive;  // a oneDNN convolution and its reordered weights

@@ -27,40 +27,6 @@ void RandomizeBatchNorms(torch::nn::Module& model, int64_t seed) {
   }
 }
 
-TEST(InferenceFormTest, SplitInputChannelsSumsTheChunksInFloat) {
-  // The bf16 form of a 3x3 conv over 2048 input channels (the head's bottleneck): as 4 convs of
-  // 512 input channels, summed in float32 and rounded once, it stays within bf16 rounding of the
-  // float64 result, as the single conv does; unsplit again, it is the single conv exactly.
-  torch::manual_seed(8);
-  ConvModule m(ConvModuleOptions(2048, 6, 3).padding(1));
-  RandomizeBatchNorms(*m, 9);
-  m->eval();
-  m->FoldBatchNorm();
-  torch::NoGradGuard no_grad;
-  const torch::Tensor w64 = m->conv->weight.to(torch::kBFloat16).to(torch::kDouble);
-  const torch::Tensor b64 = m->conv->bias.to(torch::kBFloat16).to(torch::kDouble);
-  m->to(torch::kBFloat16);
-  ConvertConvBiases(*m, torch::kBFloat16);
-  m->conv->weight.set_data(m->conv->weight.contiguous(torch::MemoryFormat::ChannelsLast));
-  const torch::Tensor x = torch::randn({2, 2048, 7, 9})
-                              .to(torch::kBFloat16)
-                              .contiguous(torch::MemoryFormat::ChannelsLast);
-  const torch::Tensor expected = torch::conv2d(x.to(torch::kDouble), w64, b64, 1, 1).relu();
-  auto error = [&](const torch::Tensor& y) {
-    return ((y.to(torch::kDouble) - expected).abs().max() / expected.abs().max()).item<double>();
-  };
-  const torch::Tensor single = m->forward(x);
-  m->SplitInputChannels(512);
-  const torch::Tensor split = m->forward(x);
-  EXPECT_EQ(split.scalar_type(), torch::kBFloat16);
-  EXPECT_EQ(split.sizes(), single.sizes());
-  EXPECT_LT(error(single), 4e-3);             // one bf16 rounding: 2^-9 relative
-  EXPECT_LT(error(split), 4e-3);              // measured 2.5e-3 against the single conv's 2.4e-3
-  EXPECT_FALSE(torch::equal(split, single));  // the split path ran
-  m->SplitInputChannels(0);
-  EXPECT_TRUE(torch::equal(m->forward(x), single));
-}
-
 TEST(InferenceFormTest, FoldingAConvBatchNormPairIsExact) {
   torch::manual_seed(3);
   // Dilated, strided, with and without a conv bias; in float64 the fold is exact to rounding.
@@ -101,13 +67,16 @@ TEST(InferenceFormTest, ComposedHeadBottleneckKeepsTheBorderBias) {
   model->eval();
   const std::vector<std::pair<int64_t, int64_t>> sizes = {{9, 13}, {4, 3}, {2, 5}, {1, 1}};
   std::vector<std::vector<torch::Tensor>> inputs;
-  std::vector<torch::Tensor> expected;
+  std::vector<torch::Tensor> expected, expected_bottleneck;
   model->to(torch::kDouble);
+  ANNHeadImpl& head = *model->decode_head;
   for (const auto& [h, w] : sizes) {
     inputs.push_back({torch::Tensor(), torch::Tensor(),
                       torch::randn({2, 1024, h, w}, torch::kDouble).relu(),
                       torch::randn({2, 2048, h, w}, torch::kDouble).relu()});
-    expected.push_back(model->decode_head->forward(inputs.back()));
+    expected.push_back(head.forward(inputs.back()));
+    expected_bottleneck.push_back(
+        head.bottleneck->forward(head.fusion->forward(inputs.back()[2], inputs.back()[3])));
   }
   model->to(torch::kFloat);
   // The inference form in `precision` against float64, relative to the largest logit.
@@ -126,6 +95,37 @@ TEST(InferenceFormTest, ComposedHeadBottleneckKeepsTheBorderBias) {
     }
   };
   check(Precision::kFp32, torch::kFloat, 1e-5);
+
+  // kInt8 (before bf16, which rounds the weights): the head runs uncomposed, and the composed
+  // chunks' weights (what the int8 forward quantizes: one conv per attention map and per 512
+  // channels of C5), summed, plus the border bias and the ReLU, are the head's bottleneck.
+  model->PrepareForInference(Precision::kInt8);
+  EXPECT_FALSE(head.composed());
+  const ComposedBottleneck& composed = head.composed_bottleneck();
+  ASSERT_TRUE(composed.has_weights());
+  ASSERT_EQ(composed.chunks().size(), 5u);
+  const auto padding = composed.padding(), dilation = composed.dilation();
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    std::vector<torch::Tensor> x;
+    for (const torch::Tensor& t : inputs[i]) x.push_back(t.defined() ? t.to(torch::kFloat) : t);
+    const torch::Tensor whole = head.forward(x).to(torch::kDouble);
+    EXPECT_LT(((whole - expected[i]).abs().max() / expected[i].abs().max()).item<double>(), 1e-5);
+    const std::vector<torch::Tensor> parts = head.fusion->FusedInputs(x[2], x[3]);
+    torch::Tensor sum;
+    for (const ComposedBottleneck::Chunk& chunk : composed.chunks()) {
+      EXPECT_EQ(chunk.conv, nullptr);
+      const torch::Tensor part =
+          torch::conv2d(parts[chunk.input].narrow(1, chunk.start, chunk.length), chunk.weight,
+                        chunk.bias, 1, {padding[0], padding[1]}, {dilation[0], dilation[1]});
+      sum = sum.defined() ? sum + part : part;
+    }
+    composed.AddBorderBias(sum);
+    if (composed.relu()) sum.relu_();
+    const torch::Tensor& e = expected_bottleneck[i];
+    EXPECT_LT(((sum.to(torch::kDouble) - e).abs().max() / e.abs().max()).item<double>(), 1e-5)
+        << sizes[i].first << "x" << sizes[i].second;
+  }
+
   // bf16: measured 0.004-0.008, as the uncomposed bf16 head (0.003-0.007).
   if (CpuHasBf16()) check(Precision::kBf16, torch::kBFloat16, 0.02);
 }

@@ -25,6 +25,7 @@ enum class Variant {
 enum class Precision {
   kFp32,  // float32, BatchNorm folded into the convolutions, channels-last
   kBf16,  // the same in bfloat16 (softmax and logits in float32)
+  kInt8,  // kFp32's folding and fusions, for ann/quant's int8 forward to quantize and run
 };
 
 struct ModelConfig {

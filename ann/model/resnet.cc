@@ -176,8 +176,29 @@ void ResNetV1cImpl::FoldBatchNorm() {
   }
 }
 
+void ResNetV1cImpl::UseDnnl(torch::ScalarType dtype) {
+  dnnl_stem_.clear();
+  for (size_t i = 0; i < stem->size(); ++i) {
+    auto* conv = stem->ptr(i)->as<nn::Conv2dImpl>();
+    TORCH_CHECK(conv != nullptr, "UseDnnl: fold the stem's BNs first");
+    const bool relu = i + 1 < stem->size() && stem->ptr(i + 1)->as<nn::ReLUImpl>() != nullptr;
+    dnnl_stem_.emplace_back(std::make_shared<DnnlConv>(*conv, dtype), relu);
+    if (relu) ++i;
+  }
+  for (nn::Sequential* layer : {&layer1, &layer2, &layer3, &layer4}) {
+    for (size_t i = 0; i < (*layer)->size(); ++i) {
+      if (auto* block = (*layer)->ptr(i)->as<BottleneckImpl>()) block->UseDnnl(dtype);
+      if (auto* block = (*layer)->ptr(i)->as<BasicBlockImpl>()) block->UseDnnl(dtype);
+    }
+  }
+}
+
 std::vector<torch::Tensor> ResNetV1cImpl::forward(torch::Tensor x) {
-  x = stem->forward(x);
+  if (!dnnl_stem_.empty() && x.scalar_type() == dnnl_stem_[0].first->dtype()) {
+    for (const auto& [conv, relu] : dnnl_stem_) x = conv->Forward(x, relu);
+  } else {
+    x = stem->forward(x);
+  }
   x = torch::max_pool2d(x, /*kernel_size=*/3, /*stride=*/2, /*padding=*/1, /*dilation=*/1,
                         ceil_mode_);
   torch::Tensor c2 = layer1->forward(x);

@@ -79,6 +79,9 @@ class ResNetV1cImpl : public torch::nn::Module {
   std::vector<torch::Tensor> forward(torch::Tensor x);
   // Inference form: the stem's and every block's BN folded into the convs.
   void FoldBatchNorm();
+  // Inference form (after FoldBatchNorm): the stem's convs and ReLUs and every block through
+  // oneDNN directly (DnnlConv) on inputs in `dtype`.
+  void UseDnnl(torch::ScalarType dtype);
   // Output channels of C2..C5.
   const std::vector<int64_t>& out_channels() const { return out_channels_; }
   bool stem_ceil_mode() const { return ceil_mode_; }
@@ -93,6 +96,7 @@ class ResNetV1cImpl : public torch::nn::Module {
   bool contract_dilation_;
   bool ceil_mode_;
   std::vector<int64_t> out_channels_;
+  std::vector<std::pair<std::shared_ptr<DnnlConv>, bool>> dnnl_stem_;  // conv, ReLU after it
 };
 TORCH_MODULE(ResNetV1c);
 

@@ -31,7 +31,9 @@ torch::Tensor EncoderDecoderImpl::Predict(const torch::Tensor& images) {
   } else {
     x = x.to(decode_head->conv_seg->weight.scalar_type());  // float64 when trained so
   }
-  torch::Tensor logits = decode_head->forward(backbone->forward(x)).to(torch::kFloat);
+  // Resized from the contiguous layout: LibTorch's channels-last bilinear kernel is about 1.5x
+  // slower on the logits (7.9 against 5.2 ms at 512x1024, Intel AMX, 2 threads).
+  torch::Tensor logits = decode_head->forward(backbone->forward(x)).to(torch::kFloat).contiguous();
   return ResizeLogits(logits, images.size(2), images.size(3), config_.align_corners);
 }
 
@@ -50,25 +52,17 @@ void EncoderDecoderImpl::PrepareForInference(Precision precision) {
     if (auto* afnb = module->as<AFNBImpl>()) afnb->PrepareFused(compute_dtype_);
     if (auto* apnb = module->as<APNBImpl>()) apnb->PrepareFused(compute_dtype_);
   }
-  decode_head->PrepareComposed(compute_dtype_);
+  decode_head->PrepareComposed(precision);
   to(compute_dtype_);
   ConvertConvBiases(*this, compute_dtype_);
   for (torch::Tensor& p : parameters()) {
     if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
   }
-  // The residual blocks through oneDNN directly, ReLU and the residual sum fused.
-  for (const auto& module : backbone->modules(/*include_self=*/false)) {
-    if (auto* block = module->as<BottleneckImpl>()) block->UseDnnl(compute_dtype_);
-    if (auto* block = module->as<BasicBlockImpl>()) block->UseDnnl(compute_dtype_);
-  }
-  // bf16: wide 3x3 convs (the head's bottleneck) as convs over 512 input channels each.
-  for (const auto& module : modules(/*include_self=*/false)) {
-    if (auto* m = module->as<ConvModuleImpl>()) {
-      const torch::Tensor& w = m->conv->weight;
-      const bool split = compute_dtype_ == torch::kBFloat16 && w.size(1) > 1024 && w.size(2) > 1;
-      m->SplitInputChannels(split ? 512 : 0);
-    }
-  }
+  if (precision == Precision::kInt8) return;  // Int8Segmentor runs its own convolutions
+  // The backbone's and the decode head's convolutions through oneDNN directly, ReLU and the
+  // residual sum fused.
+  backbone->UseDnnl(compute_dtype_);
+  decode_head->UseDnnl(compute_dtype_);
 }
 
 void EncoderDecoderImpl::InitWeights() {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ann/model/conv_module.h"
+#include "ann/model/dnnl_conv.h"
 #include "torch/torch.h"
 
 namespace ann {
@@ -70,8 +71,13 @@ class SelfAttentionBlockImpl : public torch::nn::Module {
 
   const SelfAttentionOptions& options() const { return options_; }
 
+  // Inference form (BNs folded): the key, query and value projections through oneDNN directly
+  // (DnnlConv) on inputs in `dtype`.
+  void UseDnnl(torch::ScalarType dtype);
+
  private:
   SelfAttentionOptions options_;
+  std::shared_ptr<DnnlConv> value_dnnl_;  // UseDnnl
 };
 TORCH_MODULE(SelfAttentionBlock);
 

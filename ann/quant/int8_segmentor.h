@@ -1,14 +1,18 @@
 // int8 inference of the segmentor: post-training static quantization of the inference form
-// (BatchNorm folded, the AFNB / APNB bottleneck fused with the attention's output projection),
-// executed with LibTorch's quantized operators on its `onednn` engine (AVX512-VNNI, AVX-VNNI or
-// AMX-INT8 tiles):
+// (BatchNorm folded, the AFNB / APNB bottleneck fused with the attention's output projection,
+// AFNB's composed into the head's 3x3 bottleneck where that saves work), executed through oneDNN
+// directly (Int8Conv: AVX512-VNNI, AVX-VNNI or AMX-INT8 tiles):
 //  - every convolution of the backbone and the head runs in int8, weights per output channel
 //    (symmetric), activations per tensor (uint8, from calibration), ReLU fused into it;
-//  - the residual sums run as quantized add + ReLU, the stem's max pooling on uint8;
+//  - each residual block's sum and ReLU run inside its last convolution; the stem's max pooling
+//    on uint8;
 //  - kept in float: the attention (pyramid pooling, the key/query product, softmax, the value
-//    product: they quantize badly and cost little), the classifier and the logits' resize.
+//    product: they quantize badly and cost little; its key, query and value projections are
+//    int8 convolutions with float outputs; in bfloat16, softmax in float32, where the CPU has
+//    AVX512-BF16 or AMX), the composed bottleneck's border bias, the classifier and the
+//    logits' resize.
 //
-//   Int8Segmentor engine(model);                 // the model becomes its fp32 inference form
+//   Int8Segmentor engine(model);                 // the model becomes its inference form
 //   for (x : calibration inputs) engine.Observe(x);
 //   WriteCalibration(path, engine.calibration());
 //   engine.Quantize(calibration, Observer::kMinMax);
@@ -28,7 +32,8 @@ namespace ann {
 
 class Int8Segmentor {
  public:
-  // Turns `model` (loaded; shared, not copied) into its fp32 inference form.
+  // Turns `model` (loaded; shared, not copied) into its inference form for int8
+  // (Precision::kInt8).
   explicit Int8Segmentor(EncoderDecoder model);
   ~Int8Segmentor();
 

@@ -1,17 +1,8 @@
 #include "ann/quant/qops.h"
 
 #include "ATen/core/dispatch/Dispatcher.h"
-#include "ann/quant/calibration.h"
 
 namespace ann {
-namespace {
-
-torch::List<int64_t> List(const std::vector<int64_t>& v) { return torch::List<int64_t>(v); }
-
-}  // namespace
-
-void UseOnednnQuantizedEngine() { at::globalContext().setQEngine(at::QEngine::ONEDNN); }
-
 torch::Tensor QuantizeUint8(const torch::Tensor& x, double scale, int64_t zero_point) {
   const float inverse = 1.0f / static_cast<float>(scale);
   torch::Tensor codes = x.to(torch::kFloat).mul(inverse);
@@ -24,34 +15,6 @@ torch::Tensor Dequantize(const torch::Tensor& q) {
       .to(torch::kFloat)
       .sub_(q.q_zero_point())
       .mul_(static_cast<float>(q.q_scale()));
-}
-
-PackedConv PackConv(const torch::Tensor& weight, const torch::Tensor& bias,
-                    std::vector<int64_t> stride, std::vector<int64_t> padding,
-                    std::vector<int64_t> dilation) {
-  static const auto op =
-      c10::Dispatcher::singleton()
-          .findSchemaOrThrow("quantized::conv2d_prepack", "")
-          .typed<PackedConv(at::Tensor, c10::optional<at::Tensor>, torch::List<int64_t>,
-                            torch::List<int64_t>, torch::List<int64_t>, int64_t)>();
-  return op.call(QuantizeWeightPerChannel(weight),
-                 bias.defined() ? c10::optional<at::Tensor>(bias.to(torch::kFloat)) : c10::nullopt,
-                 List(stride), List(padding), List(dilation), 1);
-}
-
-torch::Tensor ApplyConv(const PackedConv& conv, const torch::Tensor& x, bool relu, double scale,
-                        int64_t zero_point) {
-  if (!relu) return conv->apply(x, scale, zero_point);
-  if (zero_point == 0) return conv->apply_relu(x, scale, zero_point);
-  return torch::relu(conv->apply(x, scale, zero_point));
-}
-
-torch::Tensor QuantizedAddRelu(const torch::Tensor& a, const torch::Tensor& b, double scale,
-                               int64_t zero_point) {
-  static const auto op = c10::Dispatcher::singleton()
-                             .findSchemaOrThrow("quantized::add_relu", "")
-                             .typed<at::Tensor(at::Tensor, at::Tensor, double, int64_t)>();
-  return op.call(a, b, scale, zero_point);
 }
 
 torch::Tensor QuantizedCat(const std::vector<torch::Tensor>& tensors, int64_t dim, double scale,
