@@ -27,7 +27,6 @@ struct Int8Conv::Primitive {
   dnnl::memory bias;        // empty when none
   torch::Tensor bias_data;  // the bias in the accumulator's units
   dnnl::memory::desc src, dst;
-  int64_t out_height, out_width;
 };
 
 bool Int8Conv::Key::operator<(const Key& o) const { return Tie() < o.Tie(); }
@@ -57,10 +56,8 @@ std::shared_ptr<Int8Conv::Primitive> Int8Conv::Get(const Key& key) const {
   const int64_t out = weight_.size(0), in = weight_.size(1);
   const int64_t kh = weight_.size(2), kw = weight_.size(3);
   auto p = std::make_shared<Primitive>();
-  p->out_height = (key.height + 2 * padding_[0] - dilation_[0] * (kh - 1) - 1) / stride_[0] + 1;
-  p->out_width = (key.width + 2 * padding_[1] - dilation_[1] * (kw - 1) - 1) / stride_[1] + 1;
   p->src = dnnl::memory::desc({key.batch, in, key.height, key.width}, Type::u8, Tag::nhwc);
-  p->dst = dnnl::memory::desc({key.batch, out, p->out_height, p->out_width},
+  p->dst = dnnl::memory::desc(OutSizes(key),
                               key.bf16_out    ? Type::bf16
                               : key.float_out ? Type::f32
                                               : Type::u8,
@@ -98,6 +95,13 @@ std::shared_ptr<Int8Conv::Primitive> Int8Conv::Get(const Key& key) const {
   }
   cache_[key] = p;
   return p;
+}
+
+std::vector<int64_t> Int8Conv::OutSizes(const Key& key) const {
+  const int64_t kh = weight_.size(2), kw = weight_.size(3);
+  return {key.batch, weight_.size(0),
+          (key.height + 2 * padding_[0] - dilation_[0] * (kh - 1) - 1) / stride_[0] + 1,
+          (key.width + 2 * padding_[1] - dilation_[1] * (kw - 1) - 1) / stride_[1] + 1};
 }
 
 Int8Conv::Key Int8Conv::MakeKey(const torch::Tensor& x, bool relu) const {
@@ -139,8 +143,7 @@ torch::Tensor Int8Conv::Forward(const torch::Tensor& x_in, bool relu, QParams ou
   Key key = MakeKey(x, relu);
   key.out_scale = out.scale;
   key.out_zero_point = out.zero_point;
-  const std::shared_ptr<Primitive> p = Get(key);  // for the output size
-  const std::vector<int64_t> sizes = {x.size(0), weight_.size(0), p->out_height, p->out_width};
+  const std::vector<int64_t> sizes = OutSizes(key);
   if (!residual.defined()) {
     torch::Tensor y =
         at::_empty_affine_quantized(sizes, x.options().dtype(torch::kQUInt8), out.scale,
@@ -168,8 +171,7 @@ torch::Tensor Int8Conv::ForwardFloat(const torch::Tensor& x_in, bool relu,
   Key key = MakeKey(x, relu);
   key.float_out = true;
   key.bf16_out = dtype == torch::kBFloat16;
-  const std::shared_ptr<Primitive> p = Get(key);  // for the output size
-  const std::vector<int64_t> sizes = {x.size(0), weight_.size(0), p->out_height, p->out_width};
+  const std::vector<int64_t> sizes = OutSizes(key);
   if (!residual.defined()) {
     return Run(x, key,
                torch::empty(sizes, torch::TensorOptions().dtype(dtype).memory_format(

@@ -2,9 +2,9 @@
 // int8 forward: uint8 activations per tensor (any zero point), int8 weights per output channel
 // (QuantizeWeightPerChannel), a float32 bias, and in the same kernel the residual sum and ReLU
 // (oneDNN post-ops) and the requantization to the output's (scale, zero point), or a float32
-// output. Weights are reordered into the kernel's layout once per input size and quantization.
-// LibTorch 1.13's quantized conv cannot take the residual: it costs a separate quantized add +
-// ReLU pass over every block's output (18 ms of a 230 ms R-50 forward at 512x1024).
+// or bfloat16 output. Weights are reordered into the kernel's layout once per input size and
+// quantization. LibTorch 1.13's quantized conv cannot take the residual: it costs a separate
+// quantized add + ReLU pass over every block's output (18 ms of a 230 ms R-50 forward at 512x1024).
 //
 //   Int8Conv conv3(weight, bias, {1, 1}, {0, 0}, {1, 1});          // BN already folded
 //   torch::Tensor y = conv3.Forward(x, /*relu=*/true, {0.05, 0}, identity);
@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <tuple>
+#include <vector>
 
 #include "torch/torch.h"
 
@@ -71,6 +72,7 @@ class Int8Conv {
   std::shared_ptr<Primitive> Get(const Key& key) const;
   torch::Tensor Run(const torch::Tensor& x, const Key& key, const torch::Tensor& out) const;
   Key MakeKey(const torch::Tensor& x, bool relu) const;
+  std::vector<int64_t> OutSizes(const Key& key) const;  // [N, O, H', W']
 
   torch::Tensor weight_;  // [O, I, kh, kw] int8, contiguous
   torch::Tensor scales_;  // [O] float64: the weights' scales
