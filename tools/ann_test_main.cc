@@ -5,7 +5,8 @@
 // (<name>_overlay.png) and the scores before argmax (<name>.pt, float32 [K, H, W], readable by
 // Python's torch.load: logits for one pass, averaged probabilities for multi-scale / flip,
 // summed logits for mscrop). A directory of images is searched recursively, output folders inside
-// it left out; names are the image stems, or relative paths when stems repeat (OutputNames).
+// it left out; names are the image stems, or relative paths when stems repeat (PredictionNames).
+#include <filesystem>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -85,6 +86,7 @@ absl::Status Run() {
   output.logits_dir = FLAGS_logits_dir;
   output.palette = ModelPalette(config.data.info, config.model.num_classes);
   output.workers = config.data.workers;
+  if (std::filesystem::is_directory(FLAGS_images)) output.root = FLAGS_images;
   if (!is_video) return PredictImages(predictor, images, output);
   ANN_ASSIGN_OR_RETURN(VideoReport done,
                        PredictVideo(predictor, video, output, FLAGS_frame_labels));

@@ -96,8 +96,19 @@ absl::StatusOr<DatasetInfo> ParseDatasetDescription(const std::string& text,
                                            info.max_stored_label(),
                                            ") do not fit below ignore_index ", info.ignore_index));
   }
-  if (info.reduce_zero_label && info.ignore_index == 0) {
-    return r.Error("ignore_index", "0 already means 'ignore' with reduce_zero_label");
+  if (info.reduce_zero_label && info.ignore_index != 255) {
+    // mmseg reduces first and then compares the *reduced* labels with ignore_index: stored
+    // ignore_index + 1 would be ignored, while stored 0 (reduced to 255) and stored ignore_index
+    // would be counted as no class against every prediction. Never differ from it silently.
+    return r.Error(
+        "ignore_index",
+        absl::StrCat(info.ignore_index,
+                     " with reduce_zero_label: mmseg reduces the labels first (0 -> 255, "
+                     "v -> v-1) and then ignores ",
+                     info.ignore_index, " among the reduced values, so it would ignore stored ",
+                     info.ignore_index + 1, " and count stored 0 and ", info.ignore_index,
+                     " as no class against every prediction; store the pixels to ignore as 0 "
+                     "and leave ignore_index out (255)"));
   }
   if (j.contains("palette")) {
     if (!j["palette"].is_array() || static_cast<int>(j["palette"].size()) != k) {

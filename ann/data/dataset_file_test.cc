@@ -57,6 +57,12 @@ TEST(DatasetFileTest, MistakesAreOneLineNamingTheField) {
       {R"({"classes": ["a", "b", "c"], "ignore_index": 2, "img_dir": "i", "ann_dir": "m",
            "train": {}})",
        "my.json: classes: 3 classes (stored 0..2) do not fit below ignore_index 2"},
+      {R"({"classes": ["a", "b"], "reduce_zero_label": true, "ignore_index": 250,
+           "img_dir": "i", "ann_dir": "m", "train": {}})",
+       "my.json: ignore_index: 250 with reduce_zero_label: mmseg reduces the labels first (0 -> "
+       "255, v -> v-1) and then ignores 250 among the reduced values, so it would ignore stored "
+       "251 and count stored 0 and 250 as no class against every prediction; store the pixels "
+       "to ignore as 0 and leave ignore_index out (255)"},
       {"[1, 2]", "my.json: not a JSON object"},
   };
   for (const auto& [text, expected] : cases) {

@@ -5,8 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "ann/eval/prediction_names.h"
 #include "ann/io/image.h"
 #include "ann/io/palette.h"
+#include "ann/util/atomic_file.h"
 #include "ann/util/prefetch.h"
 #include "ann/util/progress.h"
 #include "ann/util/status_macros.h"
@@ -39,7 +41,28 @@ Decoded Decode(const Sample& sample, const DatasetInfo& info) {
 
 namespace {
 
-using PredictFn = std::function<absl::StatusOr<cv::Mat>(const Sample&, const cv::Mat& image)>;
+using PredictFn = std::function<absl::StatusOr<cv::Mat>(size_t i, const cv::Mat& image)>;
+
+// The folder a split's images were scanned in: <root>/<id><suffix> for every sample, or "" (the
+// common folder) when its parts have different image folders.
+std::string ImageRoot(const std::vector<Sample>& samples) {
+  std::string root;
+  for (const Sample& s : samples) {
+    const size_t at = s.image.rfind(s.id);
+    if (at == std::string::npos) return "";
+    const std::string its = s.image.substr(0, at > 0 ? at - 1 : 0);  // without the '/'
+
+    if (!root.empty() && its != root) return "";
+    root = its;
+  }
+  return root;
+}
+
+std::vector<std::string> Images(const std::vector<Sample>& samples) {
+  std::vector<std::string> images;
+  for (const Sample& s : samples) images.push_back(s.image);
+  return images;
+}
 
 absl::StatusOr<Evaluation> Evaluate(const PredictFn& predict, const std::vector<Sample>& samples,
                                     const DatasetInfo& info, int num_classes,
@@ -50,18 +73,21 @@ absl::StatusOr<Evaluation> Evaluate(const PredictFn& predict, const std::vector<
   Prefetch<Decoded> decoded(samples.size(), options.workers, 4,
                             [&](size_t i) { return Decode(samples[i], info); });
   const std::vector<Rgb> palette = info.palette;
-  for (const Sample& sample : samples) {
+  std::vector<std::string> names;
+  if (!options.show_dir.empty()) names = PredictionNames(Images(samples), ImageRoot(samples));
+  for (size_t i = 0; i < samples.size(); ++i) {
     Decoded d = decoded.Next();
     ANN_RETURN_IF_ERROR(d.status);
-    ANN_ASSIGN_OR_RETURN(cv::Mat prediction, predict(sample, d.image));
+    ANN_ASSIGN_OR_RETURN(cv::Mat prediction, predict(i, d.image));
     result.matrix.Add(prediction, d.label);
     if (!d.instances.empty()) result.instances.Add(prediction, d.instances);
     if (!options.show_dir.empty()) {
       cv::Mat side;
       cv::hconcat(Overlay(d.image, Colorize(prediction, palette)),
                   Overlay(d.image, Colorize(d.label, palette)), side);
-      ANN_RETURN_IF_ERROR(
-          WriteImage(absl::StrCat(options.show_dir, "/", FileStem(sample.id), ".png"), side));
+      const std::string file = absl::StrCat(options.show_dir, "/", names[i], ".png");
+      ANN_RETURN_IF_ERROR(MakeDirectories(std::filesystem::path(file).parent_path().string()));
+      ANN_RETURN_IF_ERROR(WriteImage(file, side));
     }
     progress.Advance(1);
   }
@@ -75,8 +101,8 @@ absl::StatusOr<Evaluation> EvaluateSamples(Predictor& predictor, const std::vect
                                            const DatasetInfo& info, int num_classes,
                                            const EvaluateOptions& options) {
   return Evaluate(
-      [&](const Sample& sample, const cv::Mat& image) -> absl::StatusOr<cv::Mat> {
-        ANN_RETURN_IF_ERROR(predictor.CheckImage(sample.image, image.size()));
+      [&](size_t i, const cv::Mat& image) -> absl::StatusOr<cv::Mat> {
+        ANN_RETURN_IF_ERROR(predictor.CheckImage(samples[i].image, image.size()));
         return LabelTensorToMat(Predictor::Labels(predictor.Logits(image)));
       },
       samples, info, num_classes, options);
@@ -86,9 +112,11 @@ absl::StatusOr<Evaluation> EvaluatePredictionDir(const std::string& pred_dir,
                                                  const std::vector<Sample>& samples,
                                                  const DatasetInfo& info, int num_classes,
                                                  const EvaluateOptions& options) {
+  ANN_ASSIGN_OR_RETURN(const std::vector<std::string> files,
+                       FindPredictions(pred_dir, Images(samples), ImageRoot(samples)));
   return Evaluate(
-      [&](const Sample& sample, const cv::Mat& image) -> absl::StatusOr<cv::Mat> {
-        const std::string path = absl::StrCat(pred_dir, "/", FileStem(sample.image), ".png");
+      [&](size_t i, const cv::Mat& image) -> absl::StatusOr<cv::Mat> {
+        const std::string& path = files[i];
         ANN_ASSIGN_OR_RETURN(cv::Mat prediction, ReadLabelImage(path));
         if (prediction.type() != CV_8UC1 || prediction.size() != image.size()) {
           return absl::InvalidArgumentError(

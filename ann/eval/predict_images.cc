@@ -2,10 +2,10 @@
 
 #include <filesystem>
 #include <map>
-#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "ann/data/cityscapes_labels.h"
+#include "ann/eval/prediction_names.h"
 #include "ann/io/image.h"
 #include "ann/io/torch_file.h"
 #include "ann/util/atomic_file.h"
@@ -35,35 +35,7 @@ absl::StatusOr<std::vector<std::string>> OutputNames(const std::vector<std::stri
   namespace fs = std::filesystem;
   ANN_RETURN_IF_ERROR(CheckOutputFolder("out_dir", output.out_dir, images));
   ANN_RETURN_IF_ERROR(CheckOutputFolder("logits_dir", output.logits_dir, images));
-  // Names held by more than one image.
-  auto repeated = [](const std::vector<std::string>& names) {
-    std::map<std::string, int> count;
-    for (const std::string& name : names) ++count[name];
-    std::set<std::string> more;
-    for (const auto& [name, n] : count) {
-      if (n > 1) more.insert(name);
-    }
-    return more;
-  };
-  std::vector<std::string> names;
-  for (const std::string& path : images) names.push_back(FileStem(path));
-  if (!repeated(names).empty()) {
-    fs::path common = fs::path(images[0]).parent_path();
-    for (const std::string& path : images) {
-      while (!common.empty() && fs::relative(path, common).string().rfind("..", 0) == 0) {
-        common = common.parent_path();
-      }
-    }
-    for (size_t i = 0; i < images.size(); ++i) {
-      names[i] = fs::relative(images[i], common).replace_extension().string();
-    }
-    const std::set<std::string> same_folder = repeated(names);
-    for (size_t i = 0; i < images.size(); ++i) {
-      if (same_folder.count(names[i])) {
-        names[i] += "_" + fs::path(images[i]).extension().string().substr(1);
-      }
-    }
-  }
+  std::vector<std::string> names = PredictionNames(images, output.root);
   // Every file each image will write, by the image that writes it.
   std::map<std::string, size_t> writer;
   for (size_t i = 0; i < images.size(); ++i) {

@@ -22,6 +22,7 @@ struct PredictOutput {
   std::string logits_dir;  // <stem>.pt float32 [K, H, W] (empty: none).
   std::vector<Rgb> palette;
   int workers = 2;
+  std::string root;  // The folder the images were found in ("": their common folder).
 };
 
 // "trainid" or "cityscapes".
@@ -30,12 +31,9 @@ absl::StatusOr<PredictOutput::Format> ParsePredictFormat(const std::string& text
 // trainIds (CV_8UC1) → Cityscapes labelIds; 255 (and anything else) → 0.
 cv::Mat TrainIdsToLabelIds(const cv::Mat& train_ids);
 
-// The output name (no extension) of each image: its stem when all stems differ; otherwise its
-// path relative to the images' common folder (sub-folders mirrored), and where two images of
-// one folder share a stem (y.jpg, y.png) the extension is kept after an underscore (y_jpg,
-// y_png). Fails before any work, naming both images, when two would still write one file
-// (e.g. a.png's overlay and a_overlay.jpg's labels), and when an output folder of `output`
-// holds input images.
+// The output name (no extension) of each image: PredictionNames(images, output.root). Fails
+// before any work, naming both images, when two would still write one file (e.g. a.png's
+// overlay and a_overlay.jpg's labels), and when an output folder of `output` holds input images.
 absl::StatusOr<std::vector<std::string>> OutputNames(const std::vector<std::string>& images,
                                                      const PredictOutput& output);
 

@@ -52,9 +52,9 @@ std::pair<double, int64_t> ActivationQParams(const TensorRange& range, Observer 
   return {scale, zero_point};
 }
 
-torch::Tensor QuantizeWeightPerChannel(const torch::Tensor& weight) {
+torch::Tensor QuantizeWeightPerChannel(const torch::Tensor& weight, int64_t max_code) {
   const torch::Tensor w = weight.detach().to(torch::kFloat).contiguous();
-  torch::Tensor scale = w.abs().amax(std::vector<int64_t>{1, 2, 3}) / 127.0;
+  torch::Tensor scale = w.abs().amax(std::vector<int64_t>{1, 2, 3}) / static_cast<double>(max_code);
   scale = torch::where(scale > 0, scale, torch::ones_like(scale)).to(torch::kDouble);
   return torch::quantize_per_channel(w, scale, torch::zeros({w.size(0)}, torch::kLong), 0,
                                      torch::kQInt8);

@@ -44,8 +44,9 @@ void Observe(const torch::Tensor& x, TensorRange& range);
 // widened to hold 0, scale = (high - low) / 255, zero point = round(-low / scale).
 std::pair<double, int64_t> ActivationQParams(const TensorRange& range, Observer observer);
 
-// int8 weights per output channel, symmetric: scale_c = max |w_c| / 127, zero point 0.
-torch::Tensor QuantizeWeightPerChannel(const torch::Tensor& weight);
+// int8 weights per output channel, symmetric: scale_c = max |w_c| / max_code, zero point 0
+// (codes in -max_code..max_code; Int8Conv takes 63 where the CPU has no int8 dot product).
+torch::Tensor QuantizeWeightPerChannel(const torch::Tensor& weight, int64_t max_code = 127);
 
 // The SHA-256 of a file, as 64 hex digits. Errors name the file.
 absl::StatusOr<std::string> FileSha256(const std::string& path);

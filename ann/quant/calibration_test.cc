@@ -23,42 +23,46 @@ void WriteAll(const std::string& path, const std::string& text) {
 }
 
 TEST(QuantizeWeightPerChannelTest, DequantizedEqualsClosedForm) {
-  // Output channels of very different magnitudes, one of them all zeros; odd shape.
-  torch::manual_seed(3);
-  torch::Tensor w = torch::randn({5, 3, 3, 2}, torch::kFloat);
-  const float magnitude[5] = {1e-3f, 0.5f, 7.f, 0.f, 40.f};
-  for (int c = 0; c < 5; ++c) w[c] *= magnitude[c];
-  const torch::Tensor q = QuantizeWeightPerChannel(w);
-  ASSERT_EQ(q.scalar_type(), torch::kQInt8);
-  ASSERT_EQ(q.qscheme(), torch::kPerChannelAffine);
-  const torch::Tensor ints = q.int_repr().to(torch::kLong);
-  const torch::Tensor deq = q.dequantize();
-  auto wa = w.accessor<float, 4>();
-  auto ia = ints.accessor<int64_t, 4>();
-  auto da = deq.accessor<float, 4>();
-  for (int c = 0; c < 5; ++c) {
-    // The closed form: s_c = max |w_c| / 127 (1 for a zero channel), q = round(w / s_c), zero
-    // point 0, dequantized q * s_c.
-    double max_abs = 0;
-    for (int i = 0; i < 3; ++i)
-      for (int j = 0; j < 3; ++j)
-        for (int k = 0; k < 2; ++k) max_abs = std::max(max_abs, std::fabs((double)wa[c][i][j][k]));
-    const double s = max_abs > 0 ? static_cast<float>(max_abs / 127.0) : 1.0;
-    EXPECT_NEAR(q.q_per_channel_scales()[c].item<double>(), s, s * 1e-6) << "channel " << c;
-    EXPECT_EQ(q.q_per_channel_zero_points()[c].item<int64_t>(), 0);
-    int64_t largest = 0;
-    for (int i = 0; i < 3; ++i) {
-      for (int j = 0; j < 3; ++j) {
-        for (int k = 0; k < 2; ++k) {
-          const int64_t expected = std::llround(std::nearbyint(wa[c][i][j][k] / s));
-          EXPECT_EQ(ia[c][i][j][k], expected) << c << " " << i << " " << j << " " << k;
-          EXPECT_NEAR(da[c][i][j][k], expected * s, s * 1e-5);
-          EXPECT_LE(std::fabs(da[c][i][j][k] - wa[c][i][j][k]), s / 2 * (1 + 1e-5));
-          largest = std::max(largest, std::abs(ia[c][i][j][k]));
+  for (const int64_t max_code : {127, 63}) {  // 8-bit, and 7-bit for CPUs without VNNI
+    // Output channels of very different magnitudes, one of them all zeros; odd shape.
+    torch::manual_seed(3);
+    torch::Tensor w = torch::randn({5, 3, 3, 2}, torch::kFloat);
+    const float magnitude[5] = {1e-3f, 0.5f, 7.f, 0.f, 40.f};
+    for (int c = 0; c < 5; ++c) w[c] *= magnitude[c];
+    const torch::Tensor q = QuantizeWeightPerChannel(w, max_code);
+    ASSERT_EQ(q.scalar_type(), torch::kQInt8);
+    ASSERT_EQ(q.qscheme(), torch::kPerChannelAffine);
+    const torch::Tensor ints = q.int_repr().to(torch::kLong);
+    const torch::Tensor deq = q.dequantize();
+    auto wa = w.accessor<float, 4>();
+    auto ia = ints.accessor<int64_t, 4>();
+    auto da = deq.accessor<float, 4>();
+    for (int c = 0; c < 5; ++c) {
+      // The closed form: s_c = max |w_c| / max_code (1 for a zero channel), q = round(w / s_c),
+      // zero point 0, dequantized q * s_c.
+      double max_abs = 0;
+      for (int i = 0; i < 3; ++i)
+        for (int j = 0; j < 3; ++j)
+          for (int k = 0; k < 2; ++k)
+            max_abs = std::max(max_abs, std::fabs((double)wa[c][i][j][k]));
+      const double s =
+          max_abs > 0 ? static_cast<float>(max_abs / static_cast<double>(max_code)) : 1.0;
+      EXPECT_NEAR(q.q_per_channel_scales()[c].item<double>(), s, s * 1e-6) << "channel " << c;
+      EXPECT_EQ(q.q_per_channel_zero_points()[c].item<int64_t>(), 0);
+      int64_t largest = 0;
+      for (int i = 0; i < 3; ++i) {
+        for (int j = 0; j < 3; ++j) {
+          for (int k = 0; k < 2; ++k) {
+            const int64_t expected = std::llround(std::nearbyint(wa[c][i][j][k] / s));
+            EXPECT_EQ(ia[c][i][j][k], expected) << c << " " << i << " " << j << " " << k;
+            EXPECT_NEAR(da[c][i][j][k], expected * s, s * 1e-5);
+            EXPECT_LE(std::fabs(da[c][i][j][k] - wa[c][i][j][k]), s / 2 * (1 + 1e-5));
+            largest = std::max(largest, std::abs(ia[c][i][j][k]));
+          }
         }
       }
+      EXPECT_EQ(largest, max_abs > 0 ? max_code : 0) << "channel " << c;  // symmetric, full range
     }
-    EXPECT_EQ(largest, max_abs > 0 ? 127 : 0) << "channel " << c;  // symmetric, full range
   }
 }
 

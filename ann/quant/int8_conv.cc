@@ -6,6 +6,7 @@
 #include "ATen/quantized/Quantizer.h"
 #include "ann/model/dnnl_primitive.h"
 #include "ann/quant/calibration.h"
+#include "ann/util/cpu.h"
 
 namespace ann {
 namespace {
@@ -36,7 +37,7 @@ Int8Conv::Int8Conv(const torch::Tensor& weight, const torch::Tensor& bias,
                    std::array<int64_t, 2> dilation) {
   torch::NoGradGuard no_grad;
   TORCH_CHECK(weight.dim() == 4, "Int8Conv: the weight must be [O, I, kh, kw]");
-  const torch::Tensor q = QuantizeWeightPerChannel(weight);
+  const torch::Tensor q = QuantizeWeightPerChannel(weight, WeightMaxCode());
   weight_ = q.int_repr().contiguous();
   scales_ = q.q_per_channel_scales().to(torch::kDouble).contiguous();
   if (bias.defined()) bias_ = bias.detach().to(torch::kFloat).contiguous();
@@ -48,6 +49,14 @@ Int8Conv::Int8Conv(const torch::Tensor& weight, const torch::Tensor& bias,
 }
 
 Int8Conv::~Int8Conv() = default;
+
+int64_t Int8Conv::WeightMaxCode() {
+  // Without VNNI, oneDNN multiplies u8 x s8 with vpmaddubsw, which adds each pair of products in
+  // saturating int16: 255 * 127 * 2 overflows, 255 * 64 * 2 = 32640 does not. oneDNN leaves this
+  // to the user for u8 sources (its own 0.5 weight adjustment is for s8 sources only).
+  static const int64_t max_code = CpuHasInt8Dot() ? 127 : 63;
+  return max_code;
+}
 
 std::shared_ptr<Int8Conv::Primitive> Int8Conv::Get(const Key& key) const {
   std::lock_guard<std::mutex> lock(mutex_);

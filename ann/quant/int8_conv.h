@@ -51,6 +51,10 @@ class Int8Conv {
 
   int64_t out_channels() const { return weight_.size(0); }
 
+  // The largest weight code: 127, or 63 on CPUs without int8 dot products (VNNI, AMX), whose
+  // kernels sum pairs of u8 x s8 products in saturating int16 (7-bit weights cannot overflow).
+  static int64_t WeightMaxCode();
+
  private:
   // The primitive for one input size and quantization.
   struct Key {

@@ -43,7 +43,8 @@ TEST(Int8ConvTest, MatchesDequantizedConvRequantized) {
     const torch::Tensor bias = c.bias ? torch::randn({c.out}) : torch::Tensor();
     const Int8Conv conv(weight, bias, {c.stride, c.stride}, {c.padding, c.padding},
                         {c.dilation, c.dilation});
-    const torch::Tensor w = QuantizeWeightPerChannel(weight).dequantize().to(torch::kDouble);
+    const torch::Tensor w =
+        QuantizeWeightPerChannel(weight, Int8Conv::WeightMaxCode()).dequantize().to(torch::kDouble);
     for (int64_t batch : {1, 2}) {
       for (int64_t x_zero_point : {0, 37}) {
         const QParams xq{0.031, x_zero_point};

@@ -41,10 +41,9 @@ bool CpuHasBf16() { return CpuHasAnyFlag({"avx512_bf16", "amx_bf16"}); }
 bool CpuHasInt8Dot() { return CpuHasAnyFlag({"avx512_vnni", "avx_vnni", "amx_int8"}); }
 
 absl::Status CheckInt8Flag(absl::string_view flag) {
-  return RequireCpu(
-      CpuHasInt8Dot(), flag,
-      "int8 needs a CPU with VNNI (AVX512-VNNI or AVX-VNNI) or AMX-INT8 instructions, "
-      "and this one has none (use fp32 or bf16)");
+  return RequireCpu(CpuHasAnyFlag({"avx2"}), flag,
+                    "int8 needs a CPU with AVX2 (VNNI or AMX-INT8 make it faster), and this one "
+                    "has none (use fp32)");
 }
 
 absl::Status CheckBf16Flag(absl::string_view flag) {

@@ -15,11 +15,13 @@ bool CpuHasBf16();
 // OK when the CPU has bf16 arithmetic; otherwise the flag error "--<flag>: bf16 needs ...".
 absl::Status CheckBf16Flag(absl::string_view flag);
 
-// Whether the CPU has int8 dot products (AVX512-VNNI, AVX-VNNI or AMX-INT8), without which
-// oneDNN's int8 convolutions are slower than float32.
+// Whether the CPU has int8 dot products (AVX512-VNNI, AVX-VNNI or AMX-INT8). Without them
+// oneDNN's int8 kernels (AVX2, AVX-512) add pairs of u8 x s8 products in saturating int16, so
+// int8 weights must keep to 7 bits (Int8Conv).
 bool CpuHasInt8Dot();
 
-// OK when the CPU has int8 dot products; otherwise the flag error "--<flag>: int8 needs ...".
+// OK when the CPU has AVX2, the least oneDNN's int8 convolutions need; otherwise the flag error
+// "--<flag>: int8 needs ...".
 absl::Status CheckInt8Flag(absl::string_view flag);
 
 }  // namespace ann

@@ -1,10 +1,15 @@
 #include "ann/util/files.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "ann/util/status_macros.h"
 
 namespace ann {
 namespace fs = std::filesystem;
@@ -41,6 +46,62 @@ absl::Status CheckOutputFolder(const std::string& flag, const std::string& dir,
   return absl::OkStatus();
 }
 
+namespace {
+
+// One folder's scan, as mmcv's scandir walks (os.scandir + os.path.isdir): links to folders are
+// followed; a folder that is one of its own ancestors (a link loop) is an error, since mmcv's
+// recursion would never end.
+struct Scan {
+  std::string suffix;
+  bool recursive;
+  std::vector<fs::path> skipped;
+  std::vector<std::pair<dev_t, ino_t>> ancestors;
+  std::vector<std::string> files;
+
+  absl::Status Folder(const fs::path& dir) {
+    struct stat st;
+    if (stat(dir.c_str(), &st) != 0) {
+      return absl::NotFoundError(absl::StrCat(dir.string(), ": ", std::strerror(errno)));
+    }
+    for (const auto& [dev, ino] : ancestors) {
+      if (dev == st.st_dev && ino == st.st_ino) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(dir.string(), ": a link back to a folder that holds it (a loop); ",
+                         "remove the link or point it elsewhere"));
+      }
+    }
+    std::error_code ec;
+    fs::directory_iterator it(dir, ec);
+    if (ec) {
+      return absl::PermissionDeniedError(
+          absl::StrCat(dir.string(), ": cannot read the folder (", ec.message(), ")"));
+    }
+    ancestors.emplace_back(st.st_dev, st.st_ino);
+    for (; it != fs::end(it); it.increment(ec)) {
+      const fs::path path = it->path();
+      const std::string name = path.filename().string();
+      // is_regular_file and is_directory follow links, as Python's is_file() and isdir() do.
+      if (!absl::StartsWith(name, ".") && it->is_regular_file(ec)) {
+        if (absl::EndsWith(name, suffix)) files.push_back(path.string());
+      } else if (recursive && it->is_directory(ec)) {
+        if (!skipped.empty() &&
+            std::find(skipped.begin(), skipped.end(), Resolved(path.string())) != skipped.end()) {
+          continue;
+        }
+        ANN_RETURN_IF_ERROR(Folder(path));
+      }
+    }
+    ancestors.pop_back();
+    if (ec) {
+      return absl::PermissionDeniedError(
+          absl::StrCat(dir.string(), ": cannot read the folder (", ec.message(), ")"));
+    }
+    return absl::OkStatus();
+  }
+};
+
+}  // namespace
+
 absl::StatusOr<std::vector<std::string>> ListFiles(const std::string& dir,
                                                    const std::string& suffix, bool recursive,
                                                    const std::vector<std::string>& skip) {
@@ -48,35 +109,13 @@ absl::StatusOr<std::vector<std::string>> ListFiles(const std::string& dir,
   if (!fs::is_directory(dir, ec)) {
     return absl::NotFoundError(absl::StrCat(dir, ": no such directory"));
   }
-  std::vector<std::string> files;
-  auto take = [&](const fs::directory_entry& entry) {
-    const std::string name = entry.path().filename().string();
-    if (entry.is_regular_file(ec) && !absl::StartsWith(name, ".") && absl::EndsWith(name, suffix)) {
-      files.push_back(entry.path().string());
-    }
-  };
-  std::vector<fs::path> skipped;
+  Scan scan{suffix, recursive, {}, {}, {}};
   for (const std::string& s : skip) {
-    if (!s.empty()) skipped.push_back(Resolved(s));
+    if (!s.empty()) scan.skipped.push_back(Resolved(s));
   }
-  if (recursive) {
-    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
-         it.increment(ec)) {
-      if (!skipped.empty() && it->is_directory(ec) &&
-          std::find(skipped.begin(), skipped.end(), Resolved(it->path().string())) !=
-              skipped.end()) {
-        it.disable_recursion_pending();
-        continue;
-      }
-      take(*it);
-    }
-  } else {
-    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::end(it); it.increment(ec)) {
-      take(*it);
-    }
-  }
-  std::sort(files.begin(), files.end());
-  return files;
+  ANN_RETURN_IF_ERROR(scan.Folder(dir));
+  std::sort(scan.files.begin(), scan.files.end());
+  return scan.files;
 }
 
 }  // namespace ann

@@ -30,6 +30,39 @@ TEST(FilesTest, ListsBySuffixSortedOptionallyRecursive) {
   EXPECT_EQ(missing.status().message(), dir + "/nope: no such directory");
 }
 
+// As mmcv's scandir: links to folders are followed (each link path listed as it is reached), a
+// link to a file is a file, a dangling link is nothing, and a link back to an ancestor is refused.
+TEST(FilesTest, LinkedFoldersAreFollowedAndLoopsRefused) {
+  namespace fs = std::filesystem;
+  const std::string dir = std::string(getenv("TEST_TMPDIR")) + "/links";
+  fs::create_directories(dir + "/imgs/real");
+  fs::create_directories(dir + "/elsewhere/deep");
+  for (const char* name : {"/imgs/a.png", "/imgs/real/b.png", "/elsewhere/c.png",
+                           "/elsewhere/deep/d.png", "/elsewhere/e.txt"}) {
+    std::ofstream(dir + name) << "x";
+  }
+  fs::create_directory_symlink(dir + "/elsewhere", dir + "/imgs/linked");
+  fs::create_symlink(dir + "/elsewhere/c.png", dir + "/imgs/f.png");
+  fs::create_symlink(dir + "/nowhere.png", dir + "/imgs/dangling.png");
+  auto listed = ListFiles(dir + "/imgs", ".png", /*recursive=*/true);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  EXPECT_EQ(*listed, (std::vector<std::string>{
+                         dir + "/imgs/a.png", dir + "/imgs/f.png", dir + "/imgs/linked/c.png",
+                         dir + "/imgs/linked/deep/d.png", dir + "/imgs/real/b.png"}));
+  // Not recursive: the linked folder is not entered.
+  auto flat = ListFiles(dir + "/imgs", ".png", /*recursive=*/false);
+  ASSERT_TRUE(flat.ok());
+  EXPECT_EQ(flat->size(), 2u);
+  // A loop: elsewhere/deep/up -> elsewhere.
+  fs::create_directory_symlink(dir + "/elsewhere", dir + "/elsewhere/deep/up");
+  auto loop = ListFiles(dir + "/imgs", ".png", /*recursive=*/true);
+  ASSERT_FALSE(loop.ok());
+  EXPECT_EQ(loop.status().message(),
+            dir +
+                "/imgs/linked/deep/up: a link back to a folder that holds it (a loop); remove "
+                "the link or point it elsewhere");
+}
+
 TEST(FilesTest, SkippedFoldersAreNotScanned) {
   const std::string dir = std::string(getenv("TEST_TMPDIR")) + "/skip";
   std::filesystem::create_directories(dir + "/imgs/pred/deeper");

@@ -23,8 +23,12 @@ TEST(CapabilityTest, Avx512IsChosenBeforeTheFirstTensorOperation) {
   // LibTorch says what it dispatches to in its build summary.
   const bool dispatched_avx512 =
       at::show_config().find("CPU capability usage: AVX512") != std::string::npos;
-  if (avx512 && capability == "avx512") EXPECT_TRUE(dispatched_avx512) << at::show_config();
-  if (!avx512) EXPECT_FALSE(dispatched_avx512);
+  if (avx512 && capability == "avx512") {
+    EXPECT_TRUE(dispatched_avx512) << at::show_config();
+  }
+  if (!avx512) {
+    EXPECT_FALSE(dispatched_avx512);
+  }
   if (avx512 && capability.empty()) ADD_FAILURE() << "AVX-512 CPU, but no capability chosen";
 }
 
