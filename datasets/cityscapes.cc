@@ -18,7 +18,7 @@ using layout::kCityscapesLabelIdSuffix;
 
 std::string StripSuffix(const std::string& path, const std::string& root,
                         const std::string& suffix) {
-  std::string rel = fs::relative(path, root).string();
+  std::string rel = fs::path(path).lexically_relative(root).string();
   return rel.substr(0, rel.size() - suffix.size());
 }
 

@@ -38,10 +38,14 @@ std::string Where(const cv::Mat& mask, const Bad& bad) {
 }
 
 // The ids under `dir` ending in `suffix` (as the reader scans them).
-std::set<std::string> IdsIn(const std::string& dir, const std::string& suffix) {
+// A missing folder holds none; a link loop or an unreadable folder is an error.
+absl::StatusOr<std::set<std::string>> IdsIn(const std::string& dir, const std::string& suffix) {
+  absl::StatusOr<std::vector<std::string>> files = ListFiles(dir, suffix, /*recursive=*/true);
+  if (absl::IsNotFound(files.status())) return std::set<std::string>();
+  ANN_RETURN_IF_ERROR(files.status());
   std::set<std::string> ids;
-  for (const std::string& file : FindFiles(dir, suffix)) {
-    const std::string rel = fs::relative(file, dir).string();
+  for (const std::string& file : *files) {
+    const std::string rel = fs::path(file).lexically_relative(dir).string();
     ids.insert(rel.substr(0, rel.size() - suffix.size()));
   }
   return ids;
@@ -140,7 +144,7 @@ absl::StatusOr<cv::Mat> StoredLabels(const cv::Mat& mask, const DatasetInfo& inf
 }
 
 absl::Status PreprocessCustom(const DatasetInfo& info, const PreprocessOptions& o) {
-  if (o.val_ratio <= 0 || o.val_ratio >= 1) {
+  if (!(o.val_ratio > 0 && o.val_ratio < 1)) {  // nan too
     return absl::InvalidArgumentError("--val_ratio: must be in (0, 1)");
   }
   // Ids per split part, and the parts whose lists must be written.
@@ -173,7 +177,7 @@ absl::Status PreprocessCustom(const DatasetInfo& info, const PreprocessOptions& 
     std::error_code ec;
     if (!fs::is_directory(dir, ec))
       return absl::NotFoundError(absl::StrCat(dir, ": no such directory"));
-    const std::set<std::string> found = IdsIn(dir, info.img_suffix);
+    ANN_ASSIGN_OR_RETURN(const std::set<std::string> found, IdsIn(dir, info.img_suffix));
     std::vector<std::string> ids(found.begin(), found.end());
     if (indices.size() == 1) {
       parts[indices[0]].ids = ids;
@@ -219,9 +223,10 @@ absl::Status PreprocessCustom(const DatasetInfo& info, const PreprocessOptions& 
     const std::string src_images = absl::StrCat(o.src, "/", p.part->img_dir);
     const std::string src_masks = absl::StrCat(o.src, "/", p.part->ann_dir);
     // Masks without their image (in the folders of this part).
-    const std::set<std::string> mask_ids = IdsIn(src_masks, info.seg_map_suffix);
+    ANN_ASSIGN_OR_RETURN(const std::set<std::string> mask_ids,
+                         IdsIn(src_masks, info.seg_map_suffix));
     const std::set<std::string> listed(p.ids.begin(), p.ids.end());
-    const std::set<std::string> image_ids = IdsIn(src_images, info.img_suffix);
+    ANN_ASSIGN_OR_RETURN(const std::set<std::string> image_ids, IdsIn(src_images, info.img_suffix));
     for (const std::string& id : mask_ids) {
       if (!image_ids.count(id) && queued.insert("mask|" + src_masks + "|" + id).second) {
         const std::string mask = absl::StrCat(src_masks, "/", id, info.seg_map_suffix);

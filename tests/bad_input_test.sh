@@ -69,6 +69,8 @@ cp -r "$FX/raw" "$FX/raw_big"
 RAW_BIG=$(ls "$FX"/raw_big/leftImg8bit/val/*/*.png | head -1)
 cp "$BAD/big.png" "$RAW_BIG"
 printf -- '--depth=18\nnum_classes=7\n--num_classes=19\n' > "$FX/stray.flags"
+printf -- '--depth=50\n--lr=0.02\n--dataset_file=nosuch.json\n--dataset=custom\n' > "$FX/own.flags"
+mkdir -p "$FX/home"
 # 16 bytes flipped inside one tensor's zip record (Python's zipfile.testzip() names it; torch.load
 # does not notice).
 FLIPPED_TENSOR="$FX/flipped_tensor.pth"
@@ -185,9 +187,16 @@ case_ "--seed not a number" $P 2 "--seed" -- --dataset=toy_cityscapes --dst=@OUT
 case_ "truncated JPEG in the raw images" $P 1 "$RAW_VICTIM" complete -- --dataset=cityscapes --src="$FX/raw_cutjpg" --dst=@OUT
 case_ "30000x30000 PNG in the raw images" $P 1 "$RAW_BIG" complete -- --dataset=cityscapes --src="$FX/raw_big" --dst=@OUT
 case_ "empty raw folder" $P 1 "$FX/noimgs" -- --dataset=cityscapes --src="$FX/noimgs" --dst=@OUT/x
+case_ "--val_ratio=nan" $P 2 "--val_ratio: must be in (0, 1)" -- --dataset=custom --dataset_file=configs/_base_/datasets/toy_custom.json --src="$FX/raw" --dst=@OUT/x --val_ratio=nan
+case_ "a stray argument" $P 2 "stray: unexpected argument" -- --dataset=toy_cityscapes --dst=@OUT/x stray
+case_ "--dataset_file not found beside the config" $P 2 "$FX/own.flags:3: --dataset_file: nosuch.json: no such file (looked beside the config, in $FX, and in the current folder" -- --config="$FX/own.flags" --src="$FX/raw" --dst=@OUT/x
 
 # ---- ann_train
 R=ann_train
+real_home=$HOME
+export HOME="$FX/home"
+case_ "--config=~/... with HOME elsewhere: expanded, then not found" $R 2 "--config: $FX/home/none.flags: no such file" -- --config=~/none.flags --data_root="$FX/toy" --work_dir=@OUT/w
+export HOME=$real_home
 case_ "missing --data_root" $R 1 "$T/nowhere" -- "${TOY[@]}" --data_root="$T/nowhere" --work_dir=@OUT/w
 case_ "--work_dir is a file" $R 1 "$FX/file" -- "${TOY[@]}" --data_root="$FX/toy" --work_dir="$FX/file"
 case_ "no --work_dir" $R 2 "--work_dir" -- "${TOY[@]}" --data_root="$FX/toy"
@@ -233,6 +242,7 @@ case_ "--scales=inf" $E 2 "--scales" -- "${TOY[@]}" "$CK" --data_root="$FX/toy" 
 case_ "--scales=nan" $E 2 "--scales" -- "${TOY[@]}" "$CK" --data_root="$FX/toy" --scales=nan
 case_ "--test_crop zero" $E 2 "--test_crop" -- "${TOY[@]}" "$CK" --data_root="$FX/toy" --test_mode=slide --test_crop=0x0
 case_ "--work_dir is a file" $E 1 "$FX/file" -- "${TOY[@]}" "$CK" --data_root="$FX/toy" --work_dir="$FX/file"
+case_ "--dynamic with --input" ann_export 2 "--input: a --dynamic file takes any size" -- "${TOY[@]}" "$CK" --out=@OUT/m.onnx --dynamic --input=64x64
 case_ "truncated label PNG" $E 1 "$BAD_LABEL" -- "${TOY[@]}" "$CK" --data_root="$FX/toy_label" --work_dir=@OUT/e
 case_ "flipped bytes in data.pkl" $E 1 "$BAD/flipped.pth" -- "${TOY[@]}" --checkpoint="$BAD/flipped.pth" --data_root="$FX/toy"
 case_ "metrics to a full disk" $E 1 "@OUT" tmpfs=8k -- "${TOY[@]}" "$CK" --data_root="$FX/toy" --work_dir=@OUT

@@ -127,17 +127,100 @@ for n, name in enumerate(["z9", "a-b", "a", "sub/q1"]):
     Image.fromarray(np.random.RandomState(n).randint(0, 256, (h, w, 3), np.uint8)).save(f"{d}/imgs/{name}.PNG")
     y, x = np.mgrid[0:h, 0:w]
     lab = ((x * 3 + y * (n + 1)) % 5).astype(np.uint8)  # stored 0..4: 0 -> ignore, 1..4 -> 0..3
-    lab[y == x] = 100  # the dataset's ignore index
+    lab[y == x] = 255  # ignored, as 0 is
     im = Image.fromarray(lab, "P")
     im.putpalette([(i * 53) % 256 for i in range(768)])
     im.save(f"{d}/anns/{name}_seg.png")
 json.dump({"classes": ["p", "q", "r", "s"], "img_dir": "imgs", "ann_dir": "anns",
            "img_suffix": ".PNG", "seg_map_suffix": "_seg.png", "reduce_zero_label": True,
-           "ignore_index": 100, "val": {}}, open(f"{d}/odd.json", "w"))
+           "val": {}}, open(f"{d}/odd.json", "w"))
+# A symlinked sub-folder (mmcv's scandir follows it), and the same with ignore_index 100, which
+# mmseg would compare with the *reduced* labels: refused with one line.
+os.symlink(f"{d}/imgs/sub", f"{d}/imgs/linked")
+os.symlink(f"{d}/anns/sub", f"{d}/anns/linked")
+odd = json.load(open(f"{d}/odd.json"))
+odd["ignore_index"] = 100
+json.dump(odd, open(f"{d}/odd100.json", "w"))
 EOF
-same_as_mmseg "$T/odd/odd.json" "$T/odd" val odd &&
-  ok "palette masks, reduce_zero_label, ignore_index 100, a scan sorted by file name: = mmseg ($(cut -f1 "$T/odd.ours" | tr '\n' ' '))" ||
+same_as_mmseg "$T/odd/odd.json" "$T/odd" val odd && [ "$(wc -l <"$T/odd.ours")" -eq 5 ] &&
+  ok "palette masks, reduce_zero_label, a symlinked sub-folder, a scan sorted by file name: = mmseg ($(cut -f1 "$T/odd.ours" | tr '\n' ' '))" ||
   { fail "odd tree vs mmseg"; cat "$T/odd.ours"; cat "$T/odd.mmseg"; }
+"$DUMP" --dataset=custom --dataset_file="$T/odd/odd100.json" --data_root="$T/odd" --split=val \
+  >"$T/odd100.out" 2>&1
+[ $? -ne 0 ] && [ "$(wc -l <"$T/odd100.out")" -eq 1 ] &&
+  grep -q "^error: $T/odd/odd100.json: ignore_index: 100 with reduce_zero_label: mmseg reduces the labels first" "$T/odd100.out" &&
+  ok "reduce_zero_label with ignore_index 100: refused with one line saying what mmseg would do" ||
+  { fail "reduce_zero_label + ignore_index refusal"; cat "$T/odd100.out"; }
+ln -s "$T/odd/imgs" "$T/odd/imgs/sub/loop"
+"$DUMP" --dataset=custom --dataset_file="$T/odd/odd.json" --data_root="$T/odd" --split=val \
+  >"$T/loop.out" 2>&1
+[ $? -ne 0 ] && [ "$(wc -l <"$T/loop.out")" -eq 1 ] &&
+  grep -qE "^error: .*/imgs/(linked|sub)/loop: a link back to a folder that holds it \(a loop\)" "$T/loop.out" &&
+  ok "a link loop under img_dir: one line naming the link" || { fail "link loop"; cat "$T/loop.out"; }
+rm "$T/odd/imgs/sub/loop"
+
+# ---- Repeated names in sub-folders: ann_test mirrors them, ann_eval --pred_dir and --show_dir
+# find them by the same rule; the metrics equal mmseg's (intersect_and_union, computed in numpy
+# on the files found by relative path).
+$PY - "$T/rep" <<'EOF'
+import json, os, sys, numpy as np
+from PIL import Image
+d = sys.argv[1]
+for n, name in enumerate(["0001", "left/0001", "right/0001", "cam1/0002", "cam2/0002"]):
+    h, w = 23 + 2 * n, 37 + 3 * n
+    for sub in ("imgs", "anns"):
+        os.makedirs(os.path.dirname(f"{d}/{sub}/{name}"), exist_ok=True)
+    Image.fromarray(np.random.RandomState(10 + n).randint(0, 256, (h, w, 3), np.uint8)).save(f"{d}/imgs/{name}.png")
+    y, x = np.mgrid[0:h, 0:w]
+    lab = ((x * (n + 2) + y * 3) // 7 % 5).astype(np.uint8)
+    lab[(x + y) % 11 == 0] = 255
+    Image.fromarray(lab).save(f"{d}/anns/{name}.png")
+json.dump({"classes": ["a", "b", "c", "d", "e"], "img_dir": "imgs", "ann_dir": "anns",
+           "img_suffix": ".png", "val": {}}, open(f"{d}/rep.json", "w"))
+EOF
+REP=(--config=configs/toy.flags --dataset=custom --dataset_file="$T/rep/rep.json" --num_classes=5
+     --threads=1)
+"$ROOT/tools/ann_test" "${REP[@]}" --checkpoint="$T/weights/iter_1.pth" --images="$T/rep/imgs" \
+  --out_dir="$T/rep_pred" >/dev/null 2>"$T/rep_test.err" &&
+  [ "$(cd "$T/rep_pred" && find . -name '*.png' | sort | tr '\n' ' ')" = "./0001.png ./cam1/0002.png ./cam2/0002.png ./left/0001.png ./right/0001.png " ] &&
+  ok "ann_test: repeated names in sub-folders mirrored (5 images, 5 files)" ||
+  { fail "ann_test mirrored names: $(cd "$T/rep_pred" && find . -name '*.png')"; cat "$T/rep_test.err"; }
+# Each prediction replaced by labels of its own, so that a mix-up changes the metrics.
+$PY - "$T/rep" "$T/rep_pred" <<'EOF'
+import glob, os, sys, numpy as np
+from PIL import Image
+for n, f in enumerate(sorted(glob.glob(sys.argv[2] + "/**/*.png", recursive=True))):
+    gt = np.array(Image.open(sys.argv[1] + "/anns/" + os.path.relpath(f, sys.argv[2])))
+    pred = np.where(np.random.RandomState(n).rand(*gt.shape) < 0.3 + 0.15 * n,
+                    np.random.RandomState(50 + n).randint(0, 5, gt.shape), np.minimum(gt, 4))
+    Image.fromarray(pred.astype(np.uint8)).save(f)
+EOF
+"$ROOT/tools/ann_eval" "${REP[@]}" --pred_dir="$T/rep_pred" --data_root="$T/rep" \
+  --work_dir="$T/rep_eval" --show_dir="$T/rep_show" >/dev/null 2>"$T/rep_eval.err" &&
+  $PY - "$T/rep" "$T/rep_pred" "$T/rep_eval/metrics.json" <<'EOF' &&
+import json, os, sys, numpy as np
+from PIL import Image
+root, pred_dir = sys.argv[1], sys.argv[2]
+k = 5
+inter, union = np.zeros(k), np.zeros(k)
+for base, _, files in os.walk(root + "/anns"):
+    for f in files:
+        rel = os.path.relpath(os.path.join(base, f), root + "/anns")
+        label = np.array(Image.open(root + "/anns/" + rel)).astype(np.int64)
+        pred = np.array(Image.open(pred_dir + "/" + rel)).astype(np.int64)
+        mask = label != 255  # mmseg's intersect_and_union
+        p, l = pred[mask], label[mask]
+        i = np.bincount(p[p == l], minlength=k)[:k]
+        inter += i
+        union += np.bincount(p, minlength=k)[:k] + np.bincount(l, minlength=k)[:k] - i
+want = np.nanmean(inter / union)
+got = json.load(open(sys.argv[3]))["mIoU"]
+print("mIoU ours %.6f mmseg %.6f" % (got, want))
+sys.exit(int(abs(got - want) > 1e-6))
+EOF
+  [ "$(cd "$T/rep_show" && find . -name '*.png' | wc -l)" -eq 5 ] &&
+  ok "ann_eval --pred_dir: the mirrored predictions, mmseg's mIoU; --show_dir: 5 overlays for 5 images" ||
+  { fail "ann_eval --pred_dir with repeated names"; cat "$T/rep_eval.err"; }
 
 # ---- The toy custom dataset, fine-tuned from a toy Cityscapes model.
 "$PRE" --dataset=toy_custom --dst="$T/toy_raw" --toy_size=128x64 --toy_splits=30,8,0 --seed=2 \

@@ -32,8 +32,8 @@ absl::Status Run() {
     ANN_ASSIGN_OR_RETURN(cv::Mat label, LoadLabel(s.label, info));
     const cv::Mat bytes = label.isContinuous() ? label : label.clone();
     std::printf("%s\t%s\t%dx%d\t%08x\n", s.id.c_str(),
-                std::filesystem::relative(s.image, config.data.data_root).c_str(), label.cols,
-                label.rows, Crc32(0, bytes.data, bytes.total()));
+                std::filesystem::path(s.image).lexically_relative(config.data.data_root).c_str(),
+                label.cols, label.rows, Crc32(0, bytes.data, bytes.total()));
   }
   return absl::OkStatus();
 }

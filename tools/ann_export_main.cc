@@ -33,6 +33,12 @@ absl::Status Run() {
   ANN_ASSIGN_OR_RETURN(Config config, LoadConfig<kModelPart | kDataPart | kTestPart>());
   if (FLAGS_checkpoint.empty()) return absl::InvalidArgumentError("--checkpoint is required");
   if (FLAGS_out.empty()) return absl::InvalidArgumentError("--out is required");
+  for (const char* fixed : {"input", "batch"}) {
+    if (FLAGS_dynamic && !gflags::GetCommandLineFlagInfoOrDie(fixed).is_default) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--", fixed, ": a --dynamic file takes any size; give --", fixed, " or --dynamic"));
+    }
+  }
   OnnxExportOptions options;
   options.dynamic = FLAGS_dynamic;
   options.with_argmax = FLAGS_with_argmax;

@@ -4,6 +4,7 @@
 #include <string>
 #include <thread>
 
+#include "ann/config/config_flags.h"
 #include "ann/util/flags.h"
 #include "ann/util/status_macros.h"
 #include "datasets/datasets.h"
@@ -70,4 +71,9 @@ absl::Status Run() {
 }  // namespace
 }  // namespace ann
 
-int main(int argc, char** argv) { return ann::RunTool(argc, argv, ann::kTool, ann::Run); }
+// A whole config may be given (--config): the model, training and test flags are skipped.
+int main(int argc, char** argv) {
+  ann::ToolInfo tool = ann::kTool;
+  tool.foreign_flags = ann::AllConfigFlags();
+  return ann::RunTool(argc, argv, tool, ann::Run);
+}

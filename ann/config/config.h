@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ann/config/config_flags.h"
 #include "ann/data/data_config.h"
 #include "ann/eval/test_config.h"
 #include "ann/model/model_config.h"
@@ -37,11 +38,6 @@ struct Config {
   TrainConfig train;
   TestConfig test;
 };
-
-// Names of every flag of every config part: a config (flagfile) sets them all, and a tool that
-// does not link a part skips that part's flags (ToolInfo::foreign_flags). config_test checks
-// the list against the flags the four libraries define.
-const std::vector<std::string>& AllConfigFlags();
 
 // ParseCommandLine for a tool that reads a config.
 inline absl::Status ParseConfigCommandLine(int argc, char** argv, ToolInfo tool) {

@@ -246,7 +246,10 @@ absl::StatusOr<std::vector<std::string>> ScanIds(const std::string& dir,
                                                  const std::string& suffix) {
   ANN_ASSIGN_OR_RETURN(std::vector<std::string> files, ListFiles(dir, suffix, /*recursive=*/true));
   std::vector<std::string> names;
-  for (const std::string& file : files) names.push_back(fs::relative(file, dir).string());
+  // Lexically: an image under a linked folder keeps the path it was found by, as in mmcv.
+  for (const std::string& file : files) {
+    names.push_back(fs::path(file).lexically_relative(dir).string());
+  }
   std::sort(names.begin(), names.end());
   for (std::string& name : names) name.resize(name.size() - suffix.size());
   return names;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -91,6 +92,16 @@ void PrintHelp(const ToolInfo& tool) {
   }
 }
 
+// "~" and "~/..." at the start of a value are the home folder, as a shell expands them at the
+// start of a word (but not after "--flag=") and as mmcv's Config.fromfile expands them.
+std::string ExpandHome(const std::string& value) {
+  const char* home = std::getenv("HOME");
+  if (home == nullptr || *home == '\0') return value;
+  if (value == "~") return home;
+  if (absl::StartsWith(value, "~/")) return absl::StrCat(home, value.substr(1));
+  return value;
+}
+
 // Flags whose value names a file that belongs to the config (resolved like nested flagfiles).
 bool IsFileFlag(const std::string& name) {
   return name == "dataset_file" || name == "class_weight";
@@ -105,9 +116,9 @@ class CommandLine {
     for (size_t i = 0; i < args.size(); ++i) {
       const std::string& arg = args[i];
       if (!absl::StartsWith(arg, "-") || arg == "-" || arg == "--") {
-        return absl::InvalidArgumentError(absl::StrCat(where.empty() ? "" : where + ": ",
-                                                       "unexpected argument '", arg,
-                                                       "' (flags are --name=value)"));
+        return absl::InvalidArgumentError(absl::StrCat(where.empty() ? "" : where + ": ", arg,
+                                                       ": unexpected argument (flags are "
+                                                       "--name=value)"));
       }
       absl::string_view body = arg;
       absl::ConsumePrefix(&body, "-");
@@ -126,12 +137,21 @@ class CommandLine {
           }
           value = args[++i];
         }
-        ANN_RETURN_IF_ERROR(ApplyFile(name, FromFlagfile(value, /*must_exist=*/true)));
+        ANN_RETURN_IF_ERROR(ApplyFile(name, FromFlagfile(ExpandHome(value), /*must_exist=*/true)));
         continue;
       }
-      if (IsFileFlag(name) && has_value) value = FromFlagfile(value, /*must_exist=*/false);
       gflags::CommandLineFlagInfo info;
       const bool known = gflags::GetCommandLineFlagInfo(name.c_str(), &info);
+      if (known && info.type == "string") value = ExpandHome(value);
+      if (IsFileFlag(name) && has_value && value != "auto") {
+        value = FromFlagfile(value, /*must_exist=*/false);
+        std::error_code ec;
+        if (!value.empty() && !std::filesystem::exists(value, ec)) {
+          return absl::InvalidArgumentError(absl::StrCat(where.empty() ? "" : where + ": ", "--",
+                                                         name, ": ", value, ": no such file (",
+                                                         LookedIn(value), ")"));
+        }
+      }
       if (!known && !where.empty() &&
           std::find(tool_.foreign_flags.begin(), tool_.foreign_flags.end(), name) !=
               tool_.foreign_flags.end()) {
@@ -216,6 +236,17 @@ class CommandLine {
     std::error_code ec;
     if (fs::exists(beside, ec) || (must_exist && !fs::exists(value, ec))) return beside;
     return value;
+  }
+
+  // Where a relative path that was not found was looked for.
+  std::string LookedIn(const std::string& value) const {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const std::string cwd = fs::current_path(ec).string();
+    if (fs::path(value).is_absolute()) return "an absolute path";
+    if (folders_.empty()) return absl::StrCat("relative to the current folder ", cwd);
+    return absl::StrCat("looked beside the config, in ", folders_.back().string(),
+                        ", and in the current folder ", cwd);
   }
 
   const ToolInfo& tool_;

@@ -196,6 +196,20 @@ def median_freq(dst, desc, checkpoint):
     return 0
 
 
+def scandir(top, suffix):
+    """mmcv's scandir(recursive=True), as mmseg 0.30's CustomDataset calls it: os.scandir, files
+    not starting with '.', folders (links to folders too) entered through os.path.isdir."""
+    def walk(path):
+        for entry in os.scandir(path):
+            if not entry.name.startswith(".") and entry.is_file():
+                rel = os.path.relpath(entry.path, top)
+                if rel.endswith(suffix):
+                    yield rel
+            elif os.path.isdir(entry.path):
+                yield from walk(entry.path)
+    return list(walk(top))
+
+
 def mmseg_dump(desc, root, split):
     """mmseg 0.30's CustomDataset: img_dir / ann_dir / split (a list of names + img_suffix, or a
     scan sorted by file name), LoadAnnotations with pillow (palette PNGs as indices),
@@ -209,20 +223,15 @@ def mmseg_dump(desc, root, split):
     if part.get("split"):
         names = [line.strip() for line in open(f"{root}/{part['split']}")]
     else:
-        found = []
-        for base, _, files in os.walk(f"{root}/{img_dir}"):
-            found += [os.path.relpath(f"{base}/{f}", f"{root}/{img_dir}") for f in files
-                      if f.endswith(img_suffix)]
-        names = [f[: -len(img_suffix)] for f in sorted(found)]
+        names = [f[: -len(img_suffix)] for f in sorted(scandir(f"{root}/{img_dir}", img_suffix))]
     for name in names:
         gt = read_mask(f"{root}/{ann_dir}/{name}{seg_suffix}").squeeze().astype(np.uint8)
         ignore = d.get("ignore_index", 255)
         if d.get("reduce_zero_label"):
+            assert ignore == 255, "mmseg would compare ignore_index with the reduced labels"
             gt[gt == 0] = 255
             gt = gt - 1
             gt[gt == 254] = 255
-            if ignore != 255:
-                gt[gt == ignore - 1] = 255
         elif ignore != 255:
             gt[gt == ignore] = 255
         gt = np.ascontiguousarray(gt)

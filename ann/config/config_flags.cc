@@ -1,4 +1,4 @@
-#include "ann/config/config.h"
+#include "ann/config/config_flags.h"
 
 namespace ann {
 
