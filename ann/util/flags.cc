@@ -103,8 +103,11 @@ std::string ExpandHome(const std::string& value) {
 }
 
 // Flags whose value names a file that belongs to the config (resolved like nested flagfiles).
-bool IsFileFlag(const std::string& name) {
-  return name == "dataset_file" || name == "class_weight";
+// --class_weight names a file only when it is not "auto" or a list of numbers.
+bool IsFileValue(const std::string& name, const std::string& value) {
+  if (name == "dataset_file") return true;
+  if (name != "class_weight" || value == "auto") return false;
+  return value.find_first_not_of("0123456789.,+-eE \t") != std::string::npos;
 }
 
 class CommandLine {
@@ -143,7 +146,7 @@ class CommandLine {
       gflags::CommandLineFlagInfo info;
       const bool known = gflags::GetCommandLineFlagInfo(name.c_str(), &info);
       if (known && info.type == "string") value = ExpandHome(value);
-      if (IsFileFlag(name) && has_value && value != "auto") {
+      if (has_value && IsFileValue(name, value)) {
         value = FromFlagfile(value, /*must_exist=*/false);
         std::error_code ec;
         if (!value.empty() && !std::filesystem::exists(value, ec)) {
