@@ -28,13 +28,17 @@ absl::Status PreprocessAde20k(const PreprocessOptions& options) {
     const std::string image_dir = layout::Ade20kImageDir(o.src, split);
     const std::string label_dir = layout::Ade20kLabelDir(o.src, split);
     std::vector<std::string> ids;
-    for (const std::string& p : FindFiles(image_dir, ".jpg")) ids.push_back(fs::path(p).stem());
+    ANN_ASSIGN_OR_RETURN(const std::vector<std::string> images,
+                         FindFiles(image_dir, ".jpg", {o.dst}));
+    for (const std::string& p : images) ids.push_back(fs::path(p).stem());
     if (ids.empty()) {
       listing.errors.push_back(absl::StrCat(image_dir, ": no *.jpg images (empty split)"));
       continue;
     }
     const std::set<std::string> id_set(ids.begin(), ids.end());
-    for (const std::string& p : FindFiles(label_dir, ".png")) {
+    ANN_ASSIGN_OR_RETURN(const std::vector<std::string> labels,
+                         FindFiles(label_dir, ".png", {o.dst}));
+    for (const std::string& p : labels) {
       if (!id_set.count(fs::path(p).stem())) {
         listing.errors.push_back(absl::StrCat(p, ": label without an image"));
       }

@@ -92,7 +92,9 @@ absl::Status PreprocessCityscapes(const PreprocessOptions& o) {
     const std::string image_dir = absl::StrCat(o.src, "/leftImg8bit/", split);
     const std::string label_dir = absl::StrCat(o.src, "/gtFine/", split);
     std::vector<std::string> ids;
-    for (const std::string& p : FindFiles(image_dir, kCityscapesImageSuffix)) {
+    ANN_ASSIGN_OR_RETURN(const std::vector<std::string> images,
+                         FindFiles(image_dir, kCityscapesImageSuffix, {o.dst}));
+    for (const std::string& p : images) {
       ids.push_back(StripSuffix(p, image_dir, kCityscapesImageSuffix));
     }
     const bool labelled = split != "test";
@@ -104,7 +106,9 @@ absl::Status PreprocessCityscapes(const PreprocessOptions& o) {
       continue;
     }
     const std::set<std::string> id_set(ids.begin(), ids.end());
-    for (const std::string& p : FindFiles(label_dir, kCityscapesLabelIdSuffix)) {
+    ANN_ASSIGN_OR_RETURN(const std::vector<std::string> labels,
+                         FindFiles(label_dir, kCityscapesLabelIdSuffix, {o.dst}));
+    for (const std::string& p : labels) {
       if (!id_set.count(StripSuffix(p, label_dir, kCityscapesLabelIdSuffix))) {
         listing.errors.push_back(absl::StrCat(p, ": label without an image"));
       }

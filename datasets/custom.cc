@@ -37,14 +37,13 @@ std::string Where(const cv::Mat& mask, const Bad& bad) {
   return absl::StrFormat("%d pixels, first at x=%d, y=%d", count, first.x, first.y);
 }
 
-// The ids under `dir` ending in `suffix` (as the reader scans them).
-// A missing folder holds none; a link loop or an unreadable folder is an error.
-absl::StatusOr<std::set<std::string>> IdsIn(const std::string& dir, const std::string& suffix) {
-  absl::StatusOr<std::vector<std::string>> files = ListFiles(dir, suffix, /*recursive=*/true);
-  if (absl::IsNotFound(files.status())) return std::set<std::string>();
-  ANN_RETURN_IF_ERROR(files.status());
+// The ids under `dir` ending in `suffix` (as the reader scans them), the output tree `dst` left
+// out. A missing folder holds none; a link loop or an unreadable folder is an error.
+absl::StatusOr<std::set<std::string>> IdsIn(const std::string& dir, const std::string& suffix,
+                                            const std::string& dst) {
+  ANN_ASSIGN_OR_RETURN(const std::vector<std::string> files, FindFiles(dir, suffix, {dst}));
   std::set<std::string> ids;
-  for (const std::string& file : *files) {
+  for (const std::string& file : files) {
     const std::string rel = fs::path(file).lexically_relative(dir).string();
     ids.insert(rel.substr(0, rel.size() - suffix.size()));
   }
@@ -119,8 +118,12 @@ absl::StatusOr<cv::Mat> StoredLabels(const cv::Mat& mask, const DatasetInfo& inf
   auto bad = [&](int v) {
     return v != info.ignore_index && (v > max_stored || (info.reduce_zero_label && v < 0));
   };
+  // The largest value that is not the ignore index (masks often hold 255 borders).
   double max_value = 0;
-  cv::minMaxLoc(wide, nullptr, &max_value);
+  const cv::Mat not_ignored = wide != info.ignore_index;
+  if (cv::countNonZero(not_ignored) > 0) {
+    cv::minMaxLoc(wide, nullptr, &max_value, nullptr, nullptr, not_ignored);
+  }
   for (int y = 0; y < wide.rows; ++y) {
     const int* row = wide.ptr<int>(y);
     for (int x = 0; x < wide.cols; ++x) {
@@ -146,6 +149,11 @@ absl::StatusOr<cv::Mat> StoredLabels(const cv::Mat& mask, const DatasetInfo& inf
 absl::Status PreprocessCustom(const DatasetInfo& info, const PreprocessOptions& o) {
   if (!(o.val_ratio > 0 && o.val_ratio < 1)) {  // nan too
     return absl::InvalidArgumentError("--val_ratio: must be in (0, 1)");
+  }
+  if (SamePath(o.src, o.dst)) {
+    return absl::InvalidArgumentError(
+        "--dst: the same folder as --src: the converted masks would replace the originals; give "
+        "another folder");
   }
   // Ids per split part, and the parts whose lists must be written.
   struct PartIds {
@@ -177,7 +185,7 @@ absl::Status PreprocessCustom(const DatasetInfo& info, const PreprocessOptions& 
     std::error_code ec;
     if (!fs::is_directory(dir, ec))
       return absl::NotFoundError(absl::StrCat(dir, ": no such directory"));
-    ANN_ASSIGN_OR_RETURN(const std::set<std::string> found, IdsIn(dir, info.img_suffix));
+    ANN_ASSIGN_OR_RETURN(const std::set<std::string> found, IdsIn(dir, info.img_suffix, o.dst));
     std::vector<std::string> ids(found.begin(), found.end());
     if (indices.size() == 1) {
       parts[indices[0]].ids = ids;
@@ -217,6 +225,18 @@ absl::Status PreprocessCustom(const DatasetInfo& info, const PreprocessOptions& 
               << ")";
   }
 
+  // Nothing is written (split lists included) when a split would be empty.
+  for (const PartIds& p : parts) {
+    if (!p.ids.empty()) continue;
+    const std::string listed = absl::StrCat(o.src, "/", p.part->split_file);
+    std::error_code ec;
+    return absl::InvalidArgumentError(
+        !p.part->split_file.empty() && fs::exists(listed, ec)
+            ? absl::StrCat(listed, ": the split list of '", p.split, "' is empty")
+            : absl::StrCat(o.src, "/", p.part->img_dir, ": no *", info.img_suffix,
+                           " images for split '", p.split, "'"));
+  }
+
   std::vector<Job> jobs;
   std::set<std::string> queued;  // "img_dir|id": an image shared by two parts is converted once
   for (const PartIds& p : parts) {
@@ -224,9 +244,10 @@ absl::Status PreprocessCustom(const DatasetInfo& info, const PreprocessOptions& 
     const std::string src_masks = absl::StrCat(o.src, "/", p.part->ann_dir);
     // Masks without their image (in the folders of this part).
     ANN_ASSIGN_OR_RETURN(const std::set<std::string> mask_ids,
-                         IdsIn(src_masks, info.seg_map_suffix));
+                         IdsIn(src_masks, info.seg_map_suffix, o.dst));
     const std::set<std::string> listed(p.ids.begin(), p.ids.end());
-    ANN_ASSIGN_OR_RETURN(const std::set<std::string> image_ids, IdsIn(src_images, info.img_suffix));
+    ANN_ASSIGN_OR_RETURN(const std::set<std::string> image_ids,
+                         IdsIn(src_images, info.img_suffix, o.dst));
     for (const std::string& id : mask_ids) {
       if (!image_ids.count(id) && queued.insert("mask|" + src_masks + "|" + id).second) {
         const std::string mask = absl::StrCat(src_masks, "/", id, info.seg_map_suffix);

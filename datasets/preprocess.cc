@@ -110,9 +110,17 @@ absl::Status MirrorFile(const std::string& src, const std::string& dst) {
   });
 }
 
-std::vector<std::string> FindFiles(const std::string& dir, const std::string& suffix) {
-  absl::StatusOr<std::vector<std::string>> files = ListFiles(dir, suffix, /*recursive=*/true);
-  return files.ok() ? *files : std::vector<std::string>{};
+absl::StatusOr<std::vector<std::string>> FindFiles(const std::string& dir,
+                                                   const std::string& suffix,
+                                                   const std::vector<std::string>& skip) {
+  absl::StatusOr<std::vector<std::string>> files = ListFiles(dir, suffix, /*recursive=*/true, skip);
+  if (absl::IsNotFound(files.status())) {
+    std::error_code ec;
+    // A missing folder holds no files; something else there (a file, a broken link) is named.
+    if (!fs::exists(fs::symlink_status(dir, ec))) return std::vector<std::string>{};
+    return absl::NotFoundError(absl::StrCat(dir, ": not a folder"));
+  }
+  return files;
 }
 
 }  // namespace ann

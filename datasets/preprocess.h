@@ -64,8 +64,12 @@ absl::Status FinishReport(const std::string& dataset,
 // link when possible, else a copy, through a temporary name.
 absl::Status MirrorFile(const std::string& src, const std::string& dst);
 
-// Paths below `dir` (recursively) whose file names end with `suffix`, sorted.
-std::vector<std::string> FindFiles(const std::string& dir, const std::string& suffix);
+// Paths below `dir` (recursively, following links as mmcv's scandir) whose file names end with
+// `suffix`, sorted, leaving out the folders in `skip` (the output tree, when inside the input). A
+// missing `dir` holds none; an unreadable folder or a link loop is an error naming it.
+absl::StatusOr<std::vector<std::string>> FindFiles(const std::string& dir,
+                                                   const std::string& suffix,
+                                                   const std::vector<std::string>& skip = {});
 
 // Whether two paths name the same file.
 bool SamePath(const std::string& a, const std::string& b);

@@ -238,7 +238,8 @@ absl::Status PreprocessVocAug(const PreprocessOptions& o) {
   }
   // Every SBD .mat, as mmseg converts them all; the images of the aug list are checked and
   // mirrored.
-  for (const std::string& mat : FindFiles(sbd + "/cls", ".mat")) {
+  ANN_ASSIGN_OR_RETURN(const std::vector<std::string> mats, FindFiles(sbd + "/cls", ".mat"));
+  for (const std::string& mat : mats) {
     const std::string id = fs::path(mat).stem().string();
     const bool listed = aug_set.count(id) > 0;
     const std::string output = layout::VocLabel(out, layout::kVocAug, id);

@@ -68,6 +68,40 @@ cp "$BAD/cut.jpg" "$RAW_VICTIM"
 cp -r "$FX/raw" "$FX/raw_big"
 RAW_BIG=$(ls "$FX"/raw_big/leftImg8bit/val/*/*.png | head -1)
 cp "$BAD/big.png" "$RAW_BIG"
+# Own datasets: two images with masks (classes a, b, c), one with an empty train list, one whose
+# masks hold 1..3 with 255 borders (reduce_zero_label forgotten); a raw Cityscapes whose train
+# image folder is a file. A JPEG and a PNG named as videos, and a short video.
+$PY - "$FX" "$VAL_IMG" <<'PYEOF' || { echo "fixture: own data"; exit 1; }
+import cv2, json, numpy as np, os, sys
+fx, img = sys.argv[1], cv2.imread(sys.argv[2])
+for name in ("own", "own_empty", "own_1k"):
+    os.makedirs(f"{fx}/{name}/images", exist_ok=True)
+    os.makedirs(f"{fx}/{name}/masks", exist_ok=True)
+    for k, stem in enumerate(("a", "b")):
+        cv2.imwrite(f"{fx}/{name}/images/{stem}.png", img)
+        m = (np.arange(img.shape[1])[None, :] * 3 // img.shape[1]).repeat(img.shape[0], 0)
+        if name == "own_1k":
+            m = m + 1
+            m[0, :] = 255
+        cv2.imwrite(f"{fx}/{name}/masks/{stem}.png", m.astype(np.uint8))
+    d = {"classes": ["a", "b", "c"], "img_dir": "images", "ann_dir": "masks",
+         "img_suffix": ".png", "train": {"split": "train.txt"}, "val": {"split": "val.txt"}}
+    json.dump(d, open(f"{fx}/{name}/data.json", "w"))
+    open(f"{fx}/{name}/train.txt", "w").write("" if name == "own_empty" else "a\n")
+    open(f"{fx}/{name}/val.txt", "w").write("b\n")
+cv2.imwrite(f"{fx}/photo.jpg", img)
+os.rename(f"{fx}/photo.jpg", f"{fx}/photo.mp4")
+cv2.imwrite(f"{fx}/photo.png", img)
+os.rename(f"{fx}/photo.png", f"{fx}/photo.avi")
+w = cv2.VideoWriter(f"{fx}/clip.avi", cv2.VideoWriter_fourcc(*"MJPG"), 5, img.shape[1::-1])
+for i in range(3):
+    w.write(np.roll(img, 7 * i, axis=1))
+w.release()
+PYEOF
+"$BIN/ann_test" --config=configs/toy.flags --checkpoint="$FX/init.pth" --threads=1 \
+  --images="$FX/imgs" --calibrate="$FX/cal.json" >/dev/null 2>&1 || { echo "fixture: calibration"; exit 1; }
+cp -r "$FX/raw" "$FX/raw_file" && rm -r "$FX/raw_file/leftImg8bit/train" &&
+  echo "not a folder" > "$FX/raw_file/leftImg8bit/train"
 printf -- '--depth=18\nnum_classes=7\n--num_classes=19\n' > "$FX/stray.flags"
 printf -- '--depth=50\n--lr=0.02\n--dataset_file=nosuch.json\n--dataset=custom\n' > "$FX/own.flags"
 mkdir -p "$FX/home"
@@ -188,6 +222,10 @@ case_ "truncated JPEG in the raw images" $P 1 "$RAW_VICTIM" complete -- --datase
 case_ "30000x30000 PNG in the raw images" $P 1 "$RAW_BIG" complete -- --dataset=cityscapes --src="$FX/raw_big" --dst=@OUT
 case_ "empty raw folder" $P 1 "$FX/noimgs" -- --dataset=cityscapes --src="$FX/noimgs" --dst=@OUT/x
 case_ "--val_ratio=nan" $P 2 "--val_ratio: must be in (0, 1)" -- --dataset=custom --dataset_file=configs/_base_/datasets/toy_custom.json --src="$FX/raw" --dst=@OUT/x --val_ratio=nan
+case_ "custom: --dst is --src" $P 2 "--dst: the same folder as --src" -- --dataset=custom --dataset_file="$FX/own/data.json" --src="$FX/own" --dst="$FX/own"
+case_ "custom: an empty split list" $P 1 "$FX/own_empty/train.txt: the split list of 'train' is empty" -- --dataset=custom --dataset_file="$FX/own_empty/data.json" --src="$FX/own_empty" --dst=@OUT/x
+case_ "custom: masks 1..K with 255 borders" $P 1 "values run up to 3: set reduce_zero_label if 0 means 'no class'" -- --dataset=custom --dataset_file="$FX/own_1k/data.json" --src="$FX/own_1k" --dst=@OUT/x
+case_ "cityscapes: an image folder that is a file" $P 1 "$FX/raw_file/leftImg8bit/train: not a folder" -- --dataset=cityscapes --src="$FX/raw_file" --dst=@OUT/x
 case_ "a stray argument" $P 2 "stray: unexpected argument" -- --dataset=toy_cityscapes --dst=@OUT/x stray
 case_ "--dataset_file not found beside the config" $P 2 "$FX/own.flags:3: --dataset_file: nosuch.json: no such file (looked beside the config, in $FX, and in the current folder" -- --config="$FX/own.flags" --src="$FX/raw" --dst=@OUT/x
 
@@ -278,6 +316,14 @@ case_ "flipped bytes in a tensor record" $X 1 "$FLIPPED_TENSOR: record archive/d
 case_ "--out_dir is the image folder" $X 2 "--out_dir: $FX/imgs/ holds the input $FX/imgs/a.png" -- "${TOY[@]}" "$CK" --images="$FX/imgs" --out_dir="$FX/imgs/"
 case_ "--logits_dir is the image folder (glob)" $X 2 "--logits_dir: $FX/imgs holds the input" -- "${TOY[@]}" "$CK" --images="$FX/imgs/*.png" --logits_dir="$FX/imgs"
 case_ "two images would write one file" $X 1 "$FX/clash/a.png and $FX/clash/a_overlay.jpg would both be written as @OUT/p/a_overlay.png" -- "${TOY[@]}" "$CK" --images="$FX/clash" --out_dir=@OUT/p --overlay
+case_ "--max_frames negative" $X 2 "--max_frames: must be >= 0" -- "${TOY[@]}" "$CK" --video="$FX/clip.avi" --out_dir=@OUT/p --max_frames=-1
+case_ "--max_frames without a video" $X 2 "--max_frames: only with --video or --camera" -- "${TOY[@]}" "$CK" --images="$FX/imgs" --out_dir=@OUT/p --max_frames=3
+case_ "--frame_labels without a video" $X 2 "--frame_labels: only with --video or --camera" -- "${TOY[@]}" "$CK" --images="$FX/imgs" --out_dir=@OUT/p --frame_labels
+case_ "--logits_dir with a video" $X 2 "--logits_dir: only with --images" -- "${TOY[@]}" "$CK" --video="$FX/clip.avi" --out_dir=@OUT/p --logits_dir=@OUT/l
+case_ "--video and --camera" $X 2 "--images: give one of --images, --video and --camera" -- "${TOY[@]}" "$CK" --video="$FX/clip.avi" --camera=0 --out_dir=@OUT/p
+case_ "a JPEG named .mp4" $X 1 "$FX/photo.mp4: a JPEG image, not a video (give images with --images)" -- "${TOY[@]}" "$CK" --video="$FX/photo.mp4" --out_dir=@OUT/p
+case_ "a PNG named .avi" $X 1 "$FX/photo.avi: a PNG image, not a video" -- "${TOY[@]}" "$CK" --video="$FX/photo.avi" --out_dir=@OUT/p
+case_ "int8 with a head that cannot be fused" $X 2 "--project_channels: int8 needs it below --channels" -- "${TOY[@]}" "$CK" --images="$FX/imgs" --out_dir=@OUT/p --precision=int8 --calibration="$FX/cal.json" --project_channels=128 --channels=128
 
 # ---- ann_efficiency
 F=ann_efficiency

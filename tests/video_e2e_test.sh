@@ -3,7 +3,9 @@
 # predicted frame by frame: as many frames written (overlay video, label PNGs) as read, and each
 # frame's labels equal ann_test on that frame decoded by OpenCV and saved as a PNG. A truncated
 # video is one error line, exit 1, and the overlay video written holds the frames decoded (a
-# complete file); a file that is not a video is one line and writes nothing.
+# complete file); a file that is not a video is one line and writes nothing. On a full disk the
+# run fails with one line and leaves nothing; SIGINT stops it with the frames done in a complete
+# overlay video and no temporary file.
 set -u
 source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib.sh" video
 ANN_TEST="$ROOT/tools/ann_test"
@@ -78,4 +80,61 @@ rc=$?
 [ $rc -eq 1 ] && [ "$(grep -c '^error:' "$T/notes.err")" -eq 1 ] &&
   grep -q "^error: $T/notes.avi: cannot open as a video" "$T/notes.err" && [ ! -e "$T/notes_out" ] &&
   ok "not a video: one line, exit 1, nothing written" || { fail "not a video (exit $rc)"; cat "$T/notes.err"; }
+
+# A long video (3000 frames) for the full disk and SIGINT.
+$PY - "$T" <<'PYEOF'
+import cv2, glob, sys
+t = sys.argv[1]
+frames = [cv2.imread(p) for p in sorted(glob.glob(f"{t}/scenes/leftImg8bit/train/*/*.png"))]
+w = cv2.VideoWriter(f"{t}/long.avi", cv2.VideoWriter_fourcc(*"MJPG"), 7, (98, 66))
+for i in range(3000):
+    w.write(frames[i % len(frames)])
+w.release()
+PYEOF
+
+# A full disk: the overlay video cannot be completed (OpenCV's writer does not say so); one line,
+# exit 1, nothing left in the out dir. On a 16 KB tmpfs in a private mount namespace.
+mkdir -p "$T/small"
+if unshare -m bash -c 'mount -t tmpfs -o size=16k tmpfs "$1" || exit 99
+    small=$1; shift; "$@" >/dev/null 2>"$0/full.err"; rc=$?
+    find "$small" -mindepth 1 -printf "%P\n" >"$0/full.left"; exit $rc' "$T" "$T/small" \
+    "$ANN_TEST" "${MODEL[@]}" --checkpoint="$T/model.pth" --video="$T/long.avi" --max_frames=40 \
+    --out_dir="$T/small"; then
+  rc=0
+else
+  rc=$?
+fi
+if [ $rc -eq 99 ]; then
+  echo "skipped: full disk: cannot mount a tmpfs here (unshare -m needs root or user namespaces)"
+else
+  [ $rc -eq 1 ] && [ "$(grep -c '^error:' "$T/full.err")" -eq 1 ] &&
+    grep -q "^error: $T/small/long_overlay.avi: cannot write the video (.* of 40 frames could be read back: is the disk full?)" "$T/full.err" &&
+    [ ! -s "$T/full.left" ] &&
+    ok "a full disk: one line, exit 1, no file left ($(grep "^error:" "$T/full.err"))" ||
+    { fail "full disk (exit $rc, left: $(cat "$T/full.left" | tr '\n' ' '))"; cat "$T/full.err"; }
+fi
+
+# SIGINT (Ctrl-C) during a long video: the frames done are in a complete overlay video, one line
+# says so, exit 1, no temporary file.
+"$ANN_TEST" "${MODEL[@]}" --checkpoint="$T/model.pth" --video="$T/long.avi" --out_dir="$T/int" \
+  >/dev/null 2>"$T/int.err" &
+pid=$!
+# Stopped once the first frames are done (the progress line at frame 25).
+for _ in $(seq 600); do
+  grep -q "video 25/" "$T/int.err" && break
+  sleep 0.1
+done
+kill -INT $pid
+wait $pid
+rc=$?
+done_frames=$(sed -n 's/^error: .*: stopped by SIGINT after \([0-9]*\) of 3000 frames; the [0-9]* predicted are in .*/\1/p' "$T/int.err")
+in_video=$($PY -c 'import cv2,sys
+c = cv2.VideoCapture(sys.argv[1], cv2.CAP_FFMPEG); n = 0
+while c.read()[0]: n += 1
+print(n)' "$T/int/long_overlay.avi" 2>/dev/null)
+[ $rc -eq 1 ] && [ "$(grep -c '^error:' "$T/int.err")" -eq 1 ] && [ -n "$done_frames" ] &&
+  [ "$done_frames" -ge 25 ] && [ "$done_frames" -lt 3000 ] && [ "$in_video" = "$done_frames" ] &&
+  [ -z "$(ls -A "$T/int" | grep -v '^long_overlay.avi$')" ] &&
+  ok "SIGINT after $done_frames frames: one line, exit 1, a complete $in_video-frame overlay, no temporary file" ||
+  { fail "SIGINT (exit $rc, $done_frames frames said, $in_video in the video, files: $(ls -A "$T/int" | tr '\n' ' '))"; cat "$T/int.err"; }
 finish

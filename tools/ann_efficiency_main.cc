@@ -70,7 +70,8 @@ absl::Status Run() {
     if (input.width < 32 || input.height < 32) {
       return absl::InvalidArgumentError("--input: both sides must be at least 32");
     }
-    ANN_RETURN_IF_ERROR(CheckFits(MinimumForwardBytes(config.model, input.height, input.width),
+    ANN_RETURN_IF_ERROR(CheckFits(ForwardPeakBytes(config.model, input.height, input.width,
+                                                   /*precision=*/std::nullopt),
                                   "--input", absl::StrCat("a ", FLAGS_input, " forward pass")));
     SetUpRuntimeFromFlags();
     report = ReportModel(config.model, input, options);

@@ -50,8 +50,21 @@ absl::Status Run() {
   if (FLAGS_checkpoint.empty()) return absl::InvalidArgumentError("--checkpoint is required");
   const VideoSource video{FLAGS_video, FLAGS_camera, FLAGS_max_frames};
   const bool is_video = !video.file.empty() || video.camera >= 0;
-  if (FLAGS_images.empty() == !is_video) {
+  if (FLAGS_images.empty() == !is_video || (!video.file.empty() && video.camera >= 0)) {
     return absl::InvalidArgumentError("--images: give one of --images, --video and --camera");
+  }
+  if (FLAGS_max_frames < 0) return absl::InvalidArgumentError("--max_frames: must be >= 0");
+  for (const char* flag : {"max_frames", "frame_labels"}) {
+    if (!is_video && !gflags::GetCommandLineFlagInfoOrDie(flag).is_default) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag, ": only with --video or --camera"));
+    }
+  }
+  for (const char* flag : {"logits_dir", "calibrate"}) {
+    if (is_video && !gflags::GetCommandLineFlagInfoOrDie(flag).is_default) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag, ": only with --images (not --video or --camera)"));
+    }
   }
   if (FLAGS_out_dir.empty() && FLAGS_calibrate.empty() && (is_video || FLAGS_logits_dir.empty())) {
     return absl::InvalidArgumentError("--out_dir: give --out_dir and/or --logits_dir");
@@ -90,8 +103,14 @@ absl::Status Run() {
   if (!is_video) return PredictImages(predictor, images, output);
   ANN_ASSIGN_OR_RETURN(VideoReport done,
                        PredictVideo(predictor, video, output, FLAGS_frame_labels));
-  LOG(INFO) << absl::StrFormat("%d frames in %.1f s: %.2f frames/s; %s", done.frames, done.seconds,
-                               done.frames / done.seconds, done.overlay_video);
+  if (done.frames == 0) {
+    LOG(INFO) << "stopped by " << done.stopped_by << " before the first frame; nothing written";
+    return absl::OkStatus();
+  }
+  LOG(INFO) << absl::StrFormat(
+      "%s%d frames in %.1f s: %.2f frames/s; %s",
+      done.stopped_by.empty() ? "" : "stopped by " + done.stopped_by + ": ", done.frames,
+      done.seconds, done.frames / done.seconds, done.overlay_video);
   return absl::OkStatus();
 }
 

@@ -10,6 +10,7 @@
 #include "ann/train/trainer.h"
 #include "ann/util/flags.h"
 #include "ann/util/runtime.h"
+#include "ann/util/stop_signal.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 

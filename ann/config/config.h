@@ -68,6 +68,7 @@ absl::StatusOr<Config> LoadConfig() {
     ANN_ASSIGN_OR_RETURN(config.test, TestConfigFromFlags());
   }
   if constexpr ((kParts & (kModelPart | kTrainPart)) != 0 && (kParts & kTestPart) != 0) {
+    ANN_RETURN_IF_ERROR(CheckInt8Head(config.model, config.test));
     ANN_RETURN_IF_ERROR(CheckTestFootprint(config.model, config.test));
   }
   return config;

@@ -45,6 +45,7 @@ absl::StatusOr<SplitLabelStats> CountLabels(const std::vector<Sample>& samples,
       }
     }
     stats.ignored_pixels += (*histogram)[k];
+    stats.images_with_ignored += (*histogram)[k] > 0;
     progress.Advance(1);
   }
   progress.Finish();
@@ -53,7 +54,7 @@ absl::StatusOr<SplitLabelStats> CountLabels(const std::vector<Sample>& samples,
 
 std::string FormatLabelStats(const DatasetInfo& info,
                              const std::vector<std::pair<std::string, SplitLabelStats>>& splits) {
-  size_t width = 5;
+  size_t width = 9;  // "(ignored)"
   for (const std::string& name : info.class_names) width = std::max(width, name.size());
   std::string out = absl::StrFormat("%-*s", static_cast<int>(width), "class");
   for (const auto& [split, stats] : splits) {
@@ -71,9 +72,21 @@ std::string FormatLabelStats(const DatasetInfo& info,
     }
     out += "\n";
   }
+  // Ignored pixels as a class row; then every pixel and image of the split.
   absl::StrAppendFormat(&out, "%-*s", static_cast<int>(width), "(ignored)");
   for (const auto& [split, stats] : splits) {
-    absl::StrAppendFormat(&out, " %14d %7s %7d", stats.ignored_pixels, "", stats.images);
+    int64_t total = stats.ignored_pixels;
+    for (int64_t p : stats.pixels) total += p;
+    absl::StrAppendFormat(&out, " %14d %6.2f%% %7d", stats.ignored_pixels,
+                          total > 0 ? 100.0 * stats.ignored_pixels / total : 0.0,
+                          stats.images_with_ignored);
+  }
+  out += "\n";
+  absl::StrAppendFormat(&out, "%-*s", static_cast<int>(width), "(all)");
+  for (const auto& [split, stats] : splits) {
+    int64_t total = stats.ignored_pixels;
+    for (int64_t p : stats.pixels) total += p;
+    absl::StrAppendFormat(&out, " %14d %6.2f%% %7d", total, 100.0, stats.images);
   }
   out += "\n";
   return out;
@@ -89,6 +102,7 @@ Json LabelStatsJson(const DatasetInfo& info,
     Json s = Json::object();
     s["images"] = stats.images;
     s["ignored_pixels"] = stats.ignored_pixels;
+    s["images_with_ignored"] = stats.images_with_ignored;
     s["pixels"] = stats.pixels;
     s["images_with"] = stats.images_with;
     by_split[split] = s;

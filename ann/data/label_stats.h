@@ -23,6 +23,7 @@ struct SplitLabelStats {
   // Per class: all pixels of the images holding it (median frequency balancing's denominator).
   std::vector<int64_t> pixels_of_images_with;
   int64_t ignored_pixels = 0;
+  int64_t images_with_ignored = 0;  // images holding at least one ignored pixel
 };
 
 // Reads every label of `samples` (on `workers` threads, with progress) and counts. Errors name

@@ -1,5 +1,7 @@
 #include "ann/data/label_stats.h"
 
+#include <string>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -32,13 +34,18 @@ TEST(LabelStatsTest, JsonAndTableHoldTheCounts) {
   train.images_with = {2, 1};
   train.pixels_of_images_with = {45, 20};
   train.ignored_pixels = 5;
+  train.images_with_ignored = 1;
   const Json json = LabelStatsJson(info, {{"train", train}});
   EXPECT_EQ(JsonLine(json),
             "{\"dataset\": \"mine\", \"classes\": [\"a\", \"bb\"], \"splits\": {\"train\": "
-            "{\"images\": 2, \"ignored_pixels\": 5, \"pixels\": [30, 10], \"images_with\": [2, "
-            "1]}}}");
+            "{\"images\": 2, \"ignored_pixels\": 5, \"images_with_ignored\": 1, \"pixels\": [30, "
+            "10], \"images_with\": [2, 1]}}}");
   const std::string table = FormatLabelStats(info, {{"train", train}});
-  EXPECT_THAT(table, ::testing::HasSubstr("bb                10  22.22%       1"));
+  EXPECT_THAT(table, ::testing::HasSubstr("bb" + std::string(20, ' ') + "10  22.22%       1"));
+  // Ignored pixels count their own images (1, not the split's 2); the split's are on (all).
+  EXPECT_THAT(table,
+              ::testing::HasSubstr("(ignored)" + std::string(14, ' ') + "5  11.11%       1"));
+  EXPECT_THAT(table, ::testing::HasSubstr("(all)" + std::string(17, ' ') + "45 100.00%       2"));
 }
 
 }  // namespace

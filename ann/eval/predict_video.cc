@@ -7,9 +7,11 @@
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -20,6 +22,7 @@
 #include "ann/util/prefetch.h"
 #include "ann/util/progress.h"
 #include "ann/util/status_macros.h"
+#include "ann/util/stop_signal.h"
 #include "opencv2/videoio.hpp"
 
 namespace ann {
@@ -50,17 +53,30 @@ class EncodeBehind {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [&] { return queue_.size() < capacity_; });
     queue_.push_back(std::move(frame));
+    ++pushed_;
     cv_.notify_all();
   }
 
-  // Writes what is queued, finishes the file and renames it into place.
+  // Writes what is queued, finishes the file and, when it reads back with every frame pushed
+  // (OpenCV's writer does not report a failed write, as on a full disk), renames it into place.
   absl::Status Close() {
     Stop();
     writer_.release();
-    std::error_code ec;
-    if (!fs::exists(tmp_, ec) || fs::file_size(tmp_, ec) == 0) {
-      return OutputError(absl::InternalError(absl::StrCat(path_, ": cannot write the video")));
+    int64_t written = 0;
+    try {
+      // Every frame, not the header's count: the header is patched at the file's start, which
+      // a disk that filled up later still holds.
+      cv::VideoCapture check(tmp_, cv::CAP_FFMPEG);
+      while (check.isOpened() && written <= pushed_ && check.grab()) ++written;
+    } catch (const cv::Exception&) {
+      written = 0;
     }
+    if (written != pushed_) {
+      return OutputError(absl::DataLossError(
+          absl::StrCat(path_, ": cannot write the video (", written, " of ", pushed_,
+                       " frames could be read back: is the disk full?); nothing was left")));
+    }
+    std::error_code ec;
     fs::rename(tmp_, path_, ec);
     if (ec) {
       return OutputError(
@@ -101,8 +117,27 @@ class EncodeBehind {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<cv::Mat> queue_;
+  int64_t pushed_ = 0;
   bool done_ = false;
 };
+
+// The image format `path` holds by its first bytes ("" when none: perhaps a video). A raw MJPEG
+// stream starts as a JPEG does: "JPEG" only says it may be a still image.
+std::string StillImageFormat(const std::string& path) {
+  char head[12] = {};
+  std::ifstream(path, std::ios::binary).read(head, sizeof(head));
+  const std::string_view h(head, sizeof(head));
+  auto at = [&](size_t offset, std::string_view magic) {
+    return h.substr(offset, magic.size()) == magic;
+  };
+  using namespace std::string_view_literals;
+  if (at(0, "\xFF\xD8\xFF"sv)) return "JPEG";
+  if (at(0, "\x89PNG\r\n\x1A\n"sv)) return "PNG";
+  if (at(0, "BM"sv)) return "BMP";
+  if (at(0, "II*\0"sv) || at(0, "MM\0*"sv)) return "TIFF";
+  if (at(0, "RIFF"sv) && at(8, "WEBP"sv)) return "WebP";
+  return "";
+}
 
 }  // namespace
 
@@ -131,6 +166,12 @@ absl::StatusOr<VideoReport> PredictVideo(Predictor& predictor, const VideoSource
   const double fps = capture.get(cv::CAP_PROP_FPS);
   const int64_t announced =
       source.file.empty() ? 0 : static_cast<int64_t>(capture.get(cv::CAP_PROP_FRAME_COUNT));
+  // FFmpeg opens a still image as a one-frame video; a renamed photo is not what was meant.
+  if (const std::string format = source.file.empty() ? "" : StillImageFormat(source.file);
+      !format.empty() && (format != "JPEG" || announced <= 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(label, ": a ", format, " image, not a video (give images with --images)"));
+  }
   int64_t limit = source.max_frames > 0 ? source.max_frames : std::numeric_limits<int64_t>::max();
   if (announced > 0) limit = std::min(limit, announced);
 
@@ -149,8 +190,11 @@ absl::StatusOr<VideoReport> PredictVideo(Predictor& predictor, const VideoSource
   VideoReport report;
   report.overlay_video = absl::StrCat(output.out_dir, "/", name, "_overlay.avi");
   Progress progress("video", announced > 0 ? limit : 0, 25);
+  // Ctrl-C (how a camera stops) ends the loop after the frame at hand; the overlay video of the
+  // frames done is finished.
+  InstallStopSignalHandlers();
   const auto start = std::chrono::steady_clock::now();
-  for (int64_t i = 0; i < limit; ++i) {
+  for (int64_t i = 0; i < limit && StopSignalReceived() == 0; ++i) {
     std::optional<cv::Mat> frame = decoded.Next();
     if (!frame) break;
     ANN_RETURN_IF_ERROR(predictor.CheckImage(absl::StrCat(label, " frame ", i), frame->size()));
@@ -175,6 +219,18 @@ absl::StatusOr<VideoReport> PredictVideo(Predictor& predictor, const VideoSource
   progress.Finish();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (encoder) ANN_RETURN_IF_ERROR(encoder->Close());
+  if (const int signal = StopSignalReceived()) {
+    report.stopped_by = StopSignalName(signal);
+    const std::string done =
+        report.frames == 0
+            ? "no frame was predicted"
+            : absl::StrCat("the ", report.frames, " predicted are in ", report.overlay_video);
+    // A camera runs until stopped; a file stopped early is incomplete.
+    if (source.file.empty()) return report;
+    return absl::CancelledError(
+        absl::StrCat(label, ": stopped by ", report.stopped_by, " after ", report.frames,
+                     announced > 0 ? absl::StrCat(" of ", limit) : "", " frames; ", done));
+  }
   if (report.frames == 0) {
     return absl::DataLossError(absl::StrCat(label, ": no frame could be decoded"));
   }

@@ -4,7 +4,10 @@
 // frame rate) and, on request, each frame's labels as <out_dir>/<name>/<frame>.png; reports
 // frames per second. A file that cannot be opened, or that ends before the frames its container
 // announces (truncated), is one error naming it; what was written by then is complete (the video
-// holds the frames decoded, renamed into place; every PNG is whole).
+// holds the frames decoded, renamed into place; every PNG is whole). A still image (a JPEG named
+// .mp4) is refused. SIGINT / SIGTERM stop after the frame at hand: the overlay video holds the
+// frames done; a camera's run then ends well, a file's with an error saying how far it got. An
+// overlay video that does not read back whole (a full disk) is an error and leaves no file.
 #ifndef ANN_EVAL_PREDICT_VIDEO_H_
 #define ANN_EVAL_PREDICT_VIDEO_H_
 
@@ -28,6 +31,7 @@ struct VideoReport {
   int64_t frames = 0;
   double seconds = 0;
   std::string overlay_video;
+  std::string stopped_by;  // a camera stopped by "SIGINT" (Ctrl-C) or "SIGTERM"; else empty
 };
 
 // Predicts `source` frame by frame with `predictor`, writing as `output` says (out_dir, format,

@@ -21,9 +21,8 @@ Predictor::Predictor(EncoderDecoder model, TestConfig config)
     auto engine = std::make_shared<Int8Segmentor>(model_);
     engine->Quantize(*config_.calibration, config_.observer);
     forward_ = [engine](const torch::Tensor& x) { return engine->Predict(x); };
-  } else if (config_.arithmetic != TestConfig::Arithmetic::kExact) {
-    model_->PrepareForInference(
-        config_.arithmetic == TestConfig::Arithmetic::kBf16 ? Precision::kBf16 : Precision::kFp32);
+  } else if (const std::optional<Precision> precision = InferencePrecision(config_)) {
+    model_->PrepareForInference(*precision);
   }
 }
 
@@ -90,17 +89,18 @@ absl::Status Predictor::CheckImage(const std::string& path, cv::Size size) const
                                                      " (--scales) is less than one pixel"));
     }
     // The network runs on the pass, or on windows of it; scores exist at the pass's and the
-    // image's size.
+    // image's size (a whole pass's are the forward's own logits).
     int64_t window_w = pass.width, window_h = pass.height;
     if (config_.mode != TestConfig::Mode::kWhole) {
       window_w = std::min(window_w, int64_t{config_.crop.width});
       window_h = std::min(window_h, int64_t{config_.crop.height});
     }
-    const double scores = 4 * classes *
-                          (static_cast<double>(pass.width) * pass.height +
-                           static_cast<double>(size.width) * size.height);
+    const double image_px = static_cast<double>(size.width) * size.height;
+    const double pass_px = static_cast<double>(pass.width) * pass.height;
+    const double scores =
+        4 * classes * (config_.mode == TestConfig::Mode::kWhole ? image_px : pass_px + image_px);
     const double bytes =
-        static_cast<double>(MinimumForwardBytes(model, window_h, window_w)) + scores;
+        ForwardPeakBytes(model, window_h, window_w, InferencePrecision(config_)) + scores;
     ANN_RETURN_IF_ERROR(CheckFits(bytes, path,
                                   absl::StrCat("a ", pass.width, "x", pass.height, " pass"),
                                   config_.mode == TestConfig::Mode::kWhole

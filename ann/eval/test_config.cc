@@ -93,6 +93,33 @@ absl::Status CheckCalibrationForCheckpoint(const TestConfig& test,
   return CheckCalibrationFor(*test.calibration, test.calibration_path, checkpoint_path);
 }
 
+std::optional<Precision> InferencePrecision(const TestConfig& test) {
+  switch (test.arithmetic) {
+    case TestConfig::Arithmetic::kExact:
+      return std::nullopt;
+    case TestConfig::Arithmetic::kFp32:
+      return Precision::kFp32;
+    case TestConfig::Arithmetic::kBf16:
+      return Precision::kBf16;
+    case TestConfig::Arithmetic::kInt8:
+      return Precision::kInt8;
+  }
+  return std::nullopt;
+}
+
+absl::Status CheckInt8Head(const ModelConfig& model, const TestConfig& test) {
+  if (test.arithmetic != TestConfig::Arithmetic::kInt8) return absl::OkStatus();
+  // int8 runs APNB's output projection fused into its bottleneck (FusedBottleneck), which the
+  // inference form builds only where it narrows the convolution.
+  if (model.project_channels >= model.channels) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--project_channels: int8 needs it below --channels (APNB's projection is fused into its "
+        "bottleneck), and this config has ",
+        model.project_channels, " >= ", model.channels, " (use --precision=fp32 or exact)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckTestFootprint(const ModelConfig& model, const TestConfig& test) {
   const double max_ratio = *std::max_element(test.ratios.begin(), test.ratios.end());
   if (test.mode == TestConfig::Mode::kWhole) {
@@ -103,12 +130,16 @@ absl::Status CheckTestFootprint(const ModelConfig& model, const TestConfig& test
     }
     const int64_t w = std::llround(test.test_scale.width * max_ratio);
     const int64_t h = std::llround(test.test_scale.height * max_ratio);
-    return CheckFits(MinimumForwardBytes(model, h, w), "--test_scale",
-                     absl::StrCat("a ", w, "x", h, " forward pass"),
+    // The logits at the pass's and at the image's size come on top (not known yet: at least the
+    // pass's).
+    const double logits = 2 * 4.0 * model.num_classes * static_cast<double>(w) * h;
+    return CheckFits(ForwardPeakBytes(model, h, w, InferencePrecision(test)) + logits,
+                     "--test_scale", absl::StrCat("a ", w, "x", h, " forward pass"),
                      " (try --test_mode=slide or a smaller --test_scale)");
   }
-  return CheckFits(MinimumForwardBytes(model, test.crop.height, test.crop.width), "--test_crop",
-                   absl::StrCat("a ", test.crop.width, "x", test.crop.height, " window"));
+  return CheckFits(
+      ForwardPeakBytes(model, test.crop.height, test.crop.width, InferencePrecision(test)),
+      "--test_crop", absl::StrCat("a ", test.crop.width, "x", test.crop.height, " window"));
 }
 
 }  // namespace ann

@@ -5,6 +5,7 @@
 #define ANN_EVAL_TEST_CONFIG_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,8 +49,14 @@ absl::StatusOr<TestConfig> TestConfigFromFlags();
 absl::Status CheckCalibrationForCheckpoint(const TestConfig& test,
                                            const std::string& checkpoint_path);
 
+// A flag error where int8 cannot run this model's head (--project_channels >= --channels).
+absl::Status CheckInt8Head(const ModelConfig& model, const TestConfig& test);
+
+// The inference form `test` runs (EncoderDecoder::PrepareForInference), or none for exact.
+std::optional<Precision> InferencePrecision(const TestConfig& test);
+
 // A flag error (--test_scale or --test_crop) when the passes `test` makes of `model` could not fit
-// in this machine's memory whatever the image (see ann/model/footprint.h).
+// in the memory this process has left whatever the image (see ann/model/footprint.h).
 absl::Status CheckTestFootprint(const ModelConfig& model, const TestConfig& test);
 
 }  // namespace ann

@@ -212,7 +212,9 @@ class Int8Segmentor::Walker {
   torch::Tensor Attention(const std::string& name, SelfAttentionBlockImpl& block,
                           const torch::Tensor& query_feats, const torch::Tensor& key_feats,
                           const FusedBottleneck& fused, bool relu) {
-    TORCH_CHECK(fused.prepared(), "int8 needs the fused bottleneck of the inference form");
+    TORCH_CHECK(fused.prepared(), "--project_channels: int8 needs ", name,
+                "'s projection fused into its bottleneck, which needs --project_channels below "
+                "the block's output channels (use --precision=fp32 or exact)");
     const torch::Tensor joined = Joined(name, block, query_feats, key_feats);
     const torch::nn::detail::ConvNdOptions<2> one_by_one(joined.size(1), fused.weight().size(0), 1);
     return Conv(name + ".bottleneck", joined, fused.weight(), fused.bias(), one_by_one, relu);

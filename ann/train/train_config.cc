@@ -10,7 +10,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
-#include "ann/model/footprint.h"
 #include "ann/util/cpu.h"
 #include "ann/util/flags.h"
 #include "ann/util/status_macros.h"
@@ -98,10 +97,6 @@ absl::StatusOr<TrainConfig> TrainConfigFromFlags(const ModelConfig& model) {
   c.pipeline.photometric = FLAGS_photometric;
   if (FLAGS_batch_size < 1) return absl::InvalidArgumentError("--batch_size: must be >= 1");
   c.batch_size = FLAGS_batch_size;
-  ANN_RETURN_IF_ERROR(CheckFits(
-      MinimumForwardBytes(model, c.pipeline.crop.height, c.pipeline.crop.width, c.batch_size),
-      "--crop_size",
-      absl::StrCat("a batch of ", c.batch_size, " ", FLAGS_crop_size, " crops (--batch_size)")));
   if (FLAGS_max_iters < 1) return absl::InvalidArgumentError("--max_iters: must be >= 1");
   c.max_iters = FLAGS_max_iters;
   if (!(FLAGS_lr > 0) || !std::isfinite(FLAGS_lr)) {

@@ -1,9 +1,7 @@
 #include "ann/train/trainer.h"
 
-#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -17,6 +15,7 @@
 #include "ann/data/loader.h"
 #include "ann/io/checkpoint.h"
 #include "ann/model/data_parallel.h"
+#include "ann/model/footprint.h"
 #include "ann/model/segmentor.h"
 #include "ann/train/hooks.h"
 #include "ann/train/loss.h"
@@ -26,14 +25,11 @@
 #include "ann/train/train_checkpoint.h"
 #include "ann/util/atomic_file.h"
 #include "ann/util/status_macros.h"
+#include "ann/util/stop_signal.h"
 #include "glog/logging.h"
 
 namespace ann {
 namespace {
-
-std::atomic<int> g_stop_signal{0};
-
-void OnStopSignal(int signal) { g_stop_signal = signal; }
 
 // Every rank continues from rank 0's weights, statistics, momentum buffers, generator state
 // (dropout masks) and iteration: SyncBatchNorm and the dropout masks of the global batch then
@@ -122,17 +118,18 @@ absl::StatusOr<std::vector<float>> AutomaticClassWeights(const std::vector<Sampl
 
 }  // namespace
 
-void InstallStopSignalHandlers() {
-  std::signal(SIGINT, OnStopSignal);
-  std::signal(SIGTERM, OnStopSignal);
-}
-
 absl::Status Train(const Config& full_config, const TrainOptions& options) {
   const ModelConfig& model_config = full_config.model;
   const DataConfig& data = full_config.data;
   TrainConfig config = full_config.train;  // --class_weight=auto is filled in below
   if (options.work_dir.empty()) return absl::InvalidArgumentError("--work_dir is required");
   if (data.data_root.empty()) return absl::InvalidArgumentError("--data_root is required");
+  // A batch this process cannot hold is refused before any work (the kernel would kill it).
+  const cv::Size crop = config.pipeline.crop;
+  ANN_RETURN_IF_ERROR(CheckFits(
+      TrainStepPeakBytes(model_config, crop.height, crop.width, config.batch_size), "--crop_size",
+      absl::StrCat("a batch of ", config.batch_size, " ", crop.width, "x", crop.height,
+                   " crops (--batch_size)")));
   const DatasetInfo& info = data.info;
   ANN_RETURN_IF_ERROR(CheckClassCount(info, model_config.num_classes));
   std::vector<Sample> train_samples;
@@ -280,7 +277,7 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
     stats.aux = terms.aux;
     stats.decode_acc = terms.decode_acc;
     stats.aux_acc = terms.aux_acc;
-    bool stop = g_stop_signal != 0;
+    bool stop = StopSignalReceived() != 0;
     if (dist) {
       // Every rank sees the same mean loss and the same stop decision.
       absl::StatusOr<std::vector<double>> summed = dist->SumScalars(
@@ -321,9 +318,8 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
       if (dist) ANN_RETURN_IF_ERROR(run.WithLastGood(dist->Barrier()));
       return absl::CancelledError(
           absl::StrFormat("stopped by %s at iteration %d; saved %s (continue with --resume)",
-                          g_stop_signal == SIGINT    ? "SIGINT"
-                          : g_stop_signal == SIGTERM ? "SIGTERM"
-                                                     : "a stop signal to another rank",
+                          StopSignalReceived() != 0 ? StopSignalName(StopSignalReceived())
+                                                    : "a stop signal to another rank",
                           stats.iter, run.last_saved));
     }
   }

@@ -32,9 +32,6 @@ struct TrainOptions {
 // signal (a checkpoint was saved), an error naming the last good checkpoint on a non-finite loss.
 absl::Status Train(const Config& config, const TrainOptions& options);
 
-// Installs SIGINT / SIGTERM handlers that ask a running Train() to save and stop.
-void InstallStopSignalHandlers();
-
 }  // namespace ann
 
 #endif  // ANN_TRAIN_TRAINER_H_

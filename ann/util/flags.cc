@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "ann/util/memory.h"
 #include "ann/util/status_macros.h"
 #include "gflags/gflags.h"
 #include "opencv2/core/utils/logger.hpp"
@@ -315,12 +316,27 @@ int ExitCode(const absl::Status& status) {
   return IsFlagError(status) ? 2 : 1;
 }
 
+namespace {
+
+absl::Status OutOfMemory(const std::string& amount) {
+  const std::string subject = MemorySubject();
+  if (subject.empty()) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("out of memory", amount, ": the input or a size flag is too large"));
+  }
+  return absl::ResourceExhaustedError(
+      absl::StrCat(subject, ": out of memory", amount, " (less than the estimate said was free)"));
+}
+
+}  // namespace
+
 absl::Status RunGuarded(const std::function<absl::Status()>& run) {
   auto first_line = [](const char* text) {
     const std::string s(text);
     return s.substr(0, s.find('\n'));
   };
-  // LibTorch's and OpenCV's failed allocations say so in their own words, with the byte count.
+  // LibTorch's and OpenCV's failed allocations say so in their own words, with the byte count;
+  // reported against what the last memory check named (an image, a size flag).
   auto out_of_memory = [](const std::string& what) -> std::optional<absl::Status> {
     if (what.find("can't allocate memory") == std::string::npos &&
         what.find("Insufficient memory") == std::string::npos) {
@@ -333,13 +349,12 @@ absl::Status RunGuarded(const std::function<absl::Status()>& run) {
         absl::SimpleAtod(what.substr(at + 9, what.find(' ', at + 9) - at - 9), &bytes)) {
       amount = absl::StrFormat(" (a step needed %.1f GB more)", bytes / 1e9);
     }
-    return absl::ResourceExhaustedError(
-        absl::StrCat("out of memory", amount, ": the input or a size flag is too large"));
+    return OutOfMemory(amount);
   };
   try {
     return run();
   } catch (const std::bad_alloc&) {
-    return absl::ResourceExhaustedError("out of memory: the input or a size flag is too large");
+    return OutOfMemory("");
   } catch (const std::exception& e) {
     if (std::optional<absl::Status> oom = out_of_memory(e.what())) return *oom;
     return absl::InternalError(first_line(e.what()));

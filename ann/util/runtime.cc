@@ -71,7 +71,9 @@ class ReusingCpuAllocator final : public c10::Allocator {
     void* aligned = nullptr;
     if (bytes > 0) {
       void* raw = std::malloc(bytes + kAlignment);
-      TORCH_CHECK(raw != nullptr, "CPU allocator: not enough memory: you tried to allocate ", bytes,
+      // Worded as LibTorch's own allocator, which RunGuarded reports as out of memory.
+      TORCH_CHECK(raw != nullptr,
+                  "DefaultCPUAllocator: can't allocate memory: you tried to allocate ", bytes,
                   " bytes.");
       // The next multiple of 64 strictly above raw: at least 16 bytes above it (malloc aligns
       // to 16), room for the raw pointer.

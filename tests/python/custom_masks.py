@@ -142,6 +142,7 @@ def counts(dst, desc, split):
     k = len(d["classes"])
     ids = [line.strip() for line in open(f"{dst}/{d[split]['split']}") if line.strip()]
     pixels, images_with, ignored = np.zeros(k, np.int64), np.zeros(k, np.int64), 0
+    images_with_ignored = 0
     for name in ids:
         lab = read_mask(f"{dst}/{d['ann_dir']}/{name}{d['seg_map_suffix']}").astype(np.int64)
         if d.get("reduce_zero_label"):
@@ -149,11 +150,13 @@ def counts(dst, desc, split):
         ignore = d.get("ignore_index", 255)
         lab = np.where(lab == ignore, 255, lab)
         ignored += int((lab == 255).sum())
+        images_with_ignored += int((lab == 255).any())
         for c in range(k):
             n = int((lab == c).sum())
             pixels[c] += n
             images_with[c] += n > 0
-    return {"images": len(ids), "ignored_pixels": ignored, "pixels": pixels.tolist(),
+    return {"images": len(ids), "ignored_pixels": ignored,
+            "images_with_ignored": images_with_ignored, "pixels": pixels.tolist(),
             "images_with": images_with.tolist()}
 
 
