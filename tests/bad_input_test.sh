@@ -388,6 +388,18 @@ n_out=$(ls "$T"/nest/pred | wc -l)
 [ "$n_out" -eq $((2 * n_in)) ] && ! ls "$T/nest/pred" | grep -q overlay_overlay &&
   ok "--out_dir inside the images: left out of the scan ($n_in images, $n_out outputs after 2 runs)" ||
   fail "--out_dir inside the images: $n_out outputs for $n_in images"
+# ann_preprocess --dst inside the scanned image folder of one's own data: a second run converts
+# the same images (its outputs are not taken for images without masks).
+mkdir -p "$T/ownscan" && cp -r "$FX/own/images" "$FX/own/masks" "$FX/own/data.json" "$T/ownscan/"
+for run in 1 2; do
+  "$BIN/ann_preprocess" --dataset=custom --dataset_file="$T/ownscan/data.json" \
+    --src="$T/ownscan" --dst="$T/ownscan/images/converted" >"$T/ownscan.$run.log" 2>&1 ||
+    { fail "--dst inside the images, run $run"; cat "$T/ownscan.$run.log"; }
+  cat "$T/ownscan/images/converted/train.txt" "$T/ownscan/images/converted/val.txt" >"$T/ownscan.$run.ids"
+done
+cmp -s "$T/ownscan.1.ids" "$T/ownscan.2.ids" && [ "$(wc -l <"$T/ownscan.2.ids")" -eq 2 ] &&
+  ok "ann_preprocess --dst inside the image folder: the second run sees the same 2 images" ||
+  fail "--dst inside the images: $(tr '\n' ' ' <"$T/ownscan.2.ids")"
 # The image folder given as --out_dir is refused and left as it was.
 [ "$(ls "$FX/imgs")" = "a.png" ] && cmp -s "$FX/imgs/a.png" "$VAL_IMG" &&
   ok "--out_dir = the image folder: refused, the images untouched" ||

@@ -1,5 +1,9 @@
 #include "ann/util/flags.h"
 
+#include <new>
+#include <stdexcept>
+
+#include "ann/util/memory.h"
 #include "gtest/gtest.h"
 
 namespace ann {
@@ -24,6 +28,30 @@ TEST(FlagsTest, EnumAndSizeFlagsNameTheFlag) {
   ASSERT_TRUE(size.ok());
   EXPECT_EQ(*size, cv::Size(97, 61));
   EXPECT_FALSE(ParseSizeFlag("crop_size", "0x5").ok());
+}
+
+TEST(FlagsTest, AFailedAllocationNamesWhatWasWorkedOn) {
+  // LibTorch's allocator (and ours, worded alike) with the byte count.
+  auto torch_oom = [] {
+    throw std::runtime_error(
+        "DefaultCPUAllocator: can't allocate memory: you tried to allocate 2500000000 bytes. "
+        "Error code 12");
+    return absl::OkStatus();
+  };
+  SetMemorySubject("");
+  absl::Status status = RunGuarded(torch_oom);
+  EXPECT_TRUE(absl::IsResourceExhausted(status));
+  EXPECT_EQ(status.message(),
+            "out of memory (a step needed 2.5 GB more): the input or a size flag is too large");
+  // After a memory check named an image (CheckFits), the line starts with it.
+  SetMemorySubject("data/a b.png");
+  status = RunGuarded(torch_oom);
+  EXPECT_EQ(status.message(),
+            "data/a b.png: out of memory (a step needed 2.5 GB more) (less than the estimate said "
+            "was free)");
+  status = RunGuarded([]() -> absl::Status { throw std::bad_alloc(); });
+  EXPECT_EQ(status.message(), "data/a b.png: out of memory (less than the estimate said was free)");
+  SetMemorySubject("");
 }
 
 }  // namespace
