@@ -124,12 +124,6 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
   TrainConfig config = full_config.train;  // --class_weight=auto is filled in below
   if (options.work_dir.empty()) return absl::InvalidArgumentError("--work_dir is required");
   if (data.data_root.empty()) return absl::InvalidArgumentError("--data_root is required");
-  // A batch this process cannot hold is refused before any work (the kernel would kill it).
-  const cv::Size crop = config.pipeline.crop;
-  ANN_RETURN_IF_ERROR(CheckFits(
-      TrainStepPeakBytes(model_config, crop.height, crop.width, config.batch_size), "--crop_size",
-      absl::StrCat("a batch of ", config.batch_size, " ", crop.width, "x", crop.height,
-                   " crops (--batch_size)")));
   const DatasetInfo& info = data.info;
   ANN_RETURN_IF_ERROR(CheckClassCount(info, model_config.num_classes));
   std::vector<Sample> train_samples;
@@ -143,6 +137,15 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
   if (config.eval_interval > 0) {
     ANN_ASSIGN_OR_RETURN(val_samples, ListSamples(info, data.data_root, data.val_split));
   }
+  // A batch this process cannot hold is refused before any work (the kernel would kill it);
+  // float64 training doubles every tensor.
+  const cv::Size crop = config.pipeline.crop;
+  const double fp64 = config.precision == TrainConfig::Precision::kFp64 ? 2 : 1;
+  ANN_RETURN_IF_ERROR(
+      CheckFits(fp64 * TrainStepPeakBytes(model_config, crop.height, crop.width, config.batch_size),
+                "--crop_size",
+                absl::StrCat("a batch of ", config.batch_size, " ", crop.width, "x", crop.height,
+                             " crops (--batch_size)")));
   Distributed* dist = options.distributed;
   const int rank = dist ? dist->rank() : 0;
   torch::manual_seed(config.seed);

@@ -343,7 +343,7 @@ absl::Status RunGuarded(const std::function<absl::Status()>& run) {
       return std::nullopt;
     }
     std::string amount;
-    const size_t at = what.find("allocate ");
+    const size_t at = what.rfind("allocate ");  // "can't allocate memory: ... allocate N bytes"
     double bytes = 0;
     if (at != std::string::npos &&
         absl::SimpleAtod(what.substr(at + 9, what.find(' ', at + 9) - at - 9), &bytes)) {
