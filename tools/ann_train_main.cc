@@ -10,7 +10,6 @@
 #include "ann/train/trainer.h"
 #include "ann/util/flags.h"
 #include "ann/util/runtime.h"
-#include "ann/util/stop_signal.h"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 
@@ -69,7 +68,6 @@ absl::Status Run() {
               << config.train.max_iters << " iterations, batch " << config.train.batch_size << " x "
               << FLAGS_world_size << " processes, " << threads << " threads each";
   }
-  InstallStopSignalHandlers();
   return Train(config, options);
 }
 

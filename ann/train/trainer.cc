@@ -124,6 +124,8 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
   TrainConfig config = full_config.train;  // --class_weight=auto is filled in below
   if (options.work_dir.empty()) return absl::InvalidArgumentError("--work_dir is required");
   if (data.data_root.empty()) return absl::InvalidArgumentError("--data_root is required");
+  // SIGINT / SIGTERM ask the loop below to save and stop.
+  InstallStopSignalHandlers();
   const DatasetInfo& info = data.info;
   ANN_RETURN_IF_ERROR(CheckClassCount(info, model_config.num_classes));
   std::vector<Sample> train_samples;
