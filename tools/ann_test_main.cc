@@ -10,7 +10,6 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "ann/config/config.h"
 #include "ann/eval/calibrate.h"
 #include "ann/eval/predict_images.h"
@@ -28,10 +27,6 @@ DEFINE_string(out_dir, "", "Directory for label PNGs (one per image).");
 DEFINE_bool(overlay, false, "Also write <name>_overlay.png: prediction colours over the image.");
 DEFINE_string(logits_dir, "", "If set, write <name>.pt scores (float32 [K, H, W]) here.");
 DEFINE_string(format, "trainid", "Label PNGs: trainid, or cityscapes (labelIds for the server).");
-DEFINE_string(video, "", "A video file instead of --images: writes <out_dir>/<name>_overlay.avi.");
-DEFINE_int32(camera, -1, "A camera (/dev/videoN) instead of --images (with --max_frames).");
-DEFINE_int64(max_frames, 0, "--video / --camera: frames to predict (0: all).");
-DEFINE_bool(frame_labels, false, "--video / --camera: also <out_dir>/<name>/<frame>.png labels.");
 DEFINE_string(calibrate, "", "Instead of predicting: write --images' int8 calibration here.");
 
 namespace ann {
@@ -48,24 +43,9 @@ const ToolInfo kTool = {
 absl::Status Run() {
   ANN_ASSIGN_OR_RETURN(Config config, LoadConfig<kModelPart | kDataPart | kTestPart>());
   if (FLAGS_checkpoint.empty()) return absl::InvalidArgumentError("--checkpoint is required");
-  const VideoSource video{FLAGS_video, FLAGS_camera, FLAGS_max_frames};
-  const bool is_video = !video.file.empty() || video.camera >= 0;
-  if (FLAGS_images.empty() == !is_video || (!video.file.empty() && video.camera >= 0)) {
-    return absl::InvalidArgumentError("--images: give one of --images, --video and --camera");
-  }
-  if (FLAGS_max_frames < 0) return absl::InvalidArgumentError("--max_frames: must be >= 0");
-  for (const char* flag : {"max_frames", "frame_labels"}) {
-    if (!is_video && !gflags::GetCommandLineFlagInfoOrDie(flag).is_default) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", flag, ": only with --video or --camera"));
-    }
-  }
-  for (const char* flag : {"logits_dir", "calibrate"}) {
-    if (is_video && !gflags::GetCommandLineFlagInfoOrDie(flag).is_default) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", flag, ": only with --images (not --video or --camera)"));
-    }
-  }
+  ANN_ASSIGN_OR_RETURN(const VideoRequest video,
+                       VideoRequestFromFlags(!FLAGS_images.empty(), {"logits_dir", "calibrate"}));
+  const bool is_video = video.given();
   if (FLAGS_out_dir.empty() && FLAGS_calibrate.empty() && (is_video || FLAGS_logits_dir.empty())) {
     return absl::InvalidArgumentError("--out_dir: give --out_dir and/or --logits_dir");
   }
@@ -87,7 +67,7 @@ absl::Status Run() {
   ANN_ASSIGN_OR_RETURN(LoadReport report,
                        LoadCheckpoint(FLAGS_checkpoint, *model, LoadMode::kStrict));
   LOG(INFO) << FLAGS_checkpoint << ": " << report.Summary() << "; "
-            << (is_video ? (video.file.empty() ? "a camera" : video.file)
+            << (is_video ? (video.source.file.empty() ? "a camera" : video.source.file)
                          : absl::StrCat(images.size(), " images"))
             << ", " << threads << " threads";
   if (!FLAGS_calibrate.empty()) {
@@ -101,17 +81,7 @@ absl::Status Run() {
   output.workers = config.data.workers;
   if (std::filesystem::is_directory(FLAGS_images)) output.root = FLAGS_images;
   if (!is_video) return PredictImages(predictor, images, output);
-  ANN_ASSIGN_OR_RETURN(VideoReport done,
-                       PredictVideo(predictor, video, output, FLAGS_frame_labels));
-  if (done.frames == 0) {
-    LOG(INFO) << "stopped by " << done.stopped_by << " before the first frame; nothing written";
-    return absl::OkStatus();
-  }
-  LOG(INFO) << absl::StrFormat(
-      "%s%d frames in %.1f s: %.2f frames/s; %s",
-      done.stopped_by.empty() ? "" : "stopped by " + done.stopped_by + ": ", done.frames,
-      done.seconds, done.frames / done.seconds, done.overlay_video);
-  return absl::OkStatus();
+  return PredictVideo(predictor, video.source, output, video.frame_labels).status();
 }
 
 }  // namespace

@@ -23,7 +23,14 @@
 #include "ann/util/progress.h"
 #include "ann/util/status_macros.h"
 #include "ann/util/stop_signal.h"
+#include "gflags/gflags.h"
+#include "glog/logging.h"
 #include "opencv2/videoio.hpp"
+
+DEFINE_string(video, "", "A video file instead of --images: writes <out_dir>/<name>_overlay.avi.");
+DEFINE_int32(camera, -1, "A camera (/dev/videoN) instead of --images (with --max_frames).");
+DEFINE_int64(max_frames, 0, "--video / --camera: frames to predict (0: all).");
+DEFINE_bool(frame_labels, false, "--video / --camera: also <out_dir>/<name>/<frame>.png labels.");
 
 namespace ann {
 namespace fs = std::filesystem;
@@ -139,7 +146,45 @@ std::string StillImageFormat(const std::string& path) {
   return "";
 }
 
+// The run's summary: frames per second, or that a camera stopped before its first frame.
+void LogReport(const VideoReport& report) {
+  if (report.frames == 0) {
+    LOG(INFO) << "stopped by " << report.stopped_by << " before the first frame; nothing written";
+    return;
+  }
+  LOG(INFO) << absl::StrFormat(
+      "%s%d frames in %.1f s: %.2f frames/s; %s",
+      report.stopped_by.empty() ? "" : "stopped by " + report.stopped_by + ": ", report.frames,
+      report.seconds, report.frames / report.seconds, report.overlay_video);
+}
+
 }  // namespace
+
+absl::StatusOr<VideoRequest> VideoRequestFromFlags(bool images_given,
+                                                   const std::vector<std::string>& images_only) {
+  VideoRequest request{{FLAGS_video, FLAGS_camera, FLAGS_max_frames}, FLAGS_frame_labels};
+  const bool is_video = request.given();
+  if (images_given == is_video || (!FLAGS_video.empty() && FLAGS_camera >= 0)) {
+    return absl::InvalidArgumentError("--images: give one of --images, --video and --camera");
+  }
+  if (FLAGS_max_frames < 0) return absl::InvalidArgumentError("--max_frames: must be >= 0");
+  auto given = [](const std::string& flag) {
+    return !gflags::GetCommandLineFlagInfoOrDie(flag.c_str()).is_default;
+  };
+  for (const std::string flag : {"max_frames", "frame_labels"}) {
+    if (!is_video && given(flag)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag, ": only with --video or --camera"));
+    }
+  }
+  for (const std::string& flag : images_only) {
+    if (is_video && given(flag)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag, ": only with --images (not --video or --camera)"));
+    }
+  }
+  return request;
+}
 
 absl::StatusOr<VideoReport> PredictVideo(Predictor& predictor, const VideoSource& source,
                                          const PredictOutput& output, bool frame_labels) {
@@ -226,7 +271,10 @@ absl::StatusOr<VideoReport> PredictVideo(Predictor& predictor, const VideoSource
             ? "no frame was predicted"
             : absl::StrCat("the ", report.frames, " predicted are in ", report.overlay_video);
     // A camera runs until stopped; a file stopped early is incomplete.
-    if (source.file.empty()) return report;
+    if (source.file.empty()) {
+      LogReport(report);
+      return report;
+    }
     return absl::CancelledError(
         absl::StrCat(label, ": stopped by ", report.stopped_by, " after ", report.frames,
                      announced > 0 ? absl::StrCat(" of ", limit) : "", " frames; ", done));
@@ -240,6 +288,7 @@ absl::StatusOr<VideoReport> PredictVideo(Predictor& predictor, const VideoSource
         "in %s)",
         label, report.frames, limit, report.frames, report.overlay_video));
   }
+  LogReport(report);
   return report;
 }
 

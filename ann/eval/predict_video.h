@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "ann/eval/predict_images.h"
@@ -26,6 +27,19 @@ struct VideoSource {
   int64_t max_frames = 0;  // 0: until the end (a camera: until stopped)
 };
 
+// A tool's video flags (--video, --camera, --max_frames, --frame_labels, defined here).
+struct VideoRequest {
+  VideoSource source;
+  bool frame_labels = false;
+  bool given() const { return !source.file.empty() || source.camera >= 0; }
+};
+
+// Reads the video flags and checks them against the tool's other inputs: exactly one of
+// `images_given` (the tool's --images), --video and --camera; --max_frames >= 0; --max_frames
+// and --frame_labels only with a video; the flags named in `images_only` only without one.
+absl::StatusOr<VideoRequest> VideoRequestFromFlags(bool images_given,
+                                                   const std::vector<std::string>& images_only);
+
 // What PredictVideo did.
 struct VideoReport {
   int64_t frames = 0;
@@ -35,7 +49,7 @@ struct VideoReport {
 };
 
 // Predicts `source` frame by frame with `predictor`, writing as `output` says (out_dir, format,
-// palette; `frame_labels` adds one label PNG per frame).
+// palette; `frame_labels` adds one label PNG per frame), and logs frames per second.
 absl::StatusOr<VideoReport> PredictVideo(Predictor& predictor, const VideoSource& source,
                                          const PredictOutput& output, bool frame_labels);
 
