@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ann/efficiency/memory.h"
+#include "ann/inference/model_graph.h"
 #include "ann/model/segmentor.h"
 #include "ann/util/flags.h"
 
@@ -36,16 +37,21 @@ BlockReport MeasureBlock(BlockKind kind, const Shape& shape, const MeasureOption
   const Shape low = {shape[0], c / 2, shape[2], shape[3]};
   std::shared_ptr<torch::nn::Module> module;
   std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&)> run;
+  Graph graph;
+  const int input = graph.AddInput("x");
   if (kind == BlockKind::kNonLocal) {
     NonLocalBlock block(c, kChannels, c);
-    CountNonLocal(*block, shape, "nonlocal", counter);
+    graph.AddOutput(AddNonLocalBlock(graph, *block, input, "nonlocal"));
+    CountGraph(graph, {shape}, counter);
     module = block.ptr();
     run = [block](const torch::Tensor& x, const torch::Tensor&) mutable { return block(x); };
   } else {
     const bool apnb = kind == BlockKind::kApnb;
     SelfAttentionBlock block(
         SelfAttentionOptions(apnb ? c : c / 2, c, kChannels, c).share_key_query(apnb));
-    CountSelfAttention(*block, shape, apnb ? shape : low, apnb, report.block, counter);
+    const int key = apnb ? input : graph.AddInput("low");
+    graph.AddOutput(AddSelfAttentionBlock(graph, *block, input, key, report.block));
+    CountGraph(graph, apnb ? std::vector<Shape>{shape} : std::vector<Shape>{shape, low}, counter);
     module = block.ptr();
     run = [block, apnb](const torch::Tensor& x, const torch::Tensor& l) mutable {
       return block(x, apnb ? x : l);

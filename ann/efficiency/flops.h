@@ -1,5 +1,5 @@
-// Analytic FLOP counting (the README's ann_efficiency section): every module of ours walks its own
-// structure with shapes, no tensors computed. fvcore / mmengine convention, 1 multiply-add = 1
+// Analytic FLOP counting (the README's ann_efficiency section): the model's inference graph
+// (ann/inference/model_graph.h) read with shapes, no tensors computed. fvcore / mmengine convention, 1 multiply-add = 1
 // FLOP:
 //   conv = N·Cout·(Cin/groups)·kh·kw·Hout·Wout (bias not counted), matmul = prod(A)·B[-1],
 //   BN (eval) = 2·numel, adaptive average pooling = input numel, bilinear upsampling =
@@ -13,15 +13,10 @@
 #include <utility>
 #include <vector>
 
-#include "ann/model/non_local.h"
+#include "ann/inference/graph.h"
 #include "ann/model/segmentor.h"
-#include "ann/model/self_attention.h"
-#include "torch/torch.h"
 
 namespace ann {
-
-// A tensor shape, outermost dimension first.
-using Shape = std::vector<int64_t>;
 
 // N * Cout * (Cin / groups) * kh * kw * Hout * Wout.
 int64_t ConvFlops(int64_t n, int64_t cin, int64_t cout, int64_t groups, int64_t kh, int64_t kw,
@@ -55,21 +50,14 @@ class FlopCounter {
   int64_t by_kind_[5] = {0, 0, 0, 0, 0};
 };
 
-// Walkers: add the FLOPs of one forward of the module to `counter` under `name` and return the
-// output shape.
-Shape CountConv2d(const torch::nn::Conv2dImpl& conv, const Shape& in, const std::string& name,
-                  FlopCounter& counter);
-// FLOPs of a self-attention block (projections, pyramid pooling, matmuls); query-shaped output.
-Shape CountSelfAttention(const SelfAttentionBlockImpl& block, const Shape& query, const Shape& key,
-                         bool same_input, const std::string& name, FlopCounter& counter);
-// FLOPs of a standard non-local block; its output shape.
-Shape CountNonLocal(const NonLocalBlockImpl& block, const Shape& in, const std::string& name,
-                    FlopCounter& counter);
-// FLOPs of the backbone; the shapes of C2..C5.
-std::vector<Shape> CountResNet(const ResNetV1cImpl& resnet, const Shape& in,
-                               const std::string& name, FlopCounter& counter);
-// Inference (Predict): backbone, decode head, resize to the input; with `auxiliary` also the
-// auxiliary head (a training-time cost).
+// FLOPs of one forward of `graph` with inputs of `inputs`' shapes, each node's under its name
+// (an attention node's poolings and products under <name>.key_pool, .value_pool and .matmul, a
+// resize's only when it changes the size); returns the graph's output shapes.
+std::vector<Shape> CountGraph(const Graph& graph, const std::vector<Shape>& inputs,
+                              FlopCounter& counter);
+// Inference (Predict) of the model as mmseg defines it (BatchNorm counted, nothing fused):
+// backbone, decode head, resize to the input; with `auxiliary` also the auxiliary head (a
+// training-time cost). Returns the logits' shape.
 Shape CountSegmentor(const EncoderDecoderImpl& model, const Shape& in, bool auxiliary,
                      FlopCounter& counter);
 

@@ -7,6 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "ann/inference/fold_batch_norm.h"
+#include "ann/inference/model_graph.h"
 #include "ann/io/checkpoint.h"
 #include "ann/util/atomic_file.h"
 #include "ann/util/json.h"
@@ -87,40 +89,18 @@ class GraphBuilder {
     a->set_s(value);
   }
 
-  // A convolution with `weight` [O, I, k, k] and `bias` (may be undefined).
-  std::string Conv(const std::string& x, const torch::Tensor& weight, const torch::Tensor& bias,
-                   const torch::nn::detail::ConvNdOptions<2>& o) {
-    std::vector<std::string> inputs = {x, Initializer("w", weight.to(torch::kFloat))};
-    if (bias.defined()) inputs.push_back(Initializer("b", bias.to(torch::kFloat)));
+  // A graph convolution node (BatchNorm folded) of `x`.
+  std::string Conv(const std::string& x, const GraphNode& conv) {
+    std::vector<std::string> inputs = {x, Initializer("w", conv.weight.to(torch::kFloat))};
+    if (conv.bias.defined()) inputs.push_back(Initializer("b", conv.bias.to(torch::kFloat)));
     const std::string out = Name("conv");
     onnx::NodeProto* node = Node("Conv", inputs, out);
-    const auto& k = *o.kernel_size();
-    const auto& s = *o.stride();
-    const auto& d = *o.dilation();
-    const auto& p = *c10::get<torch::ExpandingArray<2>>(o.padding());
-    IntsAttr(node, "kernel_shape", {k[0], k[1]});
-    IntsAttr(node, "strides", {s[0], s[1]});
-    IntsAttr(node, "dilations", {d[0], d[1]});
-    IntsAttr(node, "pads", {p[0], p[1], p[0], p[1]});
+    node->set_name(conv.name);
+    IntsAttr(node, "kernel_shape", {conv.weight.size(2), conv.weight.size(3)});
+    IntsAttr(node, "strides", {conv.stride[0], conv.stride[1]});
+    IntsAttr(node, "dilations", {conv.dilation[0], conv.dilation[1]});
+    IntsAttr(node, "pads", {conv.padding[0], conv.padding[1], conv.padding[0], conv.padding[1]});
     return out;
-  }
-
-  // The conv followed by its BatchNorm (folded in float64, as the inference form folds it).
-  std::string ConvBn(const std::string& x, torch::nn::Conv2dImpl& conv,
-                     const SyncBatchNormImpl* bn) {
-    if (bn == nullptr) return Conv(x, conv.weight, conv.bias, conv.options);
-    const torch::Tensor scale = bn->weight.to(torch::kDouble) /
-                                torch::sqrt(bn->running_var.to(torch::kDouble) + bn->options.eps());
-    const torch::Tensor old_bias =
-        conv.bias.defined() ? conv.bias.to(torch::kDouble) : torch::zeros_like(scale);
-    const torch::Tensor bias =
-        bn->bias.to(torch::kDouble) + (old_bias - bn->running_mean.to(torch::kDouble)) * scale;
-    return Conv(x, conv.weight.to(torch::kDouble) * scale.view({-1, 1, 1, 1}), bias, conv.options);
-  }
-
-  std::string ConvModule(const std::string& x, ConvModuleImpl& m, bool relu) {
-    const std::string y = ConvBn(x, *m.conv, m.bn ? m.bn.get() : nullptr);
-    return relu ? Op("Relu", {y}) : y;
   }
 
   // Dimension `axis` of `x`'s shape as a 1-element int64 tensor.
@@ -169,26 +149,25 @@ class GraphBuilder {
     return out;
   }
 
-  // SelfAttentionBlock::forward; `same` when query and key are one tensor (APNB).
-  std::string SelfAttention(SelfAttentionBlockImpl& block, const std::string& query_feats,
-                            const std::string& key_feats, bool same) {
-    const SelfAttentionOptions& o = block.options();
-    const std::string key_map = ConvModule(key_feats, *block.key_project, true);
-    const std::string query_map =
-        o.share_key_query() && same ? key_map : ConvModule(query_feats, *block.query_project, true);
+  // The attention node (PyramidAttention) of the query, key and value maps: [N, C, h, w].
+  std::string Attention(const GraphNode& node, const std::string& query_map,
+                        const std::string& key_map, const std::string& value_map) {
     const std::string flat = Op("Reshape", {query_map, Ints("shape", {0, 0, -1})});  // [N,C,hw]
     const std::string query = Name("query");
-    IntsAttr(Node("Transpose", {flat}, query), "perm", {0, 2, 1});     // [N, hw, C]
-    const std::string key = PyramidPooling(key_map, o.pool_scales());  // [N, C, S]
-    const std::string value_map = Conv(key_feats, block.value_project->weight,
-                                       block.value_project->bias, block.value_project->options);
+    IntsAttr(Node("Transpose", {flat}, query), "perm", {0, 2, 1});  // [N, hw, C]
+    const std::vector<int64_t>& scales = node.pool_scales;
+    const std::string key = scales.empty() ? Op("Reshape", {key_map, Ints("shape", {0, 0, -1})})
+                                           : PyramidPooling(key_map, scales);  // [N, C, S]
     const std::string value = Name("value");
-    IntsAttr(Node("Transpose", {PyramidPooling(value_map, o.pool_scales())}, value), "perm",
-             {0, 2, 1});  // [N, S, C]
-    const std::string sim =
-        Op("Mul",
-           {Op("MatMul", {query, key}),
-            Float("scale", static_cast<float>(std::pow(static_cast<double>(o.channels()), -0.5)))});
+    IntsAttr(Node("Transpose",
+                  {scales.empty() ? Op("Reshape", {value_map, Ints("shape", {0, 0, -1})})
+                                  : PyramidPooling(value_map, scales)},
+                  value),
+             "perm", {0, 2, 1});  // [N, S, C]
+    const std::string sim = Op(
+        "Mul", {Op("MatMul", {query, key}),
+                Float("scale", static_cast<float>(std::pow(static_cast<double>(node.channels),
+                                                           -0.5)))});
     const std::string weights = Name("softmax");
     IntAttr(Node("Softmax", {sim}, weights), "axis", -1);
     const std::string context = Op("MatMul", {weights, value});  // [N, hw, C]
@@ -197,70 +176,69 @@ class GraphBuilder {
     // Back to [N, C, h, w] with the query's h and w.
     const std::string shape = Name("shape");
     IntAttr(Node("Concat",
-                 {Dim(query_feats, 0), Ints("c", {o.channels()}), Dim(query_feats, 2),
-                  Dim(query_feats, 3)},
+                 {Dim(query_map, 0), Ints("c", {node.channels}), Dim(query_map, 2),
+                  Dim(query_map, 3)},
                  shape),
             "axis", 0);
-    const std::string attention = Op("Reshape", {channels_first, shape});
-    return Conv(attention, block.out_project->weight, block.out_project->bias,
-                block.out_project->options);
+    return Op("Reshape", {channels_first, shape});
   }
 
-  // Sum of the stages, cat with `feats`, the bottleneck ConvModule (AFNB / APNB literally).
-  std::string Block(torch::nn::ModuleList& stages, ConvModuleImpl& bottleneck, bool relu,
-                    const std::string& query, const std::string& key, bool same,
-                    const std::string& feats) {
-    std::string context;
-    for (const auto& stage : *stages) {
-      const std::string prior =
-          SelfAttention(*stage->as<SelfAttentionBlockImpl>(), query, key, same);
-      context = context.empty() ? prior : Op("Add", {context, prior});
-    }
-    const std::string joined = Name("cat");
-    IntAttr(Node("Concat", {context, feats}, joined), "axis", 1);
-    return ConvModule(joined, bottleneck, relu);
-  }
-
-  std::string ResidualBlock(const std::string& x, torch::nn::Module& block) {
-    std::string out, identity = x;
-    if (auto* b = block.as<BottleneckImpl>()) {
-      if (b->downsample) identity = Downsample(x, *b->downsample);
-      out = Op("Relu", {ConvBn(x, *b->conv1, b->bn1.get())});
-      out = Op("Relu", {ConvBn(out, *b->conv2, b->bn2.get())});
-      out = ConvBn(out, *b->conv3, b->bn3.get());
-    } else {
-      auto* basic = block.as<BasicBlockImpl>();
-      TORCH_CHECK(basic != nullptr, "unexpected residual block");
-      if (basic->downsample) identity = Downsample(x, *basic->downsample);
-      out = Op("Relu", {ConvBn(x, *basic->conv1, basic->bn1.get())});
-      out = ConvBn(out, *basic->conv2, basic->bn2.get());
-    }
-    return Op("Relu", {Op("Add", {out, identity})});
-  }
-
-  std::string Downsample(const std::string& x, torch::nn::SequentialImpl& downsample) {
-    auto* conv = downsample.ptr(0)->as<torch::nn::Conv2dImpl>();
-    const SyncBatchNormImpl* bn =
-        downsample.size() > 1 ? downsample.ptr(1)->as<SyncBatchNormImpl>() : nullptr;
-    return ConvBn(x, *conv, bn);
-  }
-
-  // The stem: (conv, BN, ReLU) x 3, as a Sequential (BN folded into the conv before it).
-  std::string Stem(const std::string& x, torch::nn::SequentialImpl& stem) {
-    std::string y = x;
-    for (size_t i = 0; i < stem.size(); ++i) {
-      if (auto* conv = stem.ptr(i)->as<torch::nn::Conv2dImpl>()) {
-        const SyncBatchNormImpl* bn =
-            i + 1 < stem.size() ? stem.ptr(i + 1)->as<SyncBatchNormImpl>() : nullptr;
-        y = ConvBn(y, *conv, bn);
-        if (bn) ++i;
-      } else if (stem.ptr(i)->as<torch::nn::ReLUImpl>()) {
-        y = Op("Relu", {y});
-      } else {
-        TORCH_CHECK(false, "unexpected stem module");
+  // One node of the graph, reading `in` (its inputs' values); returns its value, or why it cannot
+  // be written.
+  absl::StatusOr<std::string> Write(const GraphNode& node, const std::vector<std::string>& in,
+                                    const std::string& residual) {
+    switch (node.kind) {
+      case NodeKind::kConv: {
+        std::string x = in[0];
+        if (in.size() > 1) {
+          x = Name("cat");
+          IntAttr(Node("Concat", in, x), "axis", 1);
+        }
+        std::string y = Conv(x, node);
+        if (!residual.empty()) y = Op("Add", {y, residual});
+        return node.relu ? Op("Relu", {y}) : y;
       }
+      case NodeKind::kRelu:
+        return Op("Relu", {in[0]});
+      case NodeKind::kAdd: {
+        std::string y = in[0];
+        for (size_t k = 1; k < in.size(); ++k) y = Op("Add", {y, in[k]});
+        return y;
+      }
+      case NodeKind::kMaxPool: {
+        const std::string y = Name("maxpool");
+        onnx::NodeProto* pool = Node("MaxPool", {in[0]}, y);
+        IntsAttr(pool, "kernel_shape", {node.kernel[0], node.kernel[1]});
+        IntsAttr(pool, "strides", {node.stride[0], node.stride[1]});
+        IntsAttr(pool, "pads", {node.padding[0], node.padding[1], node.padding[0], node.padding[1]});
+        IntAttr(pool, "ceil_mode", node.ceil_mode ? 1 : 0);
+        return y;
+      }
+      case NodeKind::kConcat: {
+        const std::string y = Name("cat");
+        IntAttr(Node("Concat", in, y), "axis", 1);
+        return y;
+      }
+      case NodeKind::kAttention:
+        return Attention(node, in[0], in[1], in[2]);
+      case NodeKind::kResize: {
+        // Resized to the input as our Predict (and mmseg's resize) does.
+        const std::string sizes = Name("sizes");
+        IntAttr(Node("Concat", {Dim(in[0], 0), Dim(in[0], 1), Dim(in[1], 2), Dim(in[1], 3)}, sizes),
+                "axis", 0);
+        const std::string y = Name("resize");
+        onnx::NodeProto* resize = Node("Resize", {in[0], "", "", sizes}, y);
+        StringAttr(resize, "mode", "linear");
+        StringAttr(resize, "coordinate_transformation_mode",
+                   node.align_corners ? "align_corners" : "pytorch_half_pixel");
+        return y;
+      }
+      case NodeKind::kInput:
+      case NodeKind::kBatchNorm:
+        break;
     }
-    return y;
+    return absl::UnimplementedError(absl::StrCat(node.name, ": the ONNX writer has no ",
+                                                 NodeKindName(node.kind), " node"));
   }
 
  private:
@@ -311,40 +289,31 @@ absl::StatusOr<std::string> ExportOnnx(EncoderDecoder& model, const Config& conf
   SetValueInfo(graph->add_input(), "input", onnx::TensorProto::FLOAT,
                {"batch", "3", "height", "width"}, {n, 3, h, w});
 
-  ResNetV1cImpl& backbone = *model->backbone;
-  std::string x = g.Stem("input", *backbone.stem);
-  const std::string pooled = g.Name("maxpool");
-  onnx::NodeProto* pool = g.Node("MaxPool", {x}, pooled);
-  GraphBuilder::IntsAttr(pool, "kernel_shape", {3, 3});
-  GraphBuilder::IntsAttr(pool, "strides", {2, 2});
-  GraphBuilder::IntsAttr(pool, "pads", {1, 1, 1, 1});
-  GraphBuilder::IntAttr(pool, "ceil_mode", backbone.stem_ceil_mode() ? 1 : 0);
-  x = pooled;
-  std::vector<std::string> stages;
-  for (torch::nn::Sequential* layer :
-       {&backbone.layer1, &backbone.layer2, &backbone.layer3, &backbone.layer4}) {
-    for (size_t i = 0; i < (*layer)->size(); ++i) x = g.ResidualBlock(x, *(*layer)->ptr(i));
-    stages.push_back(x);
+  // The inference graph with BatchNorm folded (in float64, as the inference form folds it);
+  // dropouts are identities in eval mode.
+  Graph net = BuildModelGraph(*model);
+  FoldBatchNorm(net);
+  std::vector<std::string> values(net.size());
+  for (int i = 0; i < net.size(); ++i) {
+    const GraphNode& node = net.node(i);
+    if (node.kind == NodeKind::kInput) {
+      values[i] = "input";
+      continue;
+    }
+    std::vector<std::string> in;
+    for (int k : node.inputs) in.push_back(values[k]);
+    absl::StatusOr<std::string> value =
+        g.Write(node, in, node.residual >= 0 ? values[node.residual] : "");
+    if (!value.ok()) return value.status();
+    values[i] = *std::move(value);
   }
-  // The ANN head (dropouts are identities in eval mode).
-  ANNHeadImpl& head = *model->decode_head;
-  std::string y = g.Block(head.fusion->stages, *head.fusion->bottleneck, /*relu=*/false,
-                          /*query=*/stages[3], /*key=*/stages[2], /*same=*/false, stages[3]);
-  y = g.ConvModule(y, *head.bottleneck, true);
-  y = g.Block(head.context->stages, *head.context->bottleneck, /*relu=*/true, y, y,
-              /*same=*/true, y);
-  const std::string small =
-      g.Conv(y, head.conv_seg->weight, head.conv_seg->bias, head.conv_seg->options);
-  // Resized to the input as our Predict (and mmseg's resize) does.
-  const std::string sizes = g.Name("sizes");
-  GraphBuilder::IntAttr(
-      g.Node("Concat", {g.Dim(small, 0), g.Dim(small, 1), g.Dim("input", 2), g.Dim("input", 3)},
-             sizes),
-      "axis", 0);
-  onnx::NodeProto* resize = g.Node("Resize", {small, "", "", sizes}, "logits");
-  GraphBuilder::StringAttr(resize, "mode", "linear");
-  GraphBuilder::StringAttr(resize, "coordinate_transformation_mode",
-                           m.align_corners ? "align_corners" : "pytorch_half_pixel");
+  // The decode head's resized logits (the last value written) are the output "logits".
+  const std::string& logits = values[net.outputs()[0]];
+  for (onnx::NodeProto& node : *graph->mutable_node()) {
+    for (std::string& out : *node.mutable_output()) {
+      if (out == logits) out = "logits";
+    }
+  }
   SetValueInfo(graph->add_output(), "logits", onnx::TensorProto::FLOAT,
                {"batch", "classes", "height", "width"}, {n, m.num_classes, h, w});
   if (options.with_argmax) {

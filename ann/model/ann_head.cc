@@ -15,38 +15,44 @@ torch::Tensor SumStages(torch::nn::ModuleList& stages, const torch::Tensor& quer
   return context;
 }
 
-struct FusedWeights {
-  torch::Tensor weight, bias;  // bias may be undefined
-};
-
-// [W_c W_o,1 | ... | W_f] and W_c sum_i b_o,i + b in `dtype`, differentiable.
-FusedWeights FuseWeights(torch::nn::ModuleList& stages, torch::nn::Conv2dImpl& conv,
-                         torch::ScalarType dtype) {
-  // Under bf16 autocast the products stay in the weights' precision; the convolution that
-  // uses them is autocast.
-  c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::DispatchKey::AutocastCPU);
-  const torch::Tensor w = conv.weight.to(dtype).flatten(1);  // [out, context + feats]
-  const int64_t context = stages[0]->as<SelfAttentionBlockImpl>()->out_project->weight.size(0);
-  const torch::Tensor w_c = w.narrow(1, 0, context);
-  std::vector<torch::Tensor> columns;
-  torch::Tensor out_bias;
+// [W_c W_o,1 | ... | W_f] and W_c sum_i b_o,i + b of `stages` and `conv`.
+ConvWeights FuseWeights(torch::nn::ModuleList& stages, torch::nn::Conv2dImpl& conv,
+                        torch::ScalarType dtype) {
+  std::vector<torch::Tensor> out_weights, out_biases;
   for (const auto& stage : *stages) {
     const torch::nn::Conv2dImpl& out = *stage->as<SelfAttentionBlockImpl>()->out_project;
-    columns.push_back(w_c.mm(out.weight.to(dtype).flatten(1)));
-    if (out.bias.defined()) {
-      out_bias = out_bias.defined() ? out_bias + out.bias.to(dtype) : out.bias.to(dtype);
-    }
+    out_weights.push_back(out.weight);
+    out_biases.push_back(out.bias);
   }
-  columns.push_back(w.narrow(1, context, w.size(1) - context));
-  FusedWeights fused{torch::cat(columns, 1).view({w.size(0), -1, 1, 1}), {}};
-  if (out_bias.defined()) fused.bias = w_c.mv(out_bias);
-  if (conv.bias.defined()) {
-    fused.bias = fused.bias.defined() ? fused.bias + conv.bias.to(dtype) : conv.bias.to(dtype);
-  }
-  return fused;
+  return FuseBottleneckWeights(out_weights, out_biases, conv.weight, conv.bias, dtype);
 }
 
 }  // namespace
+
+ConvWeights FuseBottleneckWeights(const std::vector<torch::Tensor>& out_weights,
+                                  const std::vector<torch::Tensor>& out_biases,
+                                  const torch::Tensor& weight, const torch::Tensor& bias,
+                                  torch::ScalarType dtype) {
+  // Under bf16 autocast the products stay in the weights' precision; the convolution that
+  // uses them is autocast.
+  c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::DispatchKey::AutocastCPU);
+  const torch::Tensor w = weight.to(dtype).flatten(1);  // [out, context + feats]
+  const int64_t context = out_weights[0].size(0);
+  const torch::Tensor w_c = w.narrow(1, 0, context);
+  std::vector<torch::Tensor> columns;
+  torch::Tensor out_bias;
+  for (size_t i = 0; i < out_weights.size(); ++i) {
+    columns.push_back(w_c.mm(out_weights[i].to(dtype).flatten(1)));
+    if (out_biases[i].defined()) {
+      out_bias = out_bias.defined() ? out_bias + out_biases[i].to(dtype) : out_biases[i].to(dtype);
+    }
+  }
+  columns.push_back(w.narrow(1, context, w.size(1) - context));
+  ConvWeights fused{torch::cat(columns, 1).view({w.size(0), -1, 1, 1}), {}};
+  if (out_bias.defined()) fused.bias = w_c.mv(out_bias);
+  if (bias.defined()) fused.bias = fused.bias.defined() ? fused.bias + bias.to(dtype) : bias.to(dtype);
+  return fused;
+}
 
 bool FusedBottleneck::Pays(torch::nn::ModuleList& stages) {
   int64_t attention = 0, context = 0;
@@ -61,7 +67,7 @@ bool FusedBottleneck::Pays(torch::nn::ModuleList& stages) {
 void FusedBottleneck::Prepare(torch::nn::ModuleList& stages, ConvModuleImpl& bottleneck,
                               torch::ScalarType dtype) {
   torch::NoGradGuard no_grad;
-  const FusedWeights fused = FuseWeights(stages, *bottleneck.conv, torch::kDouble);
+  const ConvWeights fused = FuseWeights(stages, *bottleneck.conv, torch::kDouble);
   weight_ = fused.weight.to(dtype).contiguous(torch::MemoryFormat::ChannelsLast);
   bias_ = fused.bias.defined() ? fused.bias.to(dtype) : torch::Tensor();
 }
@@ -88,7 +94,7 @@ torch::Tensor FusedBottleneck::Forward(torch::nn::ModuleList& stages, ConvModule
     if (dnnl_ && x.scalar_type() == dnnl_->dtype()) return dnnl_->Forward(x, bottleneck.has_relu());
     return bottleneck.NormAndActivate(torch::conv2d(x, weight_, bias_));
   }
-  const FusedWeights fused =
+  const ConvWeights fused =
       FuseWeights(stages, *bottleneck.conv, bottleneck.conv->weight.scalar_type());
   return bottleneck.NormAndActivate(torch::conv2d(x, fused.weight, fused.bias));
 }
@@ -220,7 +226,7 @@ torch::Tensor ComposedBottleneck::Compose(AFNBImpl& fusion, ConvModuleImpl& bott
   torch::NoGradGuard no_grad;
   TORCH_CHECK(!fusion.bottleneck->bn && !bottleneck.bn, "ComposedBottleneck: fold the BNs first");
   const torch::nn::Conv2dImpl& conv = *bottleneck.conv;
-  const FusedWeights fused = FuseWeights(fusion.stages, *fusion.bottleneck->conv, torch::kDouble);
+  const ConvWeights fused = FuseWeights(fusion.stages, *fusion.bottleneck->conv, torch::kDouble);
   const torch::Tensor f = fused.weight.flatten(1);         // [mid, in]
   const torch::Tensor w = conv.weight.to(torch::kDouble);  // [out, mid, kh, kw]
   const int64_t out = w.size(0), mid = w.size(1), kh = w.size(2), kw = w.size(3);

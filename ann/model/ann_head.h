@@ -18,6 +18,16 @@
 
 namespace ann {
 
+// The weights of FusedBottleneck below: the bottleneck conv `weight` [W_c | W_f] (+ `bias`)
+// after the stages' out_project convs (`out_weights` W_o,i, `out_biases` b_o,i, may be undefined)
+// as one conv of cat(a_1..a_n, feats): [W_c W_o,1 | ... | W_c W_o,n | W_f] and
+// W_c sum_i b_o,i + b, computed in `dtype` (differentiable: training fuses its live weights; the
+// inference graph's rewrite in float64).
+ConvWeights FuseBottleneckWeights(const std::vector<torch::Tensor>& out_weights,
+                                  const std::vector<torch::Tensor>& out_biases,
+                                  const torch::Tensor& weight, const torch::Tensor& bias,
+                                  torch::ScalarType dtype);
+
 // The bottleneck of AFNB / APNB, bottleneck(cat(sum_i stage_i(query, key), feats)), computed
 // without the sum: every stage ends in out_project, a 1x1 conv W_o,i (+ b_o,i), and the
 // bottleneck starts with a 1x1 conv [W_c | W_f] (+ b) whose columns W_c read the context, so

@@ -15,22 +15,32 @@ ConvModuleImpl::ConvModuleImpl(const ConvModuleOptions& options) : relu_(options
   }
 }
 
+ConvWeights FoldBatchNormWeights(const torch::Tensor& weight, const torch::Tensor& bias,
+                                const torch::Tensor& gamma, const torch::Tensor& beta,
+                                const torch::Tensor& running_mean, const torch::Tensor& running_var,
+                                double eps) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor scale =
+      gamma.to(torch::kDouble) / torch::sqrt(running_var.to(torch::kDouble) + eps);
+  const torch::Tensor old_bias = bias.defined() ? bias.to(torch::kDouble) : torch::zeros_like(scale);
+  const torch::Tensor folded_bias =
+      beta.to(torch::kDouble) + (old_bias - running_mean.to(torch::kDouble)) * scale;
+  const auto dtype = weight.scalar_type();
+  return {(weight.to(torch::kDouble) * scale.view({-1, 1, 1, 1})).to(dtype),
+          folded_bias.to(dtype)};
+}
+
 void FoldBatchNormInto(torch::nn::Conv2dImpl& conv, const SyncBatchNormImpl& bn) {
   torch::NoGradGuard no_grad;
-  const torch::Tensor scale = bn.weight.to(torch::kDouble) /
-                              torch::sqrt(bn.running_var.to(torch::kDouble) + bn.options.eps());
-  const torch::Tensor old_bias =
-      conv.bias.defined() ? conv.bias.to(torch::kDouble) : torch::zeros_like(scale);
-  const torch::Tensor bias =
-      bn.bias.to(torch::kDouble) + (old_bias - bn.running_mean.to(torch::kDouble)) * scale;
-  const auto dtype = conv.weight.scalar_type();
-  conv.weight.copy_((conv.weight.to(torch::kDouble) * scale.view({-1, 1, 1, 1})).to(dtype));
+  const ConvWeights folded = FoldBatchNormWeights(conv.weight, conv.bias, bn.weight, bn.bias,
+                                                 bn.running_mean, bn.running_var, bn.options.eps());
+  conv.weight.copy_(folded.weight);
   if (conv.bias.defined()) {
-    conv.bias.copy_(bias.to(dtype));
+    conv.bias.copy_(folded.bias);
   } else {
     // A bias-free Conv2d has "bias" registered as an undefined tensor, which cannot be
     // replaced: the new bias is the member forward() reads, outside the registered parameters.
-    conv.bias = bias.to(dtype);
+    conv.bias = folded.bias;
   }
 }
 

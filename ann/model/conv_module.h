@@ -53,6 +53,19 @@ class ConvModuleImpl : public torch::nn::Module {
 };
 TORCH_MODULE(ConvModule);
 
+// A convolution's weight [O, I, kh, kw] and bias ([O], or undefined).
+struct ConvWeights {
+  torch::Tensor weight, bias;
+};
+
+// A convolution's weight and bias with the eval-mode BatchNorm after it folded in: the weight
+// scaled per output channel by gamma / sqrt(var + eps), the bias beta + (b - mean) * that scale
+// (an undefined `bias` counts as 0), computed in float64 and returned in the weight's dtype.
+ConvWeights FoldBatchNormWeights(const torch::Tensor& weight, const torch::Tensor& bias,
+                                const torch::Tensor& gamma, const torch::Tensor& beta,
+                                const torch::Tensor& running_mean, const torch::Tensor& running_var,
+                                double eps);
+
 // Folds eval-mode BatchNorm `bn` into the convolution `conv` before it: the weight scaled per
 // output channel by gamma / sqrt(var + eps), the bias set to beta + (b - mean) * that scale
 // (computed in float64, stored in the conv's dtype), so that conv'(x) = bn(conv(x)) up to

@@ -81,22 +81,31 @@ torch::Tensor SelfAttentionBlockImpl::AttendMaps(const torch::Tensor& query_map,
                                                  const torch::Tensor& key_map,
                                                  const torch::Tensor& value_map,
                                                  bool channels_last) const {
+  return PyramidAttention(query_map, key_map, value_map, options_.pool_scales(), channels_last);
+}
+
+torch::Tensor PyramidAttention(const torch::Tensor& query_map, const torch::Tensor& key_map,
+                               const torch::Tensor& value_map,
+                               const std::vector<int64_t>& pool_scales, bool channels_last) {
   const int64_t batch = query_map.size(0);
+  const int64_t channels = query_map.size(1);
   const int64_t h = query_map.size(2);
   const int64_t w = query_map.size(3);
-  torch::Tensor query = Tokens(query_map);                              // [B, N, C]
-  torch::Tensor key = PyramidPooling(key_map, options_.pool_scales());  // [B, C, S]
+  torch::Tensor query = Tokens(query_map);  // [B, N, C]
+  torch::Tensor key = pool_scales.empty() ? key_map.flatten(2)
+                                          : PyramidPooling(key_map, pool_scales);  // [B, C, S]
   torch::Tensor value =
-      PyramidPooling(value_map, options_.pool_scales()).transpose(1, 2);  // [B, S, C]
+      (pool_scales.empty() ? value_map.flatten(2) : PyramidPooling(value_map, pool_scales))
+          .transpose(1, 2);  // [B, S, C]
   torch::Tensor sim = torch::matmul(query, key);
-  sim = sim * std::pow(static_cast<double>(options_.channels()), -0.5);
+  sim = sim * std::pow(static_cast<double>(channels), -0.5);
   // In float32 also when the block runs in bfloat16 (as autocast does).
   sim = sim.scalar_type() == torch::kBFloat16
             ? torch::softmax(sim, /*dim=*/-1, torch::kFloat).to(torch::kBFloat16)
             : torch::softmax(sim, /*dim=*/-1);
   torch::Tensor context = torch::matmul(sim, value);  // [B, N, C]: channels-last [B, C, h, w]
-  if (channels_last) return context.view({batch, h, w, options_.channels()}).permute({0, 3, 1, 2});
-  return context.transpose(1, 2).reshape({batch, options_.channels(), h, w});
+  if (channels_last) return context.view({batch, h, w, channels}).permute({0, 3, 1, 2});
+  return context.transpose(1, 2).reshape({batch, channels, h, w});
 }
 
 }  // namespace ann

@@ -27,6 +27,15 @@ torch::Tensor PyramidPooling(const torch::Tensor& x, const std::vector<int64_t>&
 // Number of anchors S produced by PyramidPooling for `scales`.
 int64_t PyramidAnchorCount(const std::vector<int64_t>& scales);
 
+// The attention of AFNB and APNB given its projections (query [B, C, h, w], key and value
+// [B, C, h', w']): keys and values pyramid-pooled at `pool_scales` (every position when empty),
+// softmax(query . key / sqrt(C)) in float32 also for bfloat16 inputs (as autocast does), times
+// the values: [B, C, h, w], in channels-last memory when `channels_last` (a view of the product,
+// no copy), else contiguous.
+torch::Tensor PyramidAttention(const torch::Tensor& query_map, const torch::Tensor& key_map,
+                               const torch::Tensor& value_map,
+                               const std::vector<int64_t>& pool_scales, bool channels_last);
+
 // Widths and pyramid scales of a self-attention block.
 struct SelfAttentionOptions {
   SelfAttentionOptions(int64_t key_in_channels, int64_t query_in_channels, int64_t channels,
