@@ -1,5 +1,5 @@
 // Side-by-side timing of whole-image ANN inference, one binary, one run: our model as loaded
-// (exact), its inference form in fp32 and bf16 (EncoderDecoder::PrepareForInference), our int8
+// (exact), its inference graph in fp32 and bf16 (ann/inference/dnnl_executor.h), our int8
 // (ann/quant, calibrated on the input), and every PyTorch configuration
 // (benchmarks/forward_pytorch.py through Debian's python3-torch: eager, channels-last,
 // jit.freeze, bf16 autocast, bf16 autocast channels-last, FX int8 on the onednn engine calibrated
@@ -25,7 +25,9 @@
 #include "ann/model/segmentor.h"
 #include "ann/quant/calibration.h"
 #include "ann/quant/int8_conv.h"
-#include "ann/quant/int8_segmentor.h"
+#include "ann/inference/dnnl_executor.h"
+#include "ann/inference/inference_form.h"
+#include "ann/quant/int8_executor.h"
 #include "ann/quant/qops.h"
 #include "ann/util/cpu.h"
 #include "ann/util/runtime.h"
@@ -135,19 +137,19 @@ int main(int argc, char** argv) {
   const torch::Tensor exact = model->Predict(x);
   peers.emplace_back("ann_exact_fp32", Time([&] { model->Predict(x); }, FLAGS_runs));
   std::vector<std::pair<std::string, std::pair<double, double>>> errors;
-  auto fast = [&](ann::Precision precision, const std::string& name) {
-    model->PrepareForInference(precision);
-    const torch::Tensor got = model->Predict(x);
+  const ann::Graph graph = ann::InferenceGraph(*model);
+  auto fast = [&](torch::ScalarType dtype, const std::string& name) {
+    const ann::DnnlExecutor executor(graph, dtype);
+    const torch::Tensor got = executor.Predict(x);
     const double rel = ((got - exact).abs().max() / exact.abs().max()).item<double>();
     const double agree =
         (got.argmax(1) == exact.argmax(1)).to(torch::kDouble).mean().item<double>();
     errors.emplace_back(name, std::make_pair(rel, agree));
-    peers.emplace_back(name, Time([&] { model->Predict(x); }, FLAGS_runs));
+    peers.emplace_back(name, Time([&] { executor.Predict(x); }, FLAGS_runs));
   };
-  fast(ann::Precision::kFp32, "ann_fast_fp32");
-  // int8 before bf16: preparing the bf16 form rounds the model's weights to bfloat16.
+  fast(torch::kFloat, "ann_fast_fp32");
   if (int8) {
-    ann::Int8Segmentor engine(model);  // calibrated on the input, as PyTorch's peer is
+    ann::Int8Executor engine(graph);  // calibrated on the input, as PyTorch's peer is
     engine.Observe(x);
     engine.Quantize(engine.calibration(), ann::Observer::kMinMax);
     const torch::Tensor got = engine.Predict(x);
@@ -157,7 +159,7 @@ int main(int argc, char** argv) {
     errors.emplace_back("ann_int8", std::make_pair(rel, agree));
     peers.emplace_back("ann_int8", Time([&] { engine.Predict(x); }, FLAGS_runs));
   }
-  if (bf16) fast(ann::Precision::kBf16, "ann_fast_bf16");
+  if (bf16) fast(torch::kBFloat16, "ann_fast_bf16");
 
   double eager_ms = 0;
   for (const auto& [name, t] : peers) {

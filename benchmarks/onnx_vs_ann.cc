@@ -21,6 +21,8 @@
 #include "absl/strings/str_split.h"
 #include "ann/config/config.h"
 #include "ann/export/onnx_export.h"
+#include "ann/inference/dnnl_executor.h"
+#include "ann/inference/inference_form.h"
 #include "ann/model/segmentor.h"
 #include "ann/util/cpu.h"
 #include "ann/util/runtime.h"
@@ -105,11 +107,12 @@ int main(int argc, char** argv) {
       torch::from_blob(ort_logits.data(), exact.sizes(), torch::kFloat).clone();
   const double ort_error = ((ort - exact).abs().max() / exact.abs().max()).item<double>();
   peers.emplace_back("ann --precision=exact", Time([&] { model->Predict(x); }, FLAGS_runs));
-  model->PrepareForInference(ann::Precision::kFp32);
-  peers.emplace_back("ann --precision=fp32", Time([&] { model->Predict(x); }, FLAGS_runs));
+  const ann::Graph graph = ann::InferenceGraph(*model);
+  const ann::DnnlExecutor fp32(graph, torch::kFloat);
+  peers.emplace_back("ann --precision=fp32", Time([&] { fp32.Predict(x); }, FLAGS_runs));
   if (ann::CpuHasBf16()) {
-    model->PrepareForInference(ann::Precision::kBf16);
-    peers.emplace_back("ann --precision=bf16", Time([&] { model->Predict(x); }, FLAGS_runs));
+    const ann::DnnlExecutor bf16(graph, torch::kBFloat16);
+    peers.emplace_back("ann --precision=bf16", Time([&] { bf16.Predict(x); }, FLAGS_runs));
   }
   const double ort_min = peers[0].second.min_ms;
   std::printf("ANN R-%d-D8 %dx%d, %d threads, min / median of %d runs; %s\n", config.model.depth,

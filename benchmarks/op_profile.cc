@@ -16,8 +16,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "ann/inference/dnnl_executor.h"
+#include "ann/inference/inference_form.h"
 #include "ann/model/segmentor.h"
-#include "ann/quant/int8_segmentor.h"
+#include "ann/quant/int8_executor.h"
 #include "ann/train/loss.h"
 #include "ann/train/mixed_precision.h"
 #include "ann/train/sgd.h"
@@ -116,7 +118,8 @@ int main(int argc, char** argv) {
   const torch::Tensor x = torch::randn({FLAGS_batch, 3, FLAGS_height, FLAGS_width});
   std::function<void()> run;
   std::unique_ptr<ann::Sgd> sgd;
-  std::unique_ptr<ann::Int8Segmentor> engine;
+  std::unique_ptr<ann::Int8Executor> engine;
+  std::unique_ptr<ann::DnnlExecutor> executor;
   ann::TrainConfig recipe;
   torch::Tensor labels;
   if (*mode == Mode::kTrainFp32 || *mode == Mode::kTrainBf16) {
@@ -134,7 +137,7 @@ int main(int argc, char** argv) {
     };
   } else if (*mode == Mode::kInt8) {
     model->eval();
-    engine = std::make_unique<ann::Int8Segmentor>(model);
+    engine = std::make_unique<ann::Int8Executor>(ann::InferenceGraph(*model));
     engine->Observe(x);
     engine->Quantize(engine->calibration(), ann::Observer::kMinMax);
     run = [&] {
@@ -144,11 +147,16 @@ int main(int argc, char** argv) {
   } else {
     model->eval();
     if (*mode != Mode::kExact) {
-      model->PrepareForInference(bf16 ? ann::Precision::kBf16 : ann::Precision::kFp32);
+      executor = std::make_unique<ann::DnnlExecutor>(ann::InferenceGraph(*model),
+                                                     bf16 ? torch::kBFloat16 : torch::kFloat);
     }
     run = [&] {
       torch::NoGradGuard no_grad;
-      model->Predict(x);
+      if (executor) {
+        executor->Predict(x);
+      } else {
+        model->Predict(x);
+      }
     };
   }
   run();  // warm-up: oneDNN builds its kernels, memory reaches its peak

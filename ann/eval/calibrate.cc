@@ -4,9 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "ann/eval/predictor.h"
+#include "ann/inference/inference_form.h"
 #include "ann/io/image.h"
 #include "ann/quant/calibration.h"
-#include "ann/quant/int8_segmentor.h"
+#include "ann/quant/int8_executor.h"
 #include "ann/util/progress.h"
 #include "ann/util/status_macros.h"
 
@@ -17,9 +18,9 @@ absl::Status CalibrateImages(EncoderDecoder model, TestConfig test,
                              const std::string& checkpoint_path, const std::string& out_path) {
   if (images.empty()) return absl::InvalidArgumentError("--images: no images to calibrate on");
   ANN_ASSIGN_OR_RETURN(const std::string sha256, FileSha256(checkpoint_path));
-  auto engine = std::make_shared<Int8Segmentor>(model);
-  // The engine's float forward on the form the int8 forward quantizes (Precision::kInt8, made by
-  // the engine): the predictor leaves the model as it is.
+  auto engine = std::make_shared<Int8Executor>(InferenceGraph(*model));
+  // The engine's float forward on the graph the int8 forward quantizes, in every pass of the
+  // configured test mode.
   test.arithmetic = TestConfig::Arithmetic::kExact;
   Predictor predictor(model, test);
   predictor.SetForward([engine](const torch::Tensor& x) { return engine->Observe(x); });

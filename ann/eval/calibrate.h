@@ -1,7 +1,7 @@
-// int8 calibration (ann_test --calibrate=FILE): the fp32 inference form of a checkpoint run
+// int8 calibration (ann_test --calibrate=FILE): the float inference graph of a checkpoint run
 // over real images in the configured test mode (every pass: each slide window, each scale and
 // flip), the range of every tensor the int8 forward quantizes recorded
-// (ann/quant/int8_segmentor.h), and written once with the checkpoint file's SHA-256. Images are
+// (ann/quant/int8_executor.h), and written once with the checkpoint file's SHA-256. Images are
 // taken in the order given (ListImages sorts them): the same images give the same file.
 #ifndef ANN_EVAL_CALIBRATE_H_
 #define ANN_EVAL_CALIBRATE_H_

@@ -7,7 +7,9 @@
 #include "ann/data/transforms.h"
 #include "ann/io/image.h"
 #include "ann/model/footprint.h"
-#include "ann/quant/int8_segmentor.h"
+#include "ann/inference/dnnl_executor.h"
+#include "ann/inference/inference_form.h"
+#include "ann/quant/int8_executor.h"
 #include "ann/util/status_macros.h"
 #include "opencv2/imgproc.hpp"
 
@@ -16,13 +18,16 @@ namespace ann {
 Predictor::Predictor(EncoderDecoder model, TestConfig config)
     : model_(std::move(model)), config_(std::move(config)) {
   model_->eval();
+  // The fast forms run the model's inference graph; the model itself is left as loaded.
   if (config_.arithmetic == TestConfig::Arithmetic::kInt8) {
     TORCH_CHECK(config_.calibration != nullptr, "--precision=int8 without a calibration");
-    auto engine = std::make_shared<Int8Segmentor>(model_);
+    auto engine = std::make_shared<Int8Executor>(InferenceGraph(*model_));
     engine->Quantize(*config_.calibration, config_.observer);
     forward_ = [engine](const torch::Tensor& x) { return engine->Predict(x); };
   } else if (const std::optional<Precision> precision = InferencePrecision(config_)) {
-    model_->PrepareForInference(*precision);
+    auto executor = std::make_shared<DnnlExecutor>(
+        InferenceGraph(*model_), *precision == Precision::kBf16 ? torch::kBFloat16 : torch::kFloat);
+    forward_ = [executor](const torch::Tensor& x) { return executor->Predict(x); };
   }
 }
 

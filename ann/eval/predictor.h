@@ -34,9 +34,9 @@ namespace ann {
 //   torch::Tensor labels = Predictor::Labels(scores);     // uint8 [H, W]
 class Predictor {
  public:
-  // With config.arithmetic fp32, bf16 or int8, turns `model` (shared, not copied) into its
-  // inference form: it cannot be trained afterwards. int8 quantizes it with config.calibration
-  // (ann/quant/int8_segmentor.h).
+  // With config.arithmetic fp32, bf16 or int8, runs `model`'s inference graph
+  // (ann/inference/inference_form.h) through oneDNN (DnnlExecutor) or, quantized with
+  // config.calibration, in int8 (ann/quant/int8_executor.h); `model` itself is left as it is.
   explicit Predictor(EncoderDecoder model, TestConfig config = TestConfig());
 
   // Scores [K, H, W] (float32) for a BGR uint8 image of size H x W: logits for one pass,
@@ -62,7 +62,7 @@ class Predictor {
   void SetForward(std::function<torch::Tensor(const torch::Tensor&)> forward);
 
  private:
-  // One network pass: the forward set (int8, calibration) or the model's Predict.
+  // One network pass: the forward set (an inference form, calibration) or the model's Predict.
   torch::Tensor Forward(const torch::Tensor& x);
   torch::Tensor SlideInfer(const torch::Tensor& input);
   // The size one multi-scale pass runs at, for an image of `original` size.

@@ -30,8 +30,8 @@ struct TestConfig {
   std::vector<double> ratios = {1.0};  // Multi-scale ratios (mscrop: its scales).
   bool flip = false;
   // Arithmetic: exact (the model as loaded, bit-identical to mmseg's eager PyTorch), the
-  // inference form in fp32 or bf16 (EncoderDecoder::PrepareForInference), or int8
-  // (ann/quant/int8_segmentor, with a calibration).
+  // inference graph in fp32 or bf16 (ann/inference/dnnl_executor.h), or int8
+  // (ann/quant/int8_executor.h, with a calibration).
   enum class Arithmetic { kExact, kFp32, kBf16, kInt8 } arithmetic = Arithmetic::kExact;
   // int8: the calibration (--calibration) and how its ranges become quantization parameters.
   std::string calibration_path;
@@ -52,7 +52,7 @@ absl::Status CheckCalibrationForCheckpoint(const TestConfig& test,
 // A flag error where int8 cannot run this model's head (--project_channels >= --channels).
 absl::Status CheckInt8Head(const ModelConfig& model, const TestConfig& test);
 
-// The inference form `test` runs (EncoderDecoder::PrepareForInference), or none for exact.
+// The inference form `test` runs (ann/inference/inference_form.h), or none for exact.
 std::optional<Precision> InferencePrecision(const TestConfig& test);
 
 // A flag error (--test_scale or --test_crop) when the passes `test` makes of `model` could not fit

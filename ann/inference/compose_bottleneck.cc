@@ -1,5 +1,6 @@
 #include "ann/inference/compose_bottleneck.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "ann/inference/border_bias.h"
@@ -58,5 +59,24 @@ void ComposeBottleneckRewrite::Replace(Graph& graph, int index) const {
 }
 
 int ComposeBottlenecks(Graph& graph) { return ApplyRewrite(graph, ComposeBottleneckRewrite()); }
+
+std::vector<ConvChunk> ComposedChunks(const Graph& graph, const GraphNode& node) {
+  constexpr int64_t kFeatureChunk = 512;
+  std::vector<ConvChunk> chunks;
+  int64_t offset = 0;
+  for (size_t k = 0; k < node.inputs.size(); ++k) {
+    const GraphNode& input = graph.node(node.inputs[k]);
+    const bool last = k + 1 == node.inputs.size();
+    TORCH_CHECK(last || input.kind == NodeKind::kAttention, node.name,
+                ": a composed convolution reads attention maps, then features");
+    const int64_t width = last ? node.weight.size(1) - offset : input.channels;
+    const int64_t chunk = last ? kFeatureChunk : width;
+    for (int64_t start = 0; start < width; start += chunk) {
+      chunks.push_back({k, start, std::min(chunk, width - start), offset + start});
+    }
+    offset += width;
+  }
+  return chunks;
+}
 
 }  // namespace ann

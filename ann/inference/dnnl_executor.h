@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "ann/inference/graph.h"
-#include "ann/model/dnnl_conv.h"
+#include "ann/dnnl/dnnl_conv.h"
 #include "torch/torch.h"
 
 namespace ann {

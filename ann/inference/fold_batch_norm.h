@@ -1,6 +1,6 @@
 // Rewrite: a convolution followed by an eval-mode BatchNorm (its only reader) becomes one
-// convolution with the BN folded into its weight and bias (FoldBatchNormWeights: float64, then
-// the weight's dtype). The first step of every inference form; the ONNX file is written from its
+// convolution with the BN folded into its weight and bias (computed in float64, stored in the
+// weight's dtype). The first step of every inference form; the ONNX file is written from its
 // result.
 #ifndef ANN_INFERENCE_FOLD_BATCH_NORM_H_
 #define ANN_INFERENCE_FOLD_BATCH_NORM_H_

@@ -3,6 +3,7 @@
 #include "ann/inference/fold_batch_norm.h"
 #include "ann/inference/graph.h"
 #include "ann/inference/model_graph.h"
+#include "ann/inference/test_models.h"
 #include "ann/inference/torch_executor.h"
 #include "ann/model/segmentor.h"
 #include "gtest/gtest.h"
@@ -18,14 +19,12 @@ int CountKind(const Graph& g, NodeKind kind) {
 }
 
 TEST(FuseActivationTest, ResidualSumsAndReluRunInsideTheConvolutions) {
-  torch::manual_seed(8);
   ModelConfig config;
   config.depth = 18;
   config.num_classes = 5;
   config.channels = 32;
   config.project_channels = 16;
-  EncoderDecoder model(config);
-  model->eval();
+  EncoderDecoder model = TrainedLookingModel(config, 8);
   Graph g = BuildModelGraph(*model);
   FoldBatchNorm(g);
   const int relus = CountKind(g, NodeKind::kRelu), adds = CountKind(g, NodeKind::kAdd);

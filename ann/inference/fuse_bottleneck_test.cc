@@ -4,6 +4,7 @@
 #include "ann/inference/fold_batch_norm.h"
 #include "ann/inference/graph.h"
 #include "ann/inference/model_graph.h"
+#include "ann/inference/test_models.h"
 #include "ann/inference/torch_executor.h"
 #include "ann/model/segmentor.h"
 #include "gtest/gtest.h"
@@ -13,23 +14,12 @@ namespace ann {
 namespace {
 
 EncoderDecoder Model(int64_t channels, int64_t project_channels, bool original) {
-  torch::manual_seed(12);
   ModelConfig config = DefaultModelConfig(original ? Variant::kOriginal : Variant::kMmseg);
   config.depth = 18;
   config.num_classes = 6;
   config.channels = channels;
   config.project_channels = project_channels;
-  EncoderDecoder model(config);
-  torch::NoGradGuard no_grad;
-  for (const auto& m : model->modules()) {
-    if (auto* bn = m->as<SyncBatchNormImpl>()) {
-      bn->running_mean.uniform_(-0.3, 0.3);
-      bn->running_var.uniform_(0.4, 1.6);
-      bn->bias.uniform_(-0.2, 0.2);
-    }
-  }
-  model->eval();
-  return model;
+  return TrainedLookingModel(config, 12);
 }
 
 const GraphNode* Find(const Graph& g, const std::string& name) {
@@ -110,6 +100,44 @@ TEST(ComposeBottleneckTest, ComposesAfnbIntoTheHeadsBottleneckAtAnySize) {
       const torch::Tensor x = Image(h, w);
       ExpectClose(RunGraph(g, {x})[0], RunGraph(fused, {x})[0]);
     }
+  }
+}
+
+// Against the model as loaded in float64, on odd sizes down to feature maps smaller than the
+// 3x3 border (1x1 and 2x5 at stride 8): the BN statistics make AFNB's bias non-trivial, so a bias
+// map without its border corrections would be off by O(1) on the first and last rows and
+// columns.
+TEST(ComposeBottleneckTest, KeepsTheBorderBiasDownTo1x1Features) {
+  EncoderDecoder model = Model(64, 32, false);
+  Graph g = BuildModelGraph(*model);
+  FoldBatchNorm(g);
+  FuseBottlenecks(g);
+  ASSERT_EQ(ComposeBottlenecks(g), 1);
+  EncoderDecoder exact = Model(64, 32, false);
+  exact->to(torch::kDouble);
+  const Graph literal = BuildModelGraph(*exact);
+  torch::NoGradGuard no_grad;
+  for (const auto& [h, w] : {std::pair<int64_t, int64_t>{61, 45}, {13, 21}, {8, 8}, {16, 40}}) {
+    const torch::Tensor x = Image(h, w);
+    const torch::Tensor expected = RunGraph(literal, {x})[0];
+    const torch::Tensor got = RunGraph(g, {x})[0];
+    const double rel = ((got - expected).abs().max() / expected.abs().max()).item<double>();
+    EXPECT_LT(rel, 1e-5) << h << "x" << w;
+  }
+}
+
+// R-18's default head (512-wide C5, 512 channels): the composed 3x3 conv over 768 channels would
+// cost more than the 1x1 (768 -> 512) and 3x3 (512 -> 512) it replaces; R-50's saves a quarter.
+TEST(ComposeBottleneckTest, ComposesOnlyWhereThatSavesWork) {
+  for (int depth : {18, 50}) {
+    ModelConfig config = DefaultModelConfig(Variant::kMmseg);
+    config.depth = depth;
+    config.num_classes = 3;
+    EncoderDecoder model(config);
+    Graph g = BuildModelGraph(*model);
+    FoldBatchNorm(g);
+    FuseBottlenecks(g);
+    EXPECT_EQ(ComposeBottlenecks(g), depth == 50 ? 1 : 0) << depth;
   }
 }
 

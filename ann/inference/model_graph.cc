@@ -147,6 +147,20 @@ int AddNonLocalFusion(Graph& graph, const nn::ModuleList& stages, const ConvModu
   return AddConvModule(graph, bottleneck, joined, Join(name, "bottleneck"));
 }
 
+// The attention of `query_map` over `key_map` and `value_map`, then out_project.
+int AddAttention(Graph& graph, const std::vector<int>& maps, int64_t channels,
+                 const std::vector<int64_t>& pool_scales, const nn::Conv2dImpl& out_project,
+                 const std::string& name) {
+  GraphNode attention;
+  attention.kind = NodeKind::kAttention;
+  attention.name = name;
+  attention.inputs = maps;
+  attention.channels = channels;
+  attention.pool_scales = pool_scales;
+  const int attended = graph.Add(std::move(attention));
+  return AddConv(graph, out_project, {attended}, Join(name, "out_project"));
+}
+
 int AddClassifier(Graph& graph, const DecodeHeadImpl& head, int x, const std::string& name) {
   return AddConv(graph, *head.conv_seg, {x}, Join(name, "conv_seg"));
 }
@@ -168,27 +182,17 @@ int AddSelfAttentionBlock(Graph& graph, const SelfAttentionBlockImpl& block, int
           ? key_map
           : AddConvModule(graph, *block.query_project, query, Join(name, "query_project"));
   const int value_map = AddConv(graph, *block.value_project, {key}, Join(name, "value_project"));
-  GraphNode attention;
-  attention.kind = NodeKind::kAttention;
-  attention.name = name;
-  attention.inputs = {query_map, key_map, value_map};
-  attention.channels = o.channels();
-  attention.pool_scales = o.pool_scales();
-  const int attended = graph.Add(std::move(attention));
-  return AddConv(graph, *block.out_project, {attended}, Join(name, "out_project"));
+  return AddAttention(graph, {query_map, key_map, value_map}, o.channels(), o.pool_scales(),
+                      *block.out_project, name);
 }
 
 int AddNonLocalBlock(Graph& graph, const NonLocalBlockImpl& block, int x,
                      const std::string& name) {
   const int key_map = AddConvModule(graph, *block.key_project, x, Join(name, "key_project"));
   const int value_map = AddConv(graph, *block.value_project, {x}, Join(name, "value_project"));
-  GraphNode attention;
-  attention.kind = NodeKind::kAttention;
-  attention.name = name;
-  attention.inputs = {key_map, key_map, value_map};
-  attention.channels = block.channels();
-  const int attended = graph.Add(std::move(attention));
-  return AddConv(graph, *block.out_project, {attended}, Join(name, "out_project"));
+  // Every position a key: no pyramid.
+  return AddAttention(graph, {key_map, key_map, value_map}, block.channels(), {},
+                      *block.out_project, name);
 }
 
 Graph BuildModelGraph(const EncoderDecoderImpl& model, bool auxiliary_head) {

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "ann/inference/graph.h"
+#include "ann/inference/test_models.h"
 #include "ann/inference/torch_executor.h"
 #include "ann/model/segmentor.h"
 #include "gtest/gtest.h"
@@ -11,31 +12,14 @@
 namespace ann {
 namespace {
 
-// Trained-looking statistics: folding and the residual sums do something.
-void RandomizeBatchNorms(torch::nn::Module& model) {
-  torch::NoGradGuard no_grad;
-  for (const auto& m : model.modules()) {
-    if (auto* bn = m->as<SyncBatchNormImpl>()) {
-      bn->running_mean.uniform_(-0.3, 0.3);
-      bn->running_var.uniform_(0.4, 1.6);
-      bn->weight.uniform_(0.5, 1.5);
-      bn->bias.uniform_(-0.2, 0.2);
-    }
-  }
-}
-
 EncoderDecoder MakeModel(Variant variant, int depth, bool align_corners) {
-  torch::manual_seed(depth + static_cast<int>(variant));
   ModelConfig config = DefaultModelConfig(variant);
   config.depth = depth;
   config.num_classes = 7;
   config.channels = 64;
   config.project_channels = 32;
   config.align_corners = align_corners;
-  EncoderDecoder model(config);
-  RandomizeBatchNorms(*model);
-  model->eval();
-  return model;
+  return TrainedLookingModel(config, depth + static_cast<int>(variant));
 }
 
 // An asymmetric, odd-sized batch: a ramp plus noise, different per image.

@@ -1,7 +1,6 @@
 #include "ann/inference/torch_executor.h"
 
-#include "ann/model/segmentor.h"
-#include "ann/model/self_attention.h"
+#include "ann/inference/node_ops.h"
 
 namespace ann {
 namespace {
@@ -16,20 +15,12 @@ torch::ScalarType WeightDtype(const Graph& graph) {
 }  // namespace
 
 std::vector<torch::Tensor> RunGraph(const Graph& graph, const std::vector<torch::Tensor>& inputs) {
-  const int size = graph.size();
-  // The last node reading each value; outputs are kept.
-  std::vector<int> last_use(size, -1);
-  for (int i = 0; i < size; ++i) {
-    for (int input : graph.node(i).inputs) last_use[input] = i;
-    if (graph.node(i).residual >= 0) last_use[graph.node(i).residual] = i;
-  }
-  for (int output : graph.outputs()) last_use[output] = size;
+  const std::vector<int> last_use = LastUses(graph);
   const torch::ScalarType dtype = WeightDtype(graph);
-  std::vector<torch::Tensor> values(size);
+  std::vector<torch::Tensor> values(graph.size());
   size_t next_input = 0;
-  for (int i = 0; i < size; ++i) {
+  for (int i = 0; i < graph.size(); ++i) {
     const GraphNode& n = graph.node(i);
-    auto in = [&](size_t k) -> const torch::Tensor& { return values[n.inputs.at(k)]; };
     torch::Tensor y;
     switch (n.kind) {
       case NodeKind::kInput:
@@ -37,10 +28,10 @@ std::vector<torch::Tensor> RunGraph(const Graph& graph, const std::vector<torch:
         y = inputs[next_input++].to(dtype);
         break;
       case NodeKind::kConv: {
-        torch::Tensor x = in(0);
+        torch::Tensor x = values[n.inputs[0]];
         if (n.inputs.size() > 1) {
           std::vector<torch::Tensor> parts;
-          for (size_t k = 0; k < n.inputs.size(); ++k) parts.push_back(in(k));
+          for (int input : n.inputs) parts.push_back(values[input]);
           x = torch::cat(parts, 1);
         }
         // Rewritten nodes hold float64 weights: in the input's dtype, as every backend runs them.
@@ -57,39 +48,15 @@ std::vector<torch::Tensor> RunGraph(const Graph& graph, const std::vector<torch:
         break;
       }
       case NodeKind::kBatchNorm:
-        y = torch::batch_norm(in(0), n.weight, n.bias, n.running_mean, n.running_var,
-                              /*training=*/false, /*momentum=*/0.0, n.eps,
+        y = torch::batch_norm(values[n.inputs[0]], n.weight, n.bias, n.running_mean,
+                              n.running_var, /*training=*/false, /*momentum=*/0.0, n.eps,
                               at::globalContext().userEnabledCuDNN());
         break;
-      case NodeKind::kRelu:
-        y = torch::relu(in(0));
-        break;
-      case NodeKind::kAdd:
-        y = in(0);
-        for (size_t k = 1; k < n.inputs.size(); ++k) y = y + in(k);
-        break;
-      case NodeKind::kMaxPool:
-        y = torch::max_pool2d(in(0), n.kernel, n.stride, n.padding, /*dilation=*/{1, 1}, n.ceil_mode);
-        break;
-      case NodeKind::kConcat: {
-        std::vector<torch::Tensor> parts;
-        for (size_t k = 0; k < n.inputs.size(); ++k) parts.push_back(in(k));
-        y = torch::cat(parts, 1);
-        break;
-      }
-      case NodeKind::kAttention:
-        y = PyramidAttention(in(0), in(1), in(2), n.pool_scales, /*channels_last=*/false);
-        break;
-      case NodeKind::kResize:
-        y = ResizeLogits(in(0).to(torch::kFloat).contiguous(), in(1).size(2), in(1).size(3),
-                         n.align_corners);
-        break;
+      default:
+        y = RunLibTorchNode(n, values, /*channels_last=*/false);
     }
     values[i] = std::move(y);
-    for (int input : n.inputs) {
-      if (last_use[input] == i) values[input] = torch::Tensor();
-    }
-    if (n.residual >= 0 && last_use[n.residual] == i) values[n.residual] = torch::Tensor();
+    ReleaseInputs(graph, i, last_use, values);
   }
   std::vector<torch::Tensor> outputs;
   for (int output : graph.outputs()) outputs.push_back(values[output]);

@@ -1,8 +1,7 @@
 // FusedBottleneck: AFNB and APNB in training (the fused weights built in the forward) give the
 // output and the gradients of every parameter that the literal bottleneck(cat(sum of stages,
-// feats)) gives, in float64, with one stage and with two (the sum); the prepared weights give
-// its eval output (running statistics, where the composed biases show); and the model as loaded
-// (eval, nothing prepared) still takes the literal path, bit for bit.
+// feats)) gives, in float64, with one stage and with two (the sum); and in eval the literal path
+// runs, bit for bit (the inference graph fuses on its own: ann/inference/fuse_bottleneck_test).
 #include "ann/model/ann_head.h"
 
 #include <functional>
@@ -121,34 +120,6 @@ TEST(FusedBottleneckTest, ModelAsLoadedTakesTheLiteralPath) {
   // Bit for bit: the same operations in the same order.
   EXPECT_TRUE(
       afnb->forward(low, high).equal(Literal(afnb->stages, *afnb->bottleneck, high, low, high)));
-}
-
-// In eval mode the BN uses running statistics, so (unlike training, where it subtracts the batch
-// mean) the composed bias W_c sum_i b_o,i + b shows in the output.
-TEST_P(FusedBottleneckTest, PreparedWeightsMatchTheLiteralBottleneckInEval) {
-  const int stages = GetParam();
-  AFNB afnb(24, 40, 8, 40, std::vector<int64_t>{1, 3}, /*conv_bias=*/true, 0.0);
-  for (int i = 1; i < stages; ++i) {
-    afnb->stages->push_back(
-        SelfAttentionBlock(SelfAttentionOptions(24, 40, 8, 40).pool_scales({1, 2})));
-  }
-  afnb->to(torch::kDouble);
-  Randomize(*afnb, 20 + stages);
-  {
-    torch::NoGradGuard no_grad;
-    afnb->bottleneck->bn->running_mean.normal_(0.5, 1);
-    afnb->bottleneck->bn->running_var.uniform_(0.5, 2);
-  }
-  afnb->eval();
-  torch::NoGradGuard no_grad;
-  const auto opts = torch::TensorOptions().dtype(torch::kDouble);
-  const torch::Tensor low = torch::randn({1, 24, 5, 11}, opts);
-  const torch::Tensor high = torch::randn({1, 40, 5, 11}, opts);
-  const torch::Tensor literal = Literal(afnb->stages, *afnb->bottleneck, high, low, high);
-  afnb->PrepareFused(torch::kDouble);
-  const torch::Tensor fused = afnb->forward(low, high);
-  EXPECT_FALSE(fused.equal(literal));  // the fused path ran
-  EXPECT_LE((fused - literal).abs().max().item<double>(), 1e-10);
 }
 
 TEST(FusedBottleneckTest, NarrowContextDoesNotFuse) {

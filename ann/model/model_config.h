@@ -20,13 +20,15 @@ enum class Variant {
   kOriginal,  // The authors' torchcv code: wider stem, conv biases, 0.05 dropout inside blocks.
 };
 
-// The model part of a config.
-// Arithmetic of a model's inference form (EncoderDecoder::PrepareForInference).
+// Arithmetic of a model's inference form (ann/inference/inference_form.h, run by
+// ann/inference's DnnlExecutor or ann/quant's Int8Executor).
 enum class Precision {
   kFp32,  // float32, BatchNorm folded into the convolutions, channels-last
   kBf16,  // the same in bfloat16 (softmax and logits in float32)
-  kInt8,  // kFp32's folding and fusions, for ann/quant's int8 forward to quantize and run
+  kInt8,  // the same graph quantized (ann/quant/int8_executor.h)
 };
+
+// The model part of a config.
 
 struct ModelConfig {
   Variant variant = Variant::kMmseg;

@@ -2,7 +2,6 @@
 
 #include <string>
 
-#include "ann/model/conv_module.h"
 
 namespace ann {
 namespace {
@@ -16,15 +15,6 @@ nn::Conv2d Conv(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, int
                         .padding(padding)
                         .dilation(dilation)
                         .bias(false));
-}
-
-// The downsample's conv (a folded Sequential of one Conv2d) as a DnnlConv, or null.
-std::shared_ptr<DnnlConv> DnnlDownsample(const nn::Sequential& downsample,
-                                         torch::ScalarType dtype) {
-  if (!downsample) return nullptr;
-  TORCH_CHECK(downsample->size() == 1 && downsample->ptr(0)->as<nn::Conv2dImpl>(),
-              "UseDnnl: fold the downsample's BN first");
-  return std::make_shared<DnnlConv>(*downsample->ptr(0)->as<nn::Conv2dImpl>(), dtype);
 }
 
 }  // namespace
@@ -55,32 +45,11 @@ BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride,
 }
 
 torch::Tensor BottleneckImpl::forward(torch::Tensor x) {
-  if (dnnl1_) {
-    torch::Tensor identity = dnnl_downsample_ ? dnnl_downsample_->Forward(x, false) : x;
-    torch::Tensor out = dnnl2_->Forward(dnnl1_->Forward(x, true), true);
-    return dnnl3_->Forward(out, true, identity);
-  }
   torch::Tensor identity = downsample ? downsample->forward(x) : x;
-  torch::Tensor out = MaybeBatchNorm(bn1, conv1->forward(x)).relu_();
-  out = MaybeBatchNorm(bn2, conv2->forward(out)).relu_();
-  out = MaybeBatchNorm(bn3, conv3->forward(out));
+  torch::Tensor out = bn1->forward(conv1->forward(x)).relu_();
+  out = bn2->forward(conv2->forward(out)).relu_();
+  out = bn3->forward(conv3->forward(out));
   return out.add_(identity).relu_();
-}
-
-void BottleneckImpl::FoldBatchNorm() {
-  if (!bn1) return;
-  FoldBatchNormAway(conv1, bn1);
-  FoldBatchNormAway(conv2, bn2);
-  FoldBatchNormAway(conv3, bn3);
-  if (downsample) downsample = replace_module("downsample", FoldSequential(downsample));
-}
-
-void BottleneckImpl::UseDnnl(torch::ScalarType dtype) {
-  TORCH_CHECK(!bn1, "UseDnnl: fold the BNs first");
-  dnnl1_ = std::make_shared<DnnlConv>(*conv1, dtype);
-  dnnl2_ = std::make_shared<DnnlConv>(*conv2, dtype);
-  dnnl3_ = std::make_shared<DnnlConv>(*conv3, dtype);
-  dnnl_downsample_ = DnnlDownsample(downsample, dtype);
 }
 
 BasicBlockImpl::BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride, int64_t dilation,
@@ -94,28 +63,10 @@ BasicBlockImpl::BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride,
 }
 
 torch::Tensor BasicBlockImpl::forward(torch::Tensor x) {
-  if (dnnl1_) {
-    torch::Tensor identity = dnnl_downsample_ ? dnnl_downsample_->Forward(x, false) : x;
-    return dnnl2_->Forward(dnnl1_->Forward(x, true), true, identity);
-  }
   torch::Tensor identity = downsample ? downsample->forward(x) : x;
-  torch::Tensor out = MaybeBatchNorm(bn1, conv1->forward(x)).relu_();
-  out = MaybeBatchNorm(bn2, conv2->forward(out));
+  torch::Tensor out = bn1->forward(conv1->forward(x)).relu_();
+  out = bn2->forward(conv2->forward(out));
   return out.add_(identity).relu_();
-}
-
-void BasicBlockImpl::FoldBatchNorm() {
-  if (!bn1) return;
-  FoldBatchNormAway(conv1, bn1);
-  FoldBatchNormAway(conv2, bn2);
-  if (downsample) downsample = replace_module("downsample", FoldSequential(downsample));
-}
-
-void BasicBlockImpl::UseDnnl(torch::ScalarType dtype) {
-  TORCH_CHECK(!bn1, "UseDnnl: fold the BNs first");
-  dnnl1_ = std::make_shared<DnnlConv>(*conv1, dtype);
-  dnnl2_ = std::make_shared<DnnlConv>(*conv2, dtype);
-  dnnl_downsample_ = DnnlDownsample(downsample, dtype);
 }
 
 ResNetV1cImpl::ResNetV1cImpl(const ResNetV1cOptions& options)
@@ -166,39 +117,8 @@ nn::Sequential ResNetV1cImpl::MakeLayer(int64_t& inplanes, int64_t planes, int b
   return layer;
 }
 
-void ResNetV1cImpl::FoldBatchNorm() {
-  stem = replace_module("stem", FoldSequential(stem));
-  for (nn::Sequential* layer : {&layer1, &layer2, &layer3, &layer4}) {
-    for (size_t i = 0; i < (*layer)->size(); ++i) {
-      if (auto* block = (*layer)->ptr(i)->as<BottleneckImpl>()) block->FoldBatchNorm();
-      if (auto* block = (*layer)->ptr(i)->as<BasicBlockImpl>()) block->FoldBatchNorm();
-    }
-  }
-}
-
-void ResNetV1cImpl::UseDnnl(torch::ScalarType dtype) {
-  dnnl_stem_.clear();
-  for (size_t i = 0; i < stem->size(); ++i) {
-    auto* conv = stem->ptr(i)->as<nn::Conv2dImpl>();
-    TORCH_CHECK(conv != nullptr, "UseDnnl: fold the stem's BNs first");
-    const bool relu = i + 1 < stem->size() && stem->ptr(i + 1)->as<nn::ReLUImpl>() != nullptr;
-    dnnl_stem_.emplace_back(std::make_shared<DnnlConv>(*conv, dtype), relu);
-    if (relu) ++i;
-  }
-  for (nn::Sequential* layer : {&layer1, &layer2, &layer3, &layer4}) {
-    for (size_t i = 0; i < (*layer)->size(); ++i) {
-      if (auto* block = (*layer)->ptr(i)->as<BottleneckImpl>()) block->UseDnnl(dtype);
-      if (auto* block = (*layer)->ptr(i)->as<BasicBlockImpl>()) block->UseDnnl(dtype);
-    }
-  }
-}
-
 std::vector<torch::Tensor> ResNetV1cImpl::forward(torch::Tensor x) {
-  if (!dnnl_stem_.empty() && x.scalar_type() == dnnl_stem_[0].first->dtype()) {
-    for (const auto& [conv, relu] : dnnl_stem_) x = conv->Forward(x, relu);
-  } else {
-    x = stem->forward(x);
-  }
+  x = stem->forward(x);
   x = torch::max_pool2d(x, /*kernel_size=*/3, /*stride=*/2, /*padding=*/1, /*dilation=*/1,
                         ceil_mode_);
   torch::Tensor c2 = layer1->forward(x);

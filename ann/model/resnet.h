@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "ann/model/data_parallel.h"
-#include "ann/model/dnnl_conv.h"
 #include "torch/torch.h"
 
 namespace ann {
@@ -36,19 +35,10 @@ class BottleneckImpl : public torch::nn::Module {
   BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, int64_t dilation,
                  torch::nn::Sequential downsample);
   torch::Tensor forward(torch::Tensor x);
-  // Inference form: every BN folded into its conv and skipped.
-  void FoldBatchNorm();
-  // Inference form, after FoldBatchNorm: the convs run as DnnlConv in `dtype`, the ReLUs and the
-  // residual sum inside them. The sum is written into the residual: the block's input when it
-  // has no downsample (ResNet never uses a block's input again).
-  void UseDnnl(torch::ScalarType dtype);
 
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
   SyncBatchNorm bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
   torch::nn::Sequential downsample{nullptr};
-
- private:
-  std::shared_ptr<DnnlConv> dnnl1_, dnnl2_, dnnl3_, dnnl_downsample_;
 };
 TORCH_MODULE(Bottleneck);
 
@@ -58,16 +48,10 @@ class BasicBlockImpl : public torch::nn::Module {
   BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride, int64_t dilation,
                  torch::nn::Sequential downsample);
   torch::Tensor forward(torch::Tensor x);
-  void FoldBatchNorm();
-  // As BottleneckImpl::UseDnnl.
-  void UseDnnl(torch::ScalarType dtype);
 
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
   SyncBatchNorm bn1{nullptr}, bn2{nullptr};
   torch::nn::Sequential downsample{nullptr};
-
- private:
-  std::shared_ptr<DnnlConv> dnnl1_, dnnl2_, dnnl_downsample_;
 };
 TORCH_MODULE(BasicBlock);
 
@@ -77,11 +61,6 @@ class ResNetV1cImpl : public torch::nn::Module {
   explicit ResNetV1cImpl(const ResNetV1cOptions& options);
   // Returns {C2, C3, C4, C5}.
   std::vector<torch::Tensor> forward(torch::Tensor x);
-  // Inference form: the stem's and every block's BN folded into the convs.
-  void FoldBatchNorm();
-  // Inference form (after FoldBatchNorm): the stem's convs and ReLUs and every block through
-  // oneDNN directly (DnnlConv) on inputs in `dtype`.
-  void UseDnnl(torch::ScalarType dtype);
   // Output channels of C2..C5.
   const std::vector<int64_t>& out_channels() const { return out_channels_; }
   bool stem_ceil_mode() const { return ceil_mode_; }
@@ -96,7 +75,6 @@ class ResNetV1cImpl : public torch::nn::Module {
   bool contract_dilation_;
   bool ceil_mode_;
   std::vector<int64_t> out_channels_;
-  std::vector<std::pair<std::shared_ptr<DnnlConv>, bool>> dnnl_stem_;  // conv, ReLU after it
 };
 TORCH_MODULE(ResNetV1c);
 

@@ -2,8 +2,6 @@
 
 #include <unordered_set>
 
-#include "ann/model/conv_module.h"
-
 namespace ann {
 
 EncoderDecoderImpl::EncoderDecoderImpl(const ModelConfig& config) : config_(config) {
@@ -25,44 +23,10 @@ SegmentorOutputs EncoderDecoderImpl::forward(const torch::Tensor& images) {
 }
 
 torch::Tensor EncoderDecoderImpl::Predict(const torch::Tensor& images) {
-  torch::Tensor x = images;
-  if (inference_form_) {
-    x = x.to(compute_dtype_).contiguous(torch::MemoryFormat::ChannelsLast);
-  } else {
-    x = x.to(decode_head->conv_seg->weight.scalar_type());  // float64 when trained so
-  }
-  // Resized from the contiguous layout: LibTorch's channels-last bilinear kernel is about 1.5x
-  // slower on the logits (7.9 against 5.2 ms at 512x1024, Intel AMX, 2 threads).
+  // In the weights' dtype: float64 when trained so.
+  const torch::Tensor x = images.to(decode_head->conv_seg->weight.scalar_type());
   torch::Tensor logits = decode_head->forward(backbone->forward(x)).to(torch::kFloat).contiguous();
   return ResizeLogits(logits, images.size(2), images.size(3), config_.align_corners);
-}
-
-void EncoderDecoderImpl::PrepareForInference(Precision precision) {
-  torch::NoGradGuard no_grad;
-  eval();
-  if (!inference_form_) {
-    backbone->FoldBatchNorm();
-    for (const auto& module : modules(/*include_self=*/false)) {
-      if (auto* conv_module = module->as<ConvModuleImpl>()) conv_module->FoldBatchNorm();
-    }
-    inference_form_ = true;
-  }
-  compute_dtype_ = precision == Precision::kBf16 ? torch::kBFloat16 : torch::kFloat;
-  for (const auto& module : modules(/*include_self=*/false)) {
-    if (auto* afnb = module->as<AFNBImpl>()) afnb->PrepareFused(compute_dtype_);
-    if (auto* apnb = module->as<APNBImpl>()) apnb->PrepareFused(compute_dtype_);
-  }
-  decode_head->PrepareComposed(precision);
-  to(compute_dtype_);
-  ConvertConvBiases(*this, compute_dtype_);
-  for (torch::Tensor& p : parameters()) {
-    if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
-  }
-  if (precision == Precision::kInt8) return;  // Int8Segmentor runs its own convolutions
-  // The backbone's and the decode head's convolutions through oneDNN directly, ReLU and the
-  // residual sum fused.
-  backbone->UseDnnl(compute_dtype_);
-  decode_head->UseDnnl(compute_dtype_);
 }
 
 void EncoderDecoderImpl::InitWeights() {

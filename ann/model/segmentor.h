@@ -1,6 +1,7 @@
 // EncoderDecoder: the whole ANN segmentor (backbone + ANN decode head + optional auxiliary FCN
 // head), named like mmseg's so its state_dict keys are `backbone.*`, `decode_head.*`,
-// `auxiliary_head.*`. Whole-image inference returns logits resized to the input size.
+// `auxiliary_head.*`. Whole-image inference returns logits resized to the input size. Its fast
+// inference forms are graphs built from it (ann/inference/inference_form.h).
 //
 //   EncoderDecoder model(config);
 //   model->eval();
@@ -35,13 +36,6 @@ class EncoderDecoderImpl : public torch::nn::Module {
   // Decode-head logits bilinearly resized to the input's height and width (float32).
   torch::Tensor Predict(const torch::Tensor& images);
 
-  // Turns a loaded model into its inference form, for Predict only (the model is not trained
-  // afterwards; its state_dict is no longer mmseg's): eval mode; every BatchNorm folded into its
-  // convolution and skipped; 4-d weights channels-last, and inputs made channels-last too; with
-  // kBf16, weights and activations in bfloat16 (the attention softmax and the logits in
-  // float32). Check CpuHasBf16() before asking for kBf16.
-  void PrepareForInference(Precision precision);
-
   // Initialisation for training from scratch: Kaiming convs in the backbone, BN = (1, 0),
   // classifiers N(0, 0.01), and zero attention out-projections (each block starts as a
   // pass-through of its concat input).
@@ -55,8 +49,6 @@ class EncoderDecoderImpl : public torch::nn::Module {
 
  private:
   ModelConfig config_;
-  bool inference_form_ = false;
-  torch::ScalarType compute_dtype_ = torch::kFloat;
 };
 TORCH_MODULE(EncoderDecoder);
 

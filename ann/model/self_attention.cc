@@ -65,22 +65,7 @@ torch::Tensor SelfAttentionBlockImpl::Attend(const torch::Tensor& query_feats,
   const torch::Tensor query_map = options_.share_key_query() && query_feats.is_same(key_feats)
                                       ? key_map
                                       : query_project->forward(query_feats);
-  const torch::Tensor value_map = value_dnnl_ && key_feats.scalar_type() == value_dnnl_->dtype()
-                                      ? value_dnnl_->Forward(key_feats, /*relu=*/false)
-                                      : value_project->forward(key_feats);
-  return AttendMaps(query_map, key_map, value_map, channels_last);
-}
-
-void SelfAttentionBlockImpl::UseDnnl(torch::ScalarType dtype) {
-  key_project->UseDnnl(dtype);
-  if (query_project.get() != key_project.get()) query_project->UseDnnl(dtype);
-  value_dnnl_ = std::make_shared<DnnlConv>(*value_project, dtype);
-}
-
-torch::Tensor SelfAttentionBlockImpl::AttendMaps(const torch::Tensor& query_map,
-                                                 const torch::Tensor& key_map,
-                                                 const torch::Tensor& value_map,
-                                                 bool channels_last) const {
+  const torch::Tensor value_map = value_project->forward(key_feats);
   return PyramidAttention(query_map, key_map, value_map, options_.pool_scales(), channels_last);
 }
 

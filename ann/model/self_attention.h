@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "ann/model/conv_module.h"
-#include "ann/model/dnnl_conv.h"
 #include "torch/torch.h"
 
 namespace ann {
@@ -62,16 +61,11 @@ class SelfAttentionBlockImpl : public torch::nn::Module {
   // query_feats: [B, Cq, h, w]; key_feats: [B, Ck, h', w']. Returns [B, out, h, w].
   torch::Tensor forward(const torch::Tensor& query_feats, const torch::Tensor& key_feats);
 
-  // The attention before out_project: [B, channels, h, w], in channels-last memory when
-  // `channels_last` (a view of the attention product, no copy), else contiguous as forward()
-  // feeds it to out_project.
+  // The attention before out_project (PyramidAttention of the projections): [B, channels, h, w],
+  // in channels-last memory when `channels_last` (a view of the attention product, no copy),
+  // else contiguous as forward() feeds it to out_project.
   torch::Tensor Attend(const torch::Tensor& query_feats, const torch::Tensor& key_feats,
                        bool channels_last = false);
-  // Attend's product given the projections (query [B, C, h, w], key and value [B, C, h', w']):
-  // pyramid pooling, key·query, softmax (float32 also in bf16), value. The int8 forward runs the
-  // projections in int8 and this in float.
-  torch::Tensor AttendMaps(const torch::Tensor& query_map, const torch::Tensor& key_map,
-                           const torch::Tensor& value_map, bool channels_last) const;
 
   ConvModule key_project{nullptr};
   ConvModule query_project{nullptr};
@@ -80,13 +74,8 @@ class SelfAttentionBlockImpl : public torch::nn::Module {
 
   const SelfAttentionOptions& options() const { return options_; }
 
-  // Inference form (BNs folded): the key, query and value projections through oneDNN directly
-  // (DnnlConv) on inputs in `dtype`.
-  void UseDnnl(torch::ScalarType dtype);
-
  private:
   SelfAttentionOptions options_;
-  std::shared_ptr<DnnlConv> value_dnnl_;  // UseDnnl
 };
 TORCH_MODULE(SelfAttentionBlock);
 

@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "ATen/quantized/Quantizer.h"
-#include "ann/model/dnnl_primitive.h"
+#include "ann/dnnl/dnnl_primitive.h"
 #include "ann/quant/calibration.h"
 #include "ann/util/cpu.h"
 

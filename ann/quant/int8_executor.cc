@@ -1,19 +1,15 @@
 #include "ann/quant/int8_executor.h"
 
-#include <algorithm>
-
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "ann/model/segmentor.h"
-#include "ann/model/self_attention.h"
+#include "ann/inference/compose_bottleneck.h"
+#include "ann/inference/node_ops.h"
 #include "ann/quant/qops.h"
 #include "ann/util/cpu.h"
 
 namespace ann {
 namespace {
-
-constexpr int64_t kChunk = 512;  // channels per convolution of a composed node
 
 std::string StripSuffix(const std::string& s, const std::string& suffix) {
   return absl::EndsWith(s, suffix) ? s.substr(0, s.size() - suffix.size()) : s;
@@ -36,12 +32,10 @@ std::string CalibrationName(const std::string& node_name) {
 }
 
 Int8Executor::Int8Executor(Graph graph)
-    : graph_(std::move(graph)), steps_(graph_.size()), last_use_(graph_.size(), -1) {
+    : graph_(std::move(graph)), steps_(graph_.size()), last_use_(LastUses(graph_)) {
   torch::NoGradGuard no_grad;
   for (int i = 0; i < graph_.size(); ++i) {
     const GraphNode& n = graph_.node(i);
-    for (int input : n.inputs) last_use_[input] = i;
-    if (n.residual >= 0) last_use_[n.residual] = i;
     Step& step = steps_[i];
     step.name = CalibrationName(n.name);
     switch (n.kind) {
@@ -82,27 +76,14 @@ Int8Executor::Int8Executor(Graph graph)
       if (n.bias.defined()) step.bias = n.bias.to(torch::kFloat);
       continue;
     }
-    // One convolution per attention map and per kChunk channels of the features, summed in
-    // float32; the first adds the interior bias.
-    int64_t offset = 0;
-    for (size_t k = 0; k < n.inputs.size(); ++k) {
-      const GraphNode& input = graph_.node(n.inputs[k]);
-      const bool last = k + 1 == n.inputs.size();
-      TORCH_CHECK(last || input.kind == NodeKind::kAttention, n.name,
-                  ": a composed convolution reads attention maps, then features");
-      const int64_t width = last ? n.weight.size(1) - offset : input.channels;
-      const int64_t chunk = last ? kChunk : width;
-      for (int64_t start = 0; start < width; start += chunk) {
-        const int64_t length = std::min(chunk, width - start);
-        Chunk c{k, start, length, n.weight.narrow(1, offset + start, length).to(torch::kFloat).contiguous(),
-                {}, nullptr};
-        if (step.chunks.empty()) c.bias = n.bias.to(torch::kFloat);
-        step.chunks.push_back(std::move(c));
-      }
-      offset += width;
+    // Summed in float32; the first adds the interior bias.
+    for (const ConvChunk& part : ComposedChunks(graph_, n)) {
+      Chunk c{part, n.weight.narrow(1, part.offset, part.length).to(torch::kFloat).contiguous(),
+              {}, nullptr};
+      if (step.chunks.empty()) c.bias = n.bias.to(torch::kFloat);
+      step.chunks.push_back(std::move(c));
     }
   }
-  for (int output : graph_.outputs()) last_use_[output] = graph_.size();
 }
 
 Int8Executor::~Int8Executor() = default;
@@ -119,34 +100,23 @@ class Int8Executor::Walk {
     for (int i = 0; i < graph.size(); ++i) {
       const GraphNode& n = graph.node(i);
       const Step& step = e_.steps_[i];
-      auto in = [&](size_t k) -> const torch::Tensor& { return values[n.inputs.at(k)]; };
       torch::Tensor y;
       switch (n.kind) {
         case NodeKind::kInput:
           y = Point("input", e_.input_,
                     images.to(torch::kFloat).contiguous(torch::MemoryFormat::ChannelsLast));
           break;
-        case NodeKind::kMaxPool:
-          y = torch::max_pool2d(in(0), n.kernel, n.stride, n.padding, /*dilation=*/{1, 1}, n.ceil_mode);
-          break;
-        case NodeKind::kAttention:
-          y = Point(step.name, step.out,
-                    PyramidAttention(in(0), in(1), in(2), n.pool_scales, /*channels_last=*/true));
-          break;
-        case NodeKind::kResize:
-          y = ResizeLogits(in(0).contiguous(), in(1).size(2), in(1).size(3), n.align_corners);
+        case NodeKind::kAttention:  // in float, its result quantized
+          y = Point(step.name, step.out, RunLibTorchNode(n, values, /*channels_last=*/true));
           break;
         case NodeKind::kConv:
           y = Conv(n, step, values, i);
           break;
-        default:
-          TORCH_CHECK(false, n.name, ": not an int8 node");
+        default:  // max pooling (on uint8), resize
+          y = RunLibTorchNode(n, values, /*channels_last=*/true);
       }
       values[i] = std::move(y);
-      for (int input : n.inputs) {
-        if (e_.last_use_[input] == i) values[input] = torch::Tensor();
-      }
-      if (n.residual >= 0 && e_.last_use_[n.residual] == i) values[n.residual] = torch::Tensor();
+      ReleaseInputs(graph, i, e_.last_use_, values);
     }
     return values[graph.outputs()[0]];
   }
@@ -181,9 +151,9 @@ class Int8Executor::Walk {
       case Role::kComposed: {
         torch::Tensor sum;
         for (const Chunk& chunk : step.chunks) {
-          torch::Tensor part = values[n.inputs[chunk.input]];
-          if (chunk.length != part.size(1)) {
-            part = part.narrow(1, chunk.start, chunk.length)
+          torch::Tensor part = values[n.inputs[chunk.part.input]];
+          if (chunk.part.length != part.size(1)) {
+            part = part.narrow(1, chunk.part.start, chunk.part.length)
                        .contiguous(torch::MemoryFormat::ChannelsLast);
           }
           if (int8_) {

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "ann/inference/compose_bottleneck.h"
 #include "ann/inference/graph.h"
 #include "ann/quant/calibration.h"
 #include "ann/quant/int8_conv.h"
@@ -66,8 +67,7 @@ class Int8Executor {
     kQuantized,   // one input: int8 in, int8 out
   };
   struct Chunk {
-    size_t input;
-    int64_t start, length;
+    ConvChunk part;
     torch::Tensor weight, bias;  // float32
     std::shared_ptr<Int8Conv> conv;
   };

@@ -1,8 +1,10 @@
 #include "ann/quant/int8_executor.h"
 
+#include <cstdio>
+
 #include "ann/inference/inference_form.h"
+#include "ann/inference/test_models.h"
 #include "ann/model/segmentor.h"
-#include "ann/quant/int8_segmentor.h"
 #include "gtest/gtest.h"
 #include "torch/torch.h"
 
@@ -16,52 +18,57 @@ struct Case {
 };
 
 EncoderDecoder MakeModel(const Case& c) {
-  torch::manual_seed(c.depth * 5 + static_cast<int>(c.variant));
   ModelConfig config = DefaultModelConfig(c.variant);
   config.depth = c.depth;
   config.num_classes = 7;
   config.channels = c.channels;
   config.project_channels = c.project_channels;
-  EncoderDecoder model(config);
-  torch::NoGradGuard no_grad;
-  for (const auto& m : model->modules()) {
-    if (auto* bn = m->as<SyncBatchNormImpl>()) {
-      bn->running_mean.uniform_(-0.3, 0.3);
-      bn->running_var.uniform_(0.4, 1.6);
-      bn->bias.uniform_(-0.2, 0.2);
-    }
-  }
-  model->eval();
-  return model;
+  return TrainedLookingModel(config, c.depth * 5 + static_cast<int>(c.variant));
 }
 
 class Int8ExecutorTest : public ::testing::TestWithParam<Case> {};
 
-TEST_P(Int8ExecutorTest, EqualsTheModuleWalker) {
+// Observe runs the float forward and names what int8 quantizes as calibration files always did;
+// the int8 forward then mostly agrees with it. (Against the walker over the modules it replaced,
+// ann 0.1's Int8Segmentor, calibrations and int8 logits were bit-identical: issue 32.)
+TEST_P(Int8ExecutorTest, CalibratesAndRunsInInt8) {
   const Case c = GetParam();
+  EncoderDecoder model = MakeModel(c);
   torch::manual_seed(3);
   const torch::Tensor a = torch::randn({1, 3, 75, 53}), b = torch::randn({1, 3, 61, 90});
-  Int8Segmentor old(MakeModel(c));
-  Int8Executor executor(InferenceGraph(*MakeModel(c)));
+  Int8Executor executor(InferenceGraph(*model));
+  torch::NoGradGuard no_grad;
   for (const torch::Tensor& x : {a, b}) {
-    EXPECT_TRUE(torch::equal(old.Observe(x), executor.Observe(x)));
+    const torch::Tensor exact = model->Predict(x), observed = executor.Observe(x);
+    EXPECT_LT((observed - exact).abs().max().item<double>(),
+              1e-4 * exact.abs().max().item<double>());
   }
-  const Calibration& expected = old.calibration();
-  const Calibration& got = executor.calibration();
-  ASSERT_EQ(got.ranges.size(), expected.ranges.size());
-  for (const auto& [name, range] : expected.ranges) {
-    auto it = got.ranges.find(name);
-    ASSERT_NE(it, got.ranges.end()) << name;
-    EXPECT_EQ(it->second.min, range.min) << name;
-    EXPECT_EQ(it->second.max, range.max) << name;
-    EXPECT_EQ(it->second.low, range.low) << name;
-    EXPECT_EQ(it->second.high, range.high) << name;
+  const Calibration& calibration = executor.calibration();
+  EXPECT_EQ(calibration.images, 2);
+  const int blocks = c.depth == 18 ? 8 : 16, convs = c.depth == 18 ? 2 : 3;
+  // mmseg's R-18 stem ends in 64 channels, which layer1 keeps: no downsample there.
+  const int downsamples = c.depth == 18 && c.variant == Variant::kMmseg ? 3 : 4;
+  // input, 3 stem convs, every block's convs (the last one named by its block), the downsamples,
+  // AFNB's attention, the composed bottleneck, APNB's attention, concatenation and bottleneck.
+  EXPECT_EQ(calibration.ranges.size(), 1u + 3 + blocks * convs + downsamples + 5);
+  for (const char* name :
+       {"input", "backbone.stem.0", "backbone.stem.2", "backbone.stem.4", "backbone.layer1.0.conv1",
+        "backbone.layer1.0", "backbone.layer4.0.downsample", "decode_head.fusion.attention",
+        "decode_head.bottleneck", "decode_head.context.attention", "decode_head.context.cat",
+        "decode_head.context.bottleneck"}) {
+    EXPECT_EQ(calibration.ranges.count(name), 1u) << name;
   }
-  old.Quantize(expected, Observer::kMinMax);
-  executor.Quantize(expected, Observer::kMinMax);
+  executor.Quantize(calibration, Observer::kMinMax);
   for (const torch::Tensor& x : {a, b}) {
-    const torch::Tensor y = executor.Predict(x), z = old.Predict(x);
-    EXPECT_TRUE(torch::equal(y, z)) << (y - z).abs().max().item<double>();
+    const torch::Tensor int8 = executor.Predict(x), exact = model->Predict(x);
+    // Logits centred per pixel (an untrained model's are dominated by a per-class offset).
+    const torch::Tensor d = int8 - int8.mean(1, true), e = exact - exact.mean(1, true);
+    const double rel = ((d - e).norm() / e.norm()).item<double>();
+    const double agree = int8.argmax(1).eq(exact.argmax(1)).to(torch::kDouble).mean().item<double>();
+    std::printf("int8 against exact: relative error %.4f, labels agree on %.2f%%\n", rel,
+                100 * agree);
+    EXPECT_LT(rel, 0.03);
+    EXPECT_GT(agree, 0.8);
   }
 }
 

@@ -1,4 +1,4 @@
-#include "ann/model/dnnl_primitive.h"
+#include "ann/dnnl/dnnl_primitive.h"
 
 namespace ann {
 

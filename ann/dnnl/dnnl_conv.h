@@ -6,8 +6,8 @@
 //
 //   DnnlConv conv3(*block.conv3, torch::kBFloat16);        // BN already folded
 //   torch::Tensor y = conv3.Forward(x, /*relu=*/true, identity);  // relu(conv(x) + identity)
-#ifndef ANN_MODEL_DNNL_CONV_H_
-#define ANN_MODEL_DNNL_CONV_H_
+#ifndef ANN_DNNL_DNNL_CONV_H_
+#define ANN_DNNL_DNNL_CONV_H_
 
 #include <array>
 #include <cstdint>
@@ -58,4 +58,4 @@ class DnnlConv {
 
 }  // namespace ann
 
-#endif  // ANN_MODEL_DNNL_CONV_H_
+#endif  // ANN_DNNL_DNNL_CONV_H_

@@ -1,8 +1,8 @@
-#include "ann/model/dnnl_conv.h"
+#include "ann/dnnl/dnnl_conv.h"
 
 #include <unordered_map>
 
-#include "ann/model/dnnl_primitive.h"
+#include "ann/dnnl/dnnl_primitive.h"
 
 namespace ann {
 namespace {

@@ -1,6 +1,6 @@
 // DnnlConv against LibTorch's conv2d (+ residual, ReLU) computed independently in float64, on
 // odd, asymmetric sizes, strided, dilated and padded, with and without a bias.
-#include "ann/model/dnnl_conv.h"
+#include "ann/dnnl/dnnl_conv.h"
 
 #include "ann/util/cpu.h"
 #include "gtest/gtest.h"

@@ -1,8 +1,8 @@
 // What DnnlConv and the int8 forward's Int8Conv share: the oneDNN engine and a forward-inference
 // convolution primitive with its weights reordered once into the layout its kernel chooses.
 // Includes oneDNN's header: for those two .cc files, not for headers.
-#ifndef ANN_MODEL_DNNL_PRIMITIVE_H_
-#define ANN_MODEL_DNNL_PRIMITIVE_H_
+#ifndef ANN_DNNL_DNNL_PRIMITIVE_H_
+#define ANN_DNNL_DNNL_PRIMITIVE_H_
 
 #include <cstdint>
 
@@ -30,4 +30,4 @@ DnnlConvolution MakeDnnlConvolution(const dnnl::memory::desc& src, const dnnl::m
 
 }  // namespace ann
 
-#endif  // ANN_MODEL_DNNL_PRIMITIVE_H_
+#endif  // ANN_DNNL_DNNL_PRIMITIVE_H_
