@@ -1,6 +1,6 @@
 // Analytic FLOP counting (the README's ann_efficiency section): the model's inference graph
-// (ann/inference/model_graph.h) read with shapes, no tensors computed. fvcore / mmengine convention, 1 multiply-add = 1
-// FLOP:
+// (ann/inference/model_graph.h) read with shapes, no tensors computed. fvcore / mmengine
+// convention, 1 multiply-add = 1 FLOP:
 //   conv = N·Cout·(Cin/groups)·kh·kw·Hout·Wout (bias not counted), matmul = prod(A)·B[-1],
 //   BN (eval) = 2·numel, adaptive average pooling = input numel, bilinear upsampling =
 //   4·output numel; element-wise ops (ReLU, add, softmax, scaling) and max pooling not counted.

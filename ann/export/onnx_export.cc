@@ -165,9 +165,9 @@ class GraphBuilder {
                   value),
              "perm", {0, 2, 1});  // [N, S, C]
     const std::string sim = Op(
-        "Mul", {Op("MatMul", {query, key}),
-                Float("scale", static_cast<float>(std::pow(static_cast<double>(node.channels),
-                                                           -0.5)))});
+        "Mul",
+        {Op("MatMul", {query, key}),
+         Float("scale", static_cast<float>(std::pow(static_cast<double>(node.channels), -0.5)))});
     const std::string weights = Name("softmax");
     IntAttr(Node("Softmax", {sim}, weights), "axis", -1);
     const std::string context = Op("MatMul", {weights, value});  // [N, hw, C]
@@ -175,11 +175,11 @@ class GraphBuilder {
     IntsAttr(Node("Transpose", {context}, channels_first), "perm", {0, 2, 1});  // [N, C, hw]
     // Back to [N, C, h, w] with the query's h and w.
     const std::string shape = Name("shape");
-    IntAttr(Node("Concat",
-                 {Dim(query_map, 0), Ints("c", {node.channels}), Dim(query_map, 2),
-                  Dim(query_map, 3)},
-                 shape),
-            "axis", 0);
+    IntAttr(
+        Node("Concat",
+             {Dim(query_map, 0), Ints("c", {node.channels}), Dim(query_map, 2), Dim(query_map, 3)},
+             shape),
+        "axis", 0);
     return Op("Reshape", {channels_first, shape});
   }
 
@@ -210,7 +210,8 @@ class GraphBuilder {
         onnx::NodeProto* pool = Node("MaxPool", {in[0]}, y);
         IntsAttr(pool, "kernel_shape", {node.kernel[0], node.kernel[1]});
         IntsAttr(pool, "strides", {node.stride[0], node.stride[1]});
-        IntsAttr(pool, "pads", {node.padding[0], node.padding[1], node.padding[0], node.padding[1]});
+        IntsAttr(pool, "pads",
+                 {node.padding[0], node.padding[1], node.padding[0], node.padding[1]});
         IntAttr(pool, "ceil_mode", node.ceil_mode ? 1 : 0);
         return y;
       }
@@ -237,8 +238,8 @@ class GraphBuilder {
       case NodeKind::kBatchNorm:
         break;
     }
-    return absl::UnimplementedError(absl::StrCat(node.name, ": the ONNX writer has no ",
-                                                 NodeKindName(node.kind), " node"));
+    return absl::UnimplementedError(
+        absl::StrCat(node.name, ": the ONNX writer has no ", NodeKindName(node.kind), " node"));
   }
 
  private:

@@ -24,7 +24,8 @@ DnnlExecutor::DnnlExecutor(Graph graph, torch::ScalarType dtype)
     if (n.kind != NodeKind::kConv) continue;
     Step& step = steps_[i];
     const std::vector<int> readers = graph_.Consumers(i);
-    const bool classifier = readers.size() == 1 && graph_.node(readers[0]).kind == NodeKind::kResize;
+    const bool classifier =
+        readers.size() == 1 && graph_.node(readers[0]).kind == NodeKind::kResize;
     if (classifier) {
       TORCH_CHECK(n.inputs.size() == 1 && n.residual < 0 && !n.relu && !n.border, n.name,
                   ": the classifier must be a plain convolution");
@@ -37,8 +38,8 @@ DnnlExecutor::DnnlExecutor(Graph graph, torch::ScalarType dtype)
       for (const ConvChunk& c : ComposedChunks(graph_, n)) {
         step.chunks.push_back(
             {c, std::make_shared<DnnlConv>(n.weight.narrow(1, c.offset, c.length),
-                                           step.chunks.empty() ? n.bias : torch::Tensor(),
-                                           n.stride, n.padding, n.dilation, dtype, torch::kFloat)});
+                                           step.chunks.empty() ? n.bias : torch::Tensor(), n.stride,
+                                           n.padding, n.dilation, dtype, torch::kFloat)});
       }
       continue;
     }

@@ -14,8 +14,8 @@
 #include <memory>
 #include <vector>
 
-#include "ann/inference/graph.h"
 #include "ann/dnnl/dnnl_conv.h"
+#include "ann/inference/graph.h"
 #include "torch/torch.h"
 
 namespace ann {

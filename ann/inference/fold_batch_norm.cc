@@ -13,12 +13,12 @@ ConvWeights FoldBatchNormWeights(const torch::Tensor& weight, const torch::Tenso
   torch::NoGradGuard no_grad;
   const torch::Tensor scale =
       bn.weight.to(torch::kDouble) / torch::sqrt(bn.running_var.to(torch::kDouble) + bn.eps);
-  const torch::Tensor old_bias = bias.defined() ? bias.to(torch::kDouble) : torch::zeros_like(scale);
+  const torch::Tensor old_bias =
+      bias.defined() ? bias.to(torch::kDouble) : torch::zeros_like(scale);
   const torch::Tensor folded_bias =
       bn.bias.to(torch::kDouble) + (old_bias - bn.running_mean.to(torch::kDouble)) * scale;
   const auto dtype = weight.scalar_type();
-  return {(weight.to(torch::kDouble) * scale.view({-1, 1, 1, 1})).to(dtype),
-          folded_bias.to(dtype)};
+  return {(weight.to(torch::kDouble) * scale.view({-1, 1, 1, 1})).to(dtype), folded_bias.to(dtype)};
 }
 
 }  // namespace

@@ -35,10 +35,11 @@ TEST(FoldBatchNormTest, FoldsAConvModuleAsTheFormulaSays) {
   // Independently: w * gamma / sqrt(var + eps), beta + (b - mean) * gamma / sqrt(var + eps), in
   // float64, rounded once.
   const auto& bn = *m->bn;
-  const torch::Tensor scale = bn.weight.to(torch::kDouble) /
-                              (bn.running_var.to(torch::kDouble) + bn.options.eps()).sqrt();
+  const torch::Tensor scale =
+      bn.weight.to(torch::kDouble) / (bn.running_var.to(torch::kDouble) + bn.options.eps()).sqrt();
   EXPECT_TRUE(torch::equal(
-      conv.weight, (m->conv->weight.to(torch::kDouble) * scale.view({-1, 1, 1, 1})).to(torch::kFloat)));
+      conv.weight,
+      (m->conv->weight.to(torch::kDouble) * scale.view({-1, 1, 1, 1})).to(torch::kFloat)));
   EXPECT_TRUE(torch::equal(
       conv.bias, (bn.bias.to(torch::kDouble) +
                   (m->conv->bias.to(torch::kDouble) - bn.running_mean.to(torch::kDouble)) * scale)

@@ -77,8 +77,8 @@ TEST(FuseActivationTest, LeavesAReluBeforeASumAlone) {
   EXPECT_EQ(g.node(2).kind, NodeKind::kAdd);
   torch::NoGradGuard no_grad;
   const torch::Tensor input = torch::randn({1, 3, 5, 7});
-  EXPECT_TRUE(torch::equal(RunGraph(g, {input})[0],
-                           torch::conv2d(input, conv.weight).relu() + input));
+  EXPECT_TRUE(
+      torch::equal(RunGraph(g, {input})[0], torch::conv2d(input, conv.weight).relu() + input));
 }
 
 }  // namespace

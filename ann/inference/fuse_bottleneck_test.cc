@@ -58,12 +58,13 @@ TEST(FuseBottleneckTest, FusesBothBlocksAsTheFormulaSays) {
     const torch::Tensor w = bottleneck.weight.to(torch::kDouble).flatten(1);
     const int64_t context = out.weight.size(0);
     const torch::Tensor w_c = w.narrow(1, 0, context);
-    const torch::Tensor expected_weight = torch::cat(
-        {w_c.mm(out.weight.to(torch::kDouble).flatten(1)), w.narrow(1, context, w.size(1) - context)},
-        1);
+    const torch::Tensor expected_weight =
+        torch::cat({w_c.mm(out.weight.to(torch::kDouble).flatten(1)),
+                    w.narrow(1, context, w.size(1) - context)},
+                   1);
     EXPECT_TRUE(torch::equal(afnb->weight.flatten(1), expected_weight));
-    EXPECT_TRUE(torch::equal(afnb->bias, w_c.mv(out.bias.to(torch::kDouble)) +
-                                             bottleneck.bias.to(torch::kDouble)));
+    EXPECT_TRUE(torch::equal(
+        afnb->bias, w_c.mv(out.bias.to(torch::kDouble)) + bottleneck.bias.to(torch::kDouble)));
     torch::NoGradGuard no_grad;
     const torch::Tensor x = Image(59, 77);
     ExpectClose(RunGraph(g, {x})[0], RunGraph(unfused, {x})[0]);

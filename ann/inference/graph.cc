@@ -137,11 +137,10 @@ std::vector<Shape> Graph::InferShapes(const std::vector<Shape>& inputs) const {
         const Shape& x = in(0);
         TORCH_CHECK(channels == n.weight.size(1), n.name, ": expected ", n.weight.size(1),
                     " input channels, got ", channels);
-        shapes[i] = {x[0], n.weight.size(0),
-                     WindowOutput(x[2], n.weight.size(2), n.stride[0], n.padding[0], n.dilation[0],
-                                  false),
-                     WindowOutput(x[3], n.weight.size(3), n.stride[1], n.padding[1], n.dilation[1],
-                                  false)};
+        shapes[i] = {
+            x[0], n.weight.size(0),
+            WindowOutput(x[2], n.weight.size(2), n.stride[0], n.padding[0], n.dilation[0], false),
+            WindowOutput(x[3], n.weight.size(3), n.stride[1], n.padding[1], n.dilation[1], false)};
         if (n.residual >= 0) {
           TORCH_CHECK(shapes[n.residual] == shapes[i], n.name,
                       ": the residual's shape differs from the output's");

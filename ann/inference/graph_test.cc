@@ -73,7 +73,8 @@ TEST(GraphTest, RefusesAMisfitNamingTheNode) {
     g.InferShapes({{1, 3, 37, 23}});
     FAIL() << "no error";
   } catch (const c10::Error& e) {
-    EXPECT_NE(std::string(e.what_without_backtrace()).find("classifier: expected 11 input channels, got 12"),
+    EXPECT_NE(std::string(e.what_without_backtrace())
+                  .find("classifier: expected 11 input channels, got 12"),
               std::string::npos)
         << e.what_without_backtrace();
   }

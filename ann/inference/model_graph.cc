@@ -137,11 +137,11 @@ int AddNonLocalFusion(Graph& graph, const nn::ModuleList& stages, const ConvModu
                       int query, int key, int feats, const std::string& name) {
   int context = -1;
   for (size_t i = 0; i < stages->size(); ++i) {
-    const int prior =
-        AddSelfAttentionBlock(graph, *stages->ptr(i)->as<SelfAttentionBlockImpl>(), query, key,
-                              Join(name, "stages." + std::to_string(i)));
-    context = context < 0 ? prior
-                          : AddSimple(graph, NodeKind::kAdd, {context, prior}, Join(name, "stages"));
+    const int prior = AddSelfAttentionBlock(graph, *stages->ptr(i)->as<SelfAttentionBlockImpl>(),
+                                            query, key, Join(name, "stages." + std::to_string(i)));
+    context = context < 0
+                  ? prior
+                  : AddSimple(graph, NodeKind::kAdd, {context, prior}, Join(name, "stages"));
   }
   const int joined = AddSimple(graph, NodeKind::kConcat, {context, feats}, Join(name, "cat"));
   return AddConvModule(graph, bottleneck, joined, Join(name, "bottleneck"));
@@ -186,8 +186,7 @@ int AddSelfAttentionBlock(Graph& graph, const SelfAttentionBlockImpl& block, int
                       *block.out_project, name);
 }
 
-int AddNonLocalBlock(Graph& graph, const NonLocalBlockImpl& block, int x,
-                     const std::string& name) {
+int AddNonLocalBlock(Graph& graph, const NonLocalBlockImpl& block, int x, const std::string& name) {
   const int key_map = AddConvModule(graph, *block.key_project, x, Join(name, "key_project"));
   const int value_map = AddConv(graph, *block.value_project, {x}, Join(name, "value_project"));
   // Every position a key: no pyramid.

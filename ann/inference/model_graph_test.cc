@@ -77,8 +77,9 @@ TEST(ModelGraphTest, NamesNodesByTheirModulesAndSharesTheWeights) {
   EXPECT_EQ(CountKind(g, NodeKind::kMaxPool), 1);
   const std::string text = DescribeGraph(g);
   for (const char* name :
-       {"conv backbone.stem.0 ", "batch_norm backbone.layer3.5.bn2 ", "conv backbone.layer2.0.downsample.0 ",
-        "add backbone.layer4.2 ", "conv decode_head.fusion.stages.0.query_project.conv ",
+       {"conv backbone.stem.0 ", "batch_norm backbone.layer3.5.bn2 ",
+        "conv backbone.layer2.0.downsample.0 ", "add backbone.layer4.2 ",
+        "conv decode_head.fusion.stages.0.query_project.conv ",
         "attention decode_head.context.stages.0 ", "concat decode_head.context.cat ",
         "relu decode_head.context.bottleneck.activate ", "conv decode_head.conv_seg ",
         "resize resize "}) {

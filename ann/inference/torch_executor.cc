@@ -48,8 +48,8 @@ std::vector<torch::Tensor> RunGraph(const Graph& graph, const std::vector<torch:
         break;
       }
       case NodeKind::kBatchNorm:
-        y = torch::batch_norm(values[n.inputs[0]], n.weight, n.bias, n.running_mean,
-                              n.running_var, /*training=*/false, /*momentum=*/0.0, n.eps,
+        y = torch::batch_norm(values[n.inputs[0]], n.weight, n.bias, n.running_mean, n.running_var,
+                              /*training=*/false, /*momentum=*/0.0, n.eps,
                               at::globalContext().userEnabledCuDNN());
         break;
       default:

@@ -1,6 +1,5 @@
 #include "ann/model/ann_head.h"
 
-
 namespace ann {
 namespace {
 
@@ -49,7 +48,8 @@ ConvWeights FuseBottleneckWeights(const std::vector<torch::Tensor>& out_weights,
   columns.push_back(w.narrow(1, context, w.size(1) - context));
   ConvWeights fused{torch::cat(columns, 1).view({w.size(0), -1, 1, 1}), {}};
   if (out_bias.defined()) fused.bias = w_c.mv(out_bias);
-  if (bias.defined()) fused.bias = fused.bias.defined() ? fused.bias + bias.to(dtype) : bias.to(dtype);
+  if (bias.defined())
+    fused.bias = fused.bias.defined() ? fused.bias + bias.to(dtype) : bias.to(dtype);
   return fused;
 }
 

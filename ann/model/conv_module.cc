@@ -15,9 +15,7 @@ ConvModuleImpl::ConvModuleImpl(const ConvModuleOptions& options) : relu_(options
   }
 }
 
-torch::Tensor ConvModuleImpl::forward(torch::Tensor x) {
-  return NormAndActivate(conv->forward(x));
-}
+torch::Tensor ConvModuleImpl::forward(torch::Tensor x) { return NormAndActivate(conv->forward(x)); }
 
 torch::Tensor ConvModuleImpl::NormAndActivate(torch::Tensor x) {
   if (bn) x = bn->forward(x);

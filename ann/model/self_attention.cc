@@ -77,8 +77,8 @@ torch::Tensor PyramidAttention(const torch::Tensor& query_map, const torch::Tens
   const int64_t h = query_map.size(2);
   const int64_t w = query_map.size(3);
   torch::Tensor query = Tokens(query_map);  // [B, N, C]
-  torch::Tensor key = pool_scales.empty() ? key_map.flatten(2)
-                                          : PyramidPooling(key_map, pool_scales);  // [B, C, S]
+  torch::Tensor key =
+      pool_scales.empty() ? key_map.flatten(2) : PyramidPooling(key_map, pool_scales);  // [B, C, S]
   torch::Tensor value =
       (pool_scales.empty() ? value_map.flatten(2) : PyramidPooling(value_map, pool_scales))
           .transpose(1, 2);  // [B, S, C]

@@ -30,7 +30,8 @@ struct TensorRange {
   int64_t images = 0;
 };
 
-// The ranges of every quantized tensor, by name (ann/quant/int8_executor names them: CalibrationName).
+// The ranges of every quantized tensor, by name (ann/quant/int8_executor names them:
+// CalibrationName).
 struct Calibration {
   std::string checkpoint_sha256;  // of the checkpoint file the ranges were observed with
   int64_t images = 0;

@@ -78,8 +78,10 @@ Int8Executor::Int8Executor(Graph graph)
     }
     // Summed in float32; the first adds the interior bias.
     for (const ConvChunk& part : ComposedChunks(graph_, n)) {
-      Chunk c{part, n.weight.narrow(1, part.offset, part.length).to(torch::kFloat).contiguous(),
-              {}, nullptr};
+      Chunk c{part,
+              n.weight.narrow(1, part.offset, part.length).to(torch::kFloat).contiguous(),
+              {},
+              nullptr};
       if (step.chunks.empty()) c.bias = n.bias.to(torch::kFloat);
       step.chunks.push_back(std::move(c));
     }
@@ -181,8 +183,8 @@ class Int8Executor::Walk {
         torch::Tensor residual;
         if (n.residual >= 0) residual = values[n.residual];
         if (!int8_) {
-          torch::Tensor y = torch::conv2d(x, step.weight, step.bias, n.stride, n.padding,
-                                          n.dilation);
+          torch::Tensor y =
+              torch::conv2d(x, step.weight, step.bias, n.stride, n.padding, n.dilation);
           if (residual.defined()) y.add_(residual);
           if (n.relu) y.relu_();
           return Point(step.name, step.out, y);
@@ -231,12 +233,12 @@ void Int8Executor::Quantize(const Calibration& calibration, Observer observer) {
     if (n.kind != NodeKind::kConv || step.role == Role::kClassifier) continue;
     if (step.role == Role::kComposed) {
       for (Chunk& chunk : step.chunks) {
-        chunk.conv = std::make_shared<Int8Conv>(chunk.weight, chunk.bias, n.stride, n.padding,
-                                                n.dilation);
+        chunk.conv =
+            std::make_shared<Int8Conv>(chunk.weight, chunk.bias, n.stride, n.padding, n.dilation);
       }
     } else {
-      step.conv = std::make_shared<Int8Conv>(step.weight, step.bias, n.stride, n.padding,
-                                             n.dilation);
+      step.conv =
+          std::make_shared<Int8Conv>(step.weight, step.bias, n.stride, n.padding, n.dilation);
     }
     if (step.role != Role::kProjection) step.out = params(step.name);
     if (step.role == Role::kJoined) step.cat = params(step.cat_name);

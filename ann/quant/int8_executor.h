@@ -73,12 +73,12 @@ class Int8Executor {
   };
   struct Step {
     Role role = Role::kOther;
-    std::string name;            // in the calibration (CalibrationName); kJoined: its concatenation's
-    std::string cat_name;        // kJoined
+    std::string name;      // in the calibration (CalibrationName); kJoined: its concatenation's
+    std::string cat_name;  // kJoined
     torch::Tensor weight, bias;  // float32 (channels-last as the module's parameters)
     std::vector<Chunk> chunks;   // kComposed
     std::shared_ptr<Int8Conv> conv;
-    QParams out, cat;            // after Quantize
+    QParams out, cat;  // after Quantize
   };
 
   Graph graph_;

@@ -64,7 +64,8 @@ TEST_P(Int8ExecutorTest, CalibratesAndRunsInInt8) {
     // Logits centred per pixel (an untrained model's are dominated by a per-class offset).
     const torch::Tensor d = int8 - int8.mean(1, true), e = exact - exact.mean(1, true);
     const double rel = ((d - e).norm() / e.norm()).item<double>();
-    const double agree = int8.argmax(1).eq(exact.argmax(1)).to(torch::kDouble).mean().item<double>();
+    const double agree =
+        int8.argmax(1).eq(exact.argmax(1)).to(torch::kDouble).mean().item<double>();
     std::printf("int8 against exact: relative error %.4f, labels agree on %.2f%%\n", rel,
                 100 * agree);
     EXPECT_LT(rel, 0.03);
