@@ -21,9 +21,7 @@ bool ComposeBottleneckRewrite::Match(const Graph& graph, int index) const {
   }
   const int first = conv.inputs[0];
   const GraphNode& f = graph.node(first);
-  if (f.kind != NodeKind::kConv || f.inputs.size() < 2 || f.relu || f.residual >= 0 || f.border ||
-      f.weight.size(2) != 1 || f.weight.size(3) != 1 || f.stride != std::array<int64_t, 2>{1, 1} ||
-      f.padding != std::array<int64_t, 2>{0, 0} ||
+  if (!IsPointwiseConv(f) || f.inputs.size() < 2 || f.relu || f.residual >= 0 || f.border ||
       graph.Consumers(first) != std::vector<int>{index}) {
     return false;
   }

@@ -23,10 +23,7 @@ DnnlExecutor::DnnlExecutor(Graph graph, torch::ScalarType dtype)
     const GraphNode& n = graph_.node(i);
     if (n.kind != NodeKind::kConv) continue;
     Step& step = steps_[i];
-    const std::vector<int> readers = graph_.Consumers(i);
-    const bool classifier =
-        readers.size() == 1 && graph_.node(readers[0]).kind == NodeKind::kResize;
-    if (classifier) {
+    if (IsClassifier(graph_, i)) {
       TORCH_CHECK(n.inputs.size() == 1 && n.residual < 0 && !n.relu && !n.border, n.name,
                   ": the classifier must be a plain convolution");
       step.weight = n.weight.to(dtype).contiguous(torch::MemoryFormat::ChannelsLast);

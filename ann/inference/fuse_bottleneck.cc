@@ -9,10 +9,9 @@ bool ReadOnlyBy(const Graph& graph, int node, int reader) {
   return graph.Consumers(node) == std::vector<int>{reader};
 }
 
-bool IsPointwise(const GraphNode& conv) {
-  return conv.kind == NodeKind::kConv && conv.weight.size(2) == 1 && conv.weight.size(3) == 1 &&
-         conv.stride == std::array<int64_t, 2>{1, 1} &&
-         conv.padding == std::array<int64_t, 2>{0, 0} && conv.residual < 0 && !conv.relu;
+// A 1x1 convolution with nothing inside after it.
+bool IsBarePointwise(const GraphNode& conv) {
+  return IsPointwiseConv(conv) && conv.residual < 0 && !conv.relu;
 }
 
 // The out_project convolutions summed into `context` (itself one, or a sum of them), each reading
@@ -28,7 +27,7 @@ std::vector<int> OutProjections(const Graph& graph, int context) {
   }
   for (int part : parts) {
     const GraphNode& p = graph.node(part);
-    if (!IsPointwise(p) || p.inputs.size() != 1 ||
+    if (!IsBarePointwise(p) || p.inputs.size() != 1 ||
         graph.node(p.inputs[0]).kind != NodeKind::kAttention) {
       return {};
     }
@@ -40,10 +39,7 @@ std::vector<int> OutProjections(const Graph& graph, int context) {
 
 bool FuseBottleneckRewrite::Match(const Graph& graph, int index) const {
   const GraphNode& bottleneck = graph.node(index);
-  if (bottleneck.kind != NodeKind::kConv || bottleneck.inputs.size() != 1 ||
-      bottleneck.weight.size(2) != 1 || bottleneck.weight.size(3) != 1 ||
-      bottleneck.stride != std::array<int64_t, 2>{1, 1} ||
-      bottleneck.padding != std::array<int64_t, 2>{0, 0} || bottleneck.residual >= 0) {
+  if (!IsPointwiseConv(bottleneck) || bottleneck.inputs.size() != 1 || bottleneck.residual >= 0) {
     return false;
   }
   const int cat = bottleneck.inputs[0];

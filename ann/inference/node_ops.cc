@@ -24,6 +24,12 @@ void ReleaseInputs(const Graph& graph, int index, const std::vector<int>& last_u
   if (n.residual >= 0 && last_use[n.residual] == index) values[n.residual] = torch::Tensor();
 }
 
+bool IsClassifier(const Graph& graph, int index) {
+  const std::vector<int> readers = graph.Consumers(index);
+  return graph.node(index).kind == NodeKind::kConv && readers.size() == 1 &&
+         graph.node(readers[0]).kind == NodeKind::kResize;
+}
+
 torch::Tensor RunLibTorchNode(const GraphNode& n, const std::vector<torch::Tensor>& values,
                               bool channels_last) {
   auto in = [&](size_t k) -> const torch::Tensor& { return values[n.inputs.at(k)]; };

@@ -19,6 +19,9 @@ std::vector<int> LastUses(const Graph& graph);
 void ReleaseInputs(const Graph& graph, int index, const std::vector<int>& last_use,
                    std::vector<torch::Tensor>& values);
 
+// Whether node `index` is the classifier: a convolution whose only reader is the resize.
+bool IsClassifier(const Graph& graph, int index);
+
 // Runs a ReLU, sum, max pooling, concatenation, attention or resize node on `values` (the
 // attention's output channels-last when `channels_last`, the resize's in float32 from the
 // contiguous layout: LibTorch's channels-last bilinear kernel is about 1.5x slower on the logits,

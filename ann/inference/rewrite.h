@@ -17,6 +17,9 @@ class GraphRewrite {
   virtual void Replace(Graph& graph, int index) const = 0;
 };
 
+// Whether `node` is a 1x1 convolution with stride 1 and no padding (whatever follows it inside).
+bool IsPointwiseConv(const GraphNode& node);
+
 // Replaces every match of `rewrite`, in node order, then drops the nodes nothing reads; returns
 // the number of replacements.
 int ApplyRewrite(Graph& graph, const GraphRewrite& rewrite);

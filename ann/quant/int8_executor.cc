@@ -59,7 +59,7 @@ Int8Executor::Int8Executor(Graph graph)
     const std::vector<int> readers = graph_.Consumers(i);
     bool attention_only = !readers.empty();
     for (int r : readers) attention_only &= graph_.node(r).kind == NodeKind::kAttention;
-    if (readers.size() == 1 && graph_.node(readers[0]).kind == NodeKind::kResize) {
+    if (IsClassifier(graph_, i)) {
       step.role = Role::kClassifier;
     } else if (attention_only) {
       step.role = Role::kProjection;
