@@ -138,8 +138,8 @@ int main(int argc, char** argv) {
   peers.emplace_back("ann_exact_fp32", Time([&] { model->Predict(x); }, FLAGS_runs));
   std::vector<std::pair<std::string, std::pair<double, double>>> errors;
   const ann::Graph graph = ann::InferenceGraph(*model);
-  auto fast = [&](torch::ScalarType dtype, const std::string& name) {
-    const ann::DnnlExecutor executor(graph, dtype);
+  auto fast = [&](ann::Precision precision, const std::string& name) {
+    const ann::DnnlExecutor executor(graph, precision);
     const torch::Tensor got = executor.Predict(x);
     const double rel = ((got - exact).abs().max() / exact.abs().max()).item<double>();
     const double agree =
@@ -147,7 +147,7 @@ int main(int argc, char** argv) {
     errors.emplace_back(name, std::make_pair(rel, agree));
     peers.emplace_back(name, Time([&] { executor.Predict(x); }, FLAGS_runs));
   };
-  fast(torch::kFloat, "ann_fast_fp32");
+  fast(ann::Precision::kFp32, "ann_fast_fp32");
   if (int8) {
     ann::Int8Executor engine(graph);  // calibrated on the input, as PyTorch's peer is
     engine.Observe(x);
@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
     errors.emplace_back("ann_int8", std::make_pair(rel, agree));
     peers.emplace_back("ann_int8", Time([&] { engine.Predict(x); }, FLAGS_runs));
   }
-  if (bf16) fast(torch::kBFloat16, "ann_fast_bf16");
+  if (bf16) fast(ann::Precision::kBf16, "ann_fast_bf16");
 
   double eager_ms = 0;
   for (const auto& [name, t] : peers) {

@@ -108,10 +108,10 @@ int main(int argc, char** argv) {
   const double ort_error = ((ort - exact).abs().max() / exact.abs().max()).item<double>();
   peers.emplace_back("ann --precision=exact", Time([&] { model->Predict(x); }, FLAGS_runs));
   const ann::Graph graph = ann::InferenceGraph(*model);
-  const ann::DnnlExecutor fp32(graph, torch::kFloat);
+  const ann::DnnlExecutor fp32(graph, ann::Precision::kFp32);
   peers.emplace_back("ann --precision=fp32", Time([&] { fp32.Predict(x); }, FLAGS_runs));
   if (ann::CpuHasBf16()) {
-    const ann::DnnlExecutor bf16(graph, torch::kBFloat16);
+    const ann::DnnlExecutor bf16(graph, ann::Precision::kBf16);
     peers.emplace_back("ann --precision=bf16", Time([&] { bf16.Predict(x); }, FLAGS_runs));
   }
   const double ort_min = peers[0].second.min_ms;

@@ -125,8 +125,7 @@ int main(int argc, char** argv) {
   if (*mode == Mode::kTrainFp32 || *mode == Mode::kTrainBf16) {
     model->train();
     sgd = std::make_unique<ann::Sgd>(ann::UniqueParameters(*model), 0.9, 5e-4);
-    recipe.precision =
-        bf16 ? ann::TrainConfig::Precision::kBf16 : ann::TrainConfig::Precision::kFp32;
+    recipe.precision = bf16 ? ann::Precision::kBf16 : ann::Precision::kFp32;
     labels = torch::randint(0, 19, {FLAGS_batch, FLAGS_height, FLAGS_width}, torch::kLong);
     run = [&] {
       sgd->ZeroGrad();
@@ -147,8 +146,8 @@ int main(int argc, char** argv) {
   } else {
     model->eval();
     if (*mode != Mode::kExact) {
-      executor = std::make_unique<ann::DnnlExecutor>(ann::InferenceGraph(*model),
-                                                     bf16 ? torch::kBFloat16 : torch::kFloat);
+      executor = std::make_unique<ann::DnnlExecutor>(
+          ann::InferenceGraph(*model), bf16 ? ann::Precision::kBf16 : ann::Precision::kFp32);
     }
     run = [&] {
       torch::NoGradGuard no_grad;

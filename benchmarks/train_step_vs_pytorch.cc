@@ -38,7 +38,7 @@ using ann::bench::Summarise;
 using ann::bench::Timing;
 
 // Our trainer's step (TrainingForward, SegmentationLoss, backward, Sgd) in `precision`.
-Timing TimeOurs(ann::TrainConfig::Precision precision) {
+Timing TimeOurs(ann::Precision precision) {
   torch::manual_seed(0);
   ann::ModelConfig config;
   config.depth = FLAGS_depth;
@@ -106,8 +106,8 @@ int main(int argc, char** argv) {
   }
   rows.push_back({"PyTorch eager fp32, kept malloc", TimePyTorch(threads, false, true)});
   if (bf16) rows.push_back({"PyTorch bf16, kept malloc", TimePyTorch(threads, true, true)});
-  rows.push_back({"ann fp32", TimeOurs(ann::TrainConfig::Precision::kFp32)});
-  if (bf16) rows.push_back({"ann bf16 (mixed)", TimeOurs(ann::TrainConfig::Precision::kBf16)});
+  rows.push_back({"ann fp32", TimeOurs(ann::Precision::kFp32)});
+  if (bf16) rows.push_back({"ann bf16 (mixed)", TimeOurs(ann::Precision::kBf16)});
   std::printf("  %-38s %10s %10s %18s\n", "peer", "min ms", "median ms", "vs eager fp32 (min)");
   for (const Row& r : rows) {
     if (r.t.min_ms <= 0) {

@@ -11,8 +11,8 @@
 #include <string>
 
 #include "ann/config/config.h"
+#include "ann/efficiency/footprint.h"
 #include "ann/efficiency/report.h"
-#include "ann/model/footprint.h"
 #include "ann/util/flags.h"
 #include "ann/util/runtime.h"
 #include "gflags/gflags.h"

@@ -8,9 +8,9 @@
 #include <string>
 
 #include "ann/config/config.h"
+#include "ann/eval/backend.h"
 #include "ann/eval/evaluator.h"
 #include "ann/eval/report.h"
-#include "ann/io/checkpoint.h"
 #include "ann/util/files.h"
 #include "ann/util/flags.h"
 #include "ann/util/runtime.h"
@@ -56,11 +56,9 @@ absl::Status Run() {
   if (!FLAGS_pred_dir.empty()) {
     evaluated = EvaluatePredictionDir(FLAGS_pred_dir, samples, info, num_classes, options);
   } else {
-    ANN_RETURN_IF_ERROR(CheckCalibrationForCheckpoint(config.test, FLAGS_checkpoint));
     SetUpRuntimeFromFlags();
-    EncoderDecoder model(config.model);
-    ANN_RETURN_IF_ERROR(LoadCheckpoint(FLAGS_checkpoint, *model, LoadMode::kStrict).status());
-    Predictor predictor(model, config.test);
+    ANN_ASSIGN_OR_RETURN(Predictor predictor, LoadPredictor(config.model, config.data.normalize,
+                                                            config.test, FLAGS_checkpoint));
     evaluated = EvaluateSamples(predictor, samples, info, num_classes, options);
   }
   ANN_ASSIGN_OR_RETURN(Evaluation result, std::move(evaluated));

@@ -6,8 +6,8 @@
 #include <string>
 
 #include "ann/config/config.h"
+#include "ann/eval/backend.h"
 #include "ann/export/onnx_export.h"
-#include "ann/io/checkpoint.h"
 #include "ann/util/flags.h"
 #include "ann/util/runtime.h"
 #include "gflags/gflags.h"
@@ -46,8 +46,8 @@ absl::Status Run() {
   if (FLAGS_batch < 1) return absl::InvalidArgumentError("--batch: must be >= 1");
   options.batch = FLAGS_batch;
   SetUpRuntimeFromFlags();
-  EncoderDecoder model(config.model);
-  ANN_RETURN_IF_ERROR(LoadCheckpoint(FLAGS_checkpoint, *model, LoadMode::kStrict).status());
+  ANN_ASSIGN_OR_RETURN(EncoderDecoder model,
+                       LoadEvalModel(config.model, config.test, FLAGS_checkpoint));
   ANN_ASSIGN_OR_RETURN(const std::string summary, ExportOnnx(model, config, options, FLAGS_out));
   std::printf("%s\n", summary.c_str());
   return absl::OkStatus();

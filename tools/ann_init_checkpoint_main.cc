@@ -31,12 +31,9 @@ absl::Status Run() {
   torch::manual_seed(config.train.seed);
   EncoderDecoder model(config.model);
   model->InitWeights();
-  auto meta = PickleValue::Dict();
-  meta->Set("ann_version", PickleValue::String("0.1.0"));
-  meta->Set("seed", PickleValue::Int(static_cast<int64_t>(config.train.seed)));
-  meta->Set("iter", PickleValue::Int(0));
-  SetClassMeta(*meta, info.class_names, info.palette);
-  ANN_RETURN_IF_ERROR(SaveCheckpoint(FLAGS_out, *model, meta));
+  ANN_RETURN_IF_ERROR(SaveCheckpoint(
+      FLAGS_out, *model,
+      CheckpointMetaDict({/*iter=*/0, config.train.seed, info.class_names, info.palette})));
   std::printf("%s: %lld parameters, %zu keys\n", FLAGS_out.c_str(),
               static_cast<long long>(CountParameters(*model)), ModuleStateDict(*model).size());
   return absl::OkStatus();

@@ -9,9 +9,9 @@
 #include <string>
 
 #include "ann/config/config.h"
+#include "ann/eval/backend.h"
 #include "ann/eval/predict_images.h"
 #include "ann/eval/submission.h"
-#include "ann/io/checkpoint.h"
 #include "ann/util/flags.h"
 #include "ann/util/runtime.h"
 #include "gflags/gflags.h"
@@ -38,11 +38,9 @@ absl::Status PredictTestSplit(const std::vector<std::string>& images, const std:
         absl::StrCat("--num_classes: a Cityscapes submission needs a 19-class model, got ",
                      config.model.num_classes));
   }
-  ANN_RETURN_IF_ERROR(CheckCalibrationForCheckpoint(config.test, FLAGS_checkpoint));
   SetUpRuntimeFromFlags();
-  EncoderDecoder model(config.model);
-  ANN_RETURN_IF_ERROR(LoadCheckpoint(FLAGS_checkpoint, *model, LoadMode::kStrict).status());
-  Predictor predictor(model, config.test);
+  ANN_ASSIGN_OR_RETURN(Predictor predictor, LoadPredictor(config.model, config.data.normalize,
+                                                          config.test, FLAGS_checkpoint));
   PredictOutput output;
   output.format = PredictOutput::Format::kCityscapes;
   output.out_dir = pred_dir;

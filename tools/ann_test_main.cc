@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ann/config/config.h"
-#include "ann/eval/calibrate.h"
+#include "ann/eval/backend.h"
 #include "ann/eval/predict_images.h"
 #include "ann/eval/predict_video.h"
 #include "ann/io/checkpoint.h"
@@ -59,21 +59,22 @@ absl::Status Run() {
   if (!is_video) {
     ANN_ASSIGN_OR_RETURN(images, ListImages(FLAGS_images, {FLAGS_out_dir, FLAGS_logits_dir}));
   }
-  if (FLAGS_calibrate.empty()) {
-    ANN_RETURN_IF_ERROR(CheckCalibrationForCheckpoint(config.test, FLAGS_checkpoint));
-  }
   const int threads = SetUpRuntimeFromFlags();
-  EncoderDecoder model(config.model);
-  ANN_ASSIGN_OR_RETURN(LoadReport report,
-                       LoadCheckpoint(FLAGS_checkpoint, *model, LoadMode::kStrict));
+  LoadReport report;
+  // Calibration runs the float graph: a calibration given for int8 plays no part.
+  TestConfig test = config.test;
+  if (!FLAGS_calibrate.empty()) test.precision.reset();
+  ANN_ASSIGN_OR_RETURN(EncoderDecoder model,
+                       LoadEvalModel(config.model, test, FLAGS_checkpoint, &report));
   LOG(INFO) << FLAGS_checkpoint << ": " << report.Summary() << "; "
             << (is_video ? (video.source.file.empty() ? "a camera" : video.source.file)
                          : absl::StrCat(images.size(), " images"))
             << ", " << threads << " threads";
   if (!FLAGS_calibrate.empty()) {
-    return CalibrateImages(model, config.test, images, FLAGS_checkpoint, FLAGS_calibrate);
+    return CalibrateImages(model, config.data.normalize, test, images, FLAGS_checkpoint,
+                           FLAGS_calibrate);
   }
-  Predictor predictor(model, config.test);
+  Predictor predictor(config.model, config.data.normalize, test, MakeForward(model, test));
   output.out_dir = FLAGS_out_dir;
   output.overlay = FLAGS_overlay;
   output.logits_dir = FLAGS_logits_dir;

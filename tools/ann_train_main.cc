@@ -68,7 +68,7 @@ absl::Status Run() {
               << config.train.max_iters << " iterations, batch " << config.train.batch_size << " x "
               << FLAGS_world_size << " processes, " << threads << " threads each";
   }
-  return Train(config, options);
+  return Train(config.model, config.data, config.train, config.test, options);
 }
 
 }  // namespace

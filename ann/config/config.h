@@ -59,7 +59,8 @@ absl::StatusOr<Config> LoadConfig() {
     ANN_ASSIGN_OR_RETURN(config.model, ModelConfigFromFlags());
   }
   if constexpr ((kParts & kDataPart) != 0) {
-    ANN_ASSIGN_OR_RETURN(config.data, DataConfigFromFlags());
+    ANN_ASSIGN_OR_RETURN(const Variant variant, VariantFromFlags());
+    ANN_ASSIGN_OR_RETURN(config.data, DataConfigFromFlags(variant));
   }
   if constexpr ((kParts & kTrainPart) != 0) {
     ANN_ASSIGN_OR_RETURN(config.train, TrainConfigFromFlags(config.model));

@@ -5,10 +5,11 @@ namespace ann {
 const std::vector<std::string>& AllConfigFlags() {
   static const auto* names = new std::vector<std::string>{
       // ann/model/model_config.cc
-      "depth", "num_classes", "variant", "pool_scales", "align_corners", "aux_head", "mean", "std",
-      "channels", "project_channels", "to_rgb",
+      "depth", "num_classes", "variant", "pool_scales", "align_corners", "aux_head", "channels",
+      "project_channels",
       // ann/data/data_config.cc
-      "dataset", "dataset_file", "data_root", "train_split", "val_split", "workers",
+      "dataset", "dataset_file", "data_root", "train_split", "val_split", "workers", "mean", "std",
+      "to_rgb",
       // ann/train/train_config.cc
       "crop_size", "img_scale", "ratio_range", "cat_max_ratio", "flip_prob", "photometric",
       "batch_size", "max_iters", "lr", "min_lr", "power", "momentum", "weight_decay", "loss",

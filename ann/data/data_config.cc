@@ -1,8 +1,12 @@
 #include "ann/data/data_config.h"
 
+#include <array>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "ann/data/dataset_file.h"
+#include "ann/util/flags.h"
 #include "ann/util/status_macros.h"
 #include "gflags/gflags.h"
 
@@ -17,10 +21,37 @@ DEFINE_string(train_split, "train",
               "test-server model).");
 DEFINE_string(val_split, "val", "Split validated during training (--eval_interval).");
 DEFINE_int32(workers, 2, "Data loading / image decoding threads.");
+DEFINE_string(mean, "default", "Per-channel mean, comma separated, or default (the variant's).");
+DEFINE_string(std, "default", "Per-channel std, comma separated, or default (the variant's).");
+DEFINE_string(to_rgb, "default",
+              "Convert BGR input to RGB before normalising: true/false/default.");
 
 namespace ann {
+namespace {
 
-absl::StatusOr<DataConfig> DataConfigFromFlags() {
+// Three comma-separated numbers, or default (the variant's value).
+absl::StatusOr<std::array<double, 3>> ParseTriple(absl::string_view flag, absl::string_view text,
+                                                  const std::array<double, 3>& default_value) {
+  if (text == "default") return default_value;
+  ANN_ASSIGN_OR_RETURN(std::vector<double> values, ParseNumberListFlag(flag, text, 3, 3));
+  return std::array<double, 3>{values[0], values[1], values[2]};
+}
+
+// `variant`'s normalisation with --mean, --std and --to_rgb applied.
+absl::StatusOr<NormalizeParams> NormalizeParamsFromFlags(Variant variant) {
+  NormalizeParams params = DefaultNormalizeParams(variant);
+  ANN_ASSIGN_OR_RETURN(params.to_rgb, ParseTriStateFlag("to_rgb", FLAGS_to_rgb, params.to_rgb));
+  ANN_ASSIGN_OR_RETURN(params.mean, ParseTriple("mean", FLAGS_mean, params.mean));
+  ANN_ASSIGN_OR_RETURN(params.std, ParseTriple("std", FLAGS_std, params.std));
+  for (double s : params.std) {
+    if (!(s > 0)) return absl::InvalidArgumentError("--std: values must be positive");
+  }
+  return params;
+}
+
+}  // namespace
+
+absl::StatusOr<DataConfig> DataConfigFromFlags(Variant variant) {
   DataConfig c;
   ANN_ASSIGN_OR_RETURN(c.kind, ParseDatasetKind(FLAGS_dataset));
   if (c.kind == DatasetKind::kCustom) {
@@ -52,6 +83,7 @@ absl::StatusOr<DataConfig> DataConfigFromFlags() {
   ANN_ASSIGN_OR_RETURN(c.val_split, ParseSplitFlag("val_split", FLAGS_val_split));
   if (FLAGS_workers < 1) return absl::InvalidArgumentError("--workers: must be >= 1");
   c.workers = FLAGS_workers;
+  ANN_ASSIGN_OR_RETURN(c.normalize, NormalizeParamsFromFlags(variant));
   return c;
 }
 

@@ -9,6 +9,8 @@
 
 #include "absl/status/statusor.h"
 #include "ann/data/dataset.h"
+#include "ann/data/normalize.h"
+#include "ann/util/variant.h"
 
 namespace ann {
 
@@ -21,11 +23,14 @@ struct DataConfig {
   std::vector<std::string> train_splits = {"train"};  // Concatenated (e.g. train + val).
   std::string val_split = "val";
   int workers = 2;  // Decoding / loading threads.
+  // mmseg's img_norm_cfg: how images become network inputs, in training and at test time.
+  NormalizeParams normalize;
 };
 
-// Reads --dataset --data_root --train_split --val_split --workers; every bad value is an error
-// naming its flag.
-absl::StatusOr<DataConfig> DataConfigFromFlags();
+// Reads --dataset --data_root --train_split --val_split --workers, and --mean --std --to_rgb
+// (three numbers each, std positive; true, false or default) over `variant`'s normalisation;
+// every bad value is an error naming its flag.
+absl::StatusOr<DataConfig> DataConfigFromFlags(Variant variant = Variant::kMmseg);
 
 }  // namespace ann
 

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
-#include "ann/data/cityscapes_labels.h"
+#include "ann/data/dataset_file.h"
 #include "ann/data/layout.h"
 #include "ann/io/image.h"
 #include "ann/util/files.h"
@@ -19,220 +19,26 @@ namespace ann {
 namespace fs = std::filesystem;
 namespace {
 
-std::vector<Rgb> VocPalette(int n) {
-  std::vector<Rgb> palette(n);
-  for (int i = 0; i < n; ++i) {
-    int c = i;
-    uint8_t r = 0, g = 0, b = 0;
-    for (int j = 0; j < 8; ++j) {
-      r |= ((c >> 0) & 1) << (7 - j);
-      g |= ((c >> 1) & 1) << (7 - j);
-      b |= ((c >> 2) & 1) << (7 - j);
-      c >>= 3;
-    }
-    palette[i] = {r, g, b};
-  }
-  return palette;
-}
+// The built-in descriptions, ann/data/datasets/<name>.json, in DatasetKind order.
+struct BuiltinDescription {
+  const char* file;
+  const char* text;
+};
+constexpr BuiltinDescription kBuiltinDescriptions[] = {
+#include "ann/data/builtin_datasets.inc"
+};
 
-// mmseg's dataset classes as descriptions: cityscapes.py, ade.py, voc.py + the pascal_voc12_aug
-// config, pascal_context.py (PascalContextDataset59), with their data roots' layouts.
-std::vector<DatasetInfo> MakeInfos() {
+std::vector<DatasetInfo> ReadBuiltinInfos() {
   std::vector<DatasetInfo> infos;
-  DatasetInfo cityscapes{DatasetKind::kCityscapes, "cityscapes", CityscapesClassNames(),
-                         CityscapesPalette()};
-  cityscapes.img_suffix = layout::kCityscapesImageSuffix;
-  cityscapes.seg_map_suffix = layout::kCityscapesTrainIdSuffix;
-  cityscapes.instance_suffix = layout::kCityscapesInstanceSuffix;
-  for (const char* split : {"train", "val", "test"}) {
-    cityscapes.splits.push_back(
-        {split,
-         {{absl::StrCat("leftImg8bit/", split), absl::StrCat("gtFine/", split), "",
-           std::string(split) == "test"}}});
+  for (const BuiltinDescription& d : kBuiltinDescriptions) {
+    absl::StatusOr<DatasetInfo> info = ParseDatasetDescription(d.text, d.file);
+    CHECK(info.ok()) << info.status();  // checked by dataset_test
+    infos.push_back(*std::move(info));
   }
-  infos.push_back(cityscapes);
-  std::vector<std::string> ade = {"wall",
-                                  "building",
-                                  "sky",
-                                  "floor",
-                                  "tree",
-                                  "ceiling",
-                                  "road",
-                                  "bed",
-                                  "windowpane",
-                                  "grass",
-                                  "cabinet",
-                                  "sidewalk",
-                                  "person",
-                                  "earth",
-                                  "door",
-                                  "table",
-                                  "mountain",
-                                  "plant",
-                                  "curtain",
-                                  "chair",
-                                  "car",
-                                  "water",
-                                  "painting",
-                                  "sofa",
-                                  "shelf",
-                                  "house",
-                                  "sea",
-                                  "mirror",
-                                  "rug",
-                                  "field",
-                                  "armchair",
-                                  "seat",
-                                  "fence",
-                                  "desk",
-                                  "rock",
-                                  "wardrobe",
-                                  "lamp",
-                                  "bathtub",
-                                  "railing",
-                                  "cushion",
-                                  "base",
-                                  "box",
-                                  "column",
-                                  "signboard",
-                                  "chest of drawers",
-                                  "counter",
-                                  "sand",
-                                  "sink",
-                                  "skyscraper",
-                                  "fireplace",
-                                  "refrigerator",
-                                  "grandstand",
-                                  "path",
-                                  "stairs",
-                                  "runway",
-                                  "case",
-                                  "pool table",
-                                  "pillow",
-                                  "screen door",
-                                  "stairway",
-                                  "river",
-                                  "bridge",
-                                  "bookcase",
-                                  "blind",
-                                  "coffee table",
-                                  "toilet",
-                                  "flower",
-                                  "book",
-                                  "hill",
-                                  "bench",
-                                  "countertop",
-                                  "stove",
-                                  "palm",
-                                  "kitchen island",
-                                  "computer",
-                                  "swivel chair",
-                                  "boat",
-                                  "bar",
-                                  "arcade machine",
-                                  "hovel",
-                                  "bus",
-                                  "towel",
-                                  "light",
-                                  "truck",
-                                  "tower",
-                                  "chandelier",
-                                  "awning",
-                                  "streetlight",
-                                  "booth",
-                                  "television receiver",
-                                  "airplane",
-                                  "dirt track",
-                                  "apparel",
-                                  "pole",
-                                  "land",
-                                  "bannister",
-                                  "escalator",
-                                  "ottoman",
-                                  "bottle",
-                                  "buffet",
-                                  "poster",
-                                  "stage",
-                                  "van",
-                                  "ship",
-                                  "fountain",
-                                  "conveyer belt",
-                                  "canopy",
-                                  "washer",
-                                  "plaything",
-                                  "swimming pool",
-                                  "stool",
-                                  "barrel",
-                                  "basket",
-                                  "waterfall",
-                                  "tent",
-                                  "bag",
-                                  "minibike",
-                                  "cradle",
-                                  "oven",
-                                  "ball",
-                                  "food",
-                                  "step",
-                                  "tank",
-                                  "trade name",
-                                  "microwave",
-                                  "pot",
-                                  "animal",
-                                  "bicycle",
-                                  "lake",
-                                  "dishwasher",
-                                  "screen",
-                                  "blanket",
-                                  "sculpture",
-                                  "hood",
-                                  "sconce",
-                                  "vase",
-                                  "traffic light",
-                                  "tray",
-                                  "ashcan",
-                                  "fan",
-                                  "pier",
-                                  "crt screen",
-                                  "plate",
-                                  "monitor",
-                                  "bulletin board",
-                                  "shower",
-                                  "radiator",
-                                  "glass",
-                                  "clock",
-                                  "flag"};
-  DatasetInfo ade20k{DatasetKind::kAde20k, "ade20k", ade, PaletteFor(150), true};
-  ade20k.splits = {{"train", {{"images/training", "annotations/training", ""}}},
-                   {"val", {{"images/validation", "annotations/validation", ""}}}};
-  infos.push_back(ade20k);
-  std::vector<std::string> voc = {
-      "background", "aeroplane", "bicycle",     "bird",  "boat",        "bottle", "bus",
-      "car",        "cat",       "chair",       "cow",   "diningtable", "dog",    "horse",
-      "motorbike",  "person",    "pottedplant", "sheep", "sofa",        "train",  "tvmonitor"};
-  DatasetInfo voc_aug{DatasetKind::kVocAug, "voc_aug", voc, VocPalette(21), false};
-  const std::string lists = "ImageSets/Segmentation/";
-  voc_aug.splits = {{"train",
-                     {{"JPEGImages", layout::kVocClass, lists + "train.txt"},
-                      {"JPEGImages", layout::kVocAug, lists + "aug.txt"}}},
-                    {"val", {{"JPEGImages", layout::kVocClass, lists + "val.txt"}}}};
-  infos.push_back(voc_aug);
-  std::vector<std::string> context = {
-      "aeroplane", "bag",     "bed",      "bedclothes", "bench",       "bicycle",   "bird",
-      "boat",      "book",    "bottle",   "building",   "bus",         "cabinet",   "car",
-      "cat",       "ceiling", "chair",    "cloth",      "computer",    "cow",       "cup",
-      "curtain",   "dog",     "door",     "fence",      "floor",       "flower",    "food",
-      "grass",     "ground",  "horse",    "keyboard",   "light",       "motorbike", "mountain",
-      "mouse",     "person",  "plate",    "platform",   "pottedplant", "road",      "rock",
-      "sheep",     "shelves", "sidewalk", "sign",       "sky",         "snow",      "sofa",
-      "table",     "track",   "train",    "tree",       "truck",       "tvmonitor", "wall",
-      "water",     "window",  "wood"};
-  DatasetInfo pascal_context{DatasetKind::kPascalContext, "pascal_context", context, PaletteFor(59),
-                             true};
-  const std::string context_lists = "ImageSets/SegmentationContext/";
-  pascal_context.splits = {
-      {"train", {{"JPEGImages", layout::kVocContext, context_lists + "train.txt"}}},
-      {"val", {{"JPEGImages", layout::kVocContext, context_lists + "val.txt"}}}};
-  infos.push_back(pascal_context);
+  for (DatasetKind kind : {DatasetKind::kCityscapes, DatasetKind::kAde20k, DatasetKind::kVocAug,
+                           DatasetKind::kPascalContext}) {
+    infos[static_cast<int>(kind)].kind = kind;
+  }
   return infos;
 }
 
@@ -272,7 +78,7 @@ absl::StatusOr<DatasetKind> ParseDatasetKind(const std::string& name) {
 }
 
 const DatasetInfo& GetDatasetInfo(DatasetKind kind) {
-  static const auto* infos = new std::vector<DatasetInfo>(MakeInfos());
+  static const auto* infos = new std::vector<DatasetInfo>(ReadBuiltinInfos());
   CHECK(kind != DatasetKind::kCustom) << "a custom dataset is read from its file";
   return (*infos)[static_cast<int>(kind)];
 }

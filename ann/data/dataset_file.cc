@@ -56,10 +56,10 @@ absl::StatusOr<DatasetInfo> ParseDatasetDescription(const std::string& text,
         path, ": not a JSON object (a dataset description, see ann/data/dataset_file.h)"));
   }
   const Json& j = *parsed;
-  ANN_RETURN_IF_ERROR(
-      r.OnlyKnown(j, "",
-                  {"name", "classes", "palette", "img_dir", "ann_dir", "img_suffix",
-                   "seg_map_suffix", "reduce_zero_label", "ignore_index", "train", "val", "test"}));
+  ANN_RETURN_IF_ERROR(r.OnlyKnown(
+      j, "",
+      {"name", "classes", "palette", "img_dir", "ann_dir", "img_suffix", "seg_map_suffix",
+       "instance_suffix", "reduce_zero_label", "ignore_index", "train", "val", "test"}));
   DatasetInfo info;
   info.kind = DatasetKind::kCustom;
   ANN_ASSIGN_OR_RETURN(info.name, r.String(j, "name", "", std::filesystem::path(path).stem()));
@@ -137,6 +137,7 @@ absl::StatusOr<DatasetInfo> ParseDatasetDescription(const std::string& text,
   if (info.img_suffix.empty() || info.seg_map_suffix.empty()) {
     return r.Error("img_suffix", "suffixes must not be empty");
   }
+  ANN_ASSIGN_OR_RETURN(info.instance_suffix, r.String(j, "instance_suffix", "", ""));
   ANN_ASSIGN_OR_RETURN(const std::string img_dir, r.String(j, "img_dir", "", ""));
   ANN_ASSIGN_OR_RETURN(const std::string ann_dir, r.String(j, "ann_dir", "", ""));
   for (const char* split : {"train", "val", "test"}) {

@@ -1,12 +1,14 @@
 // A dataset described by data instead of code: one small JSON file with the fields of mmseg's
 // CustomDataset, so that a folder of one's own images and masks trains, evaluates and predicts
-// like the built-in datasets (which are such descriptions too, ann/data/dataset.cc).
+// like the built-in datasets (which are such descriptions too, ann/data/datasets/*.json).
 //
 //   {
 //     "classes": ["background", "crack", "spall"],
 //     "palette": [[0, 0, 0], [255, 0, 0], [0, 0, 255]],      optional (generated colours)
 //     "img_dir": "images", "ann_dir": "masks",                defaults of every split
 //     "img_suffix": ".jpg", "seg_map_suffix": ".png",          defaults ".jpg", ".png"
+//     "instance_suffix": "_gtFine_instanceIds.png",            optional: instance ids beside
+//                                                              the labels (Cityscapes' nIoU)
 //     "reduce_zero_label": false, "ignore_index": 255,         defaults
 //     "train": {"split": "splits/train.txt"},                  per split: img_dir, ann_dir,
 //     "val": {"split": "splits/val.txt"}                         split (a list of ids; absent:
@@ -21,7 +23,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "ann/data/dataset.h"
+#include "ann/data/dataset_info.h"
 
 namespace ann {
 

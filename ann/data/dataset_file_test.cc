@@ -14,6 +14,7 @@ TEST(DatasetFileTest, ReadsMmsegCustomDatasetFields) {
     "classes": ["background", "crack", "spall"],
     "palette": [[0, 0, 0], [255, 0, 0], [0, 0, 255]],
     "img_dir": "images", "ann_dir": "masks", "img_suffix": ".JPG",
+    "instance_suffix": "_instances.png",
     "reduce_zero_label": false, "ignore_index": 200,
     "train": {"split": "splits/train.txt"},
     "val": [{"split": "splits/val.txt"}, {"img_dir": "extra", "ann_dir": "extra_masks"}]
@@ -25,6 +26,7 @@ TEST(DatasetFileTest, ReadsMmsegCustomDatasetFields) {
   EXPECT_EQ(info->palette[1], (Rgb{255, 0, 0}));
   EXPECT_EQ(info->img_suffix, ".JPG");
   EXPECT_EQ(info->seg_map_suffix, ".png");
+  EXPECT_EQ(info->instance_suffix, "_instances.png");
   EXPECT_EQ(info->ignore_index, 200);
   EXPECT_EQ(info->max_stored_label(), 2);
   ASSERT_EQ(info->splits.size(), 2u);

@@ -33,6 +33,46 @@ TEST(DatasetTest, InfosHaveTheirClassCounts) {
   EXPECT_EQ(*ParseDatasetKind("toy_cityscapes"), DatasetKind::kCityscapes);
 }
 
+// The built-in datasets are descriptions (ann/data/datasets/*.json) with mmseg's values: class
+// names in order (cityscapes.py, ade.py, voc.py, pascal_context.py), palettes, suffixes, splits.
+TEST(DatasetTest, BuiltinDescriptionsHoldMmsegsDatasets) {
+  const DatasetInfo& cityscapes = GetDatasetInfo(DatasetKind::kCityscapes);
+  EXPECT_EQ(cityscapes.kind, DatasetKind::kCityscapes);
+  EXPECT_EQ(cityscapes.class_names.front(), "road");
+  EXPECT_EQ(cityscapes.class_names[11], "person");
+  EXPECT_EQ(cityscapes.class_names.back(), "bicycle");
+  EXPECT_EQ(cityscapes.palette[0], (Rgb{128, 64, 128}));
+  EXPECT_EQ(cityscapes.palette[18], (Rgb{119, 11, 32}));
+  EXPECT_EQ(cityscapes.img_suffix, "_leftImg8bit.png");
+  EXPECT_EQ(cityscapes.seg_map_suffix, "_gtFine_labelTrainIds.png");
+  EXPECT_EQ(cityscapes.instance_suffix, "_gtFine_instanceIds.png");
+  ASSERT_EQ(cityscapes.splits.size(), 3u);
+  EXPECT_EQ(cityscapes.splits[2].first, "test");
+  EXPECT_EQ(cityscapes.splits[2].second[0].img_dir, "leftImg8bit/test");
+  EXPECT_TRUE(cityscapes.splits[2].second[0].labels_optional);
+  EXPECT_FALSE(cityscapes.splits[0].second[0].labels_optional);
+
+  const DatasetInfo& ade = GetDatasetInfo(DatasetKind::kAde20k);
+  EXPECT_EQ(ade.kind, DatasetKind::kAde20k);
+  EXPECT_EQ(ade.class_names.front(), "wall");
+  EXPECT_EQ(ade.class_names[12], "person");
+  EXPECT_EQ(ade.class_names.back(), "flag");
+  EXPECT_EQ(ade.img_suffix, ".jpg");
+  EXPECT_EQ(ade.splits[1].second[0].ann_dir, "annotations/validation");
+
+  const DatasetInfo& voc = GetDatasetInfo(DatasetKind::kVocAug);
+  ASSERT_EQ(voc.splits[0].second.size(), 2u);  // train.txt + aug.txt
+  EXPECT_EQ(voc.splits[0].second[1].ann_dir, "SegmentationClassAug");
+  EXPECT_EQ(voc.splits[0].second[1].split_file, "ImageSets/Segmentation/aug.txt");
+  EXPECT_EQ(voc.splits[0].second[0].img_dir, "JPEGImages");
+
+  const DatasetInfo& context = GetDatasetInfo(DatasetKind::kPascalContext);
+  EXPECT_EQ(context.class_names.front(), "aeroplane");
+  EXPECT_EQ(context.class_names.back(), "wood");
+  EXPECT_EQ(context.splits[1].second[0].split_file, "ImageSets/SegmentationContext/val.txt");
+  EXPECT_EQ(context.palette, PaletteFor(59));
+}
+
 TEST(DatasetTest, LoadLabelAppliesReduceZeroLabelAndRejectsBadFiles) {
   const std::string dir = testing::MakeTempDir("labels");
   cv::Mat label = (cv::Mat_<uint8_t>(2, 2) << 0, 1, 150, 255);

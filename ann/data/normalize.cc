@@ -2,8 +2,16 @@
 
 namespace ann {
 
-NormalizeParams NormalizeParamsOf(const ModelConfig& config) {
-  return NormalizeParams{config.mean, config.std, config.to_rgb};
+NormalizeParams DefaultNormalizeParams(Variant variant) {
+  NormalizeParams params;
+  if (variant == Variant::kOriginal) {
+    // torchcv feeds BGR 0..255 minus the BGR mean, unit std. The mean is the one in their
+    // hypes json to the last digit: a rounded mean moves the logits by about 1e-2 (relative).
+    params.mean = {102.9801, 115.9465, 122.7717};
+    params.std = {1.0, 1.0, 1.0};
+    params.to_rgb = false;
+  }
+  return params;
 }
 
 void NormalizeInto(const cv::Mat& image, const NormalizeParams& params, float* dst) {
@@ -23,9 +31,9 @@ void NormalizeInto(const cv::Mat& image, const NormalizeParams& params, float* d
   }
 }
 
-torch::Tensor NormalizeImage(const cv::Mat& image, const ModelConfig& config) {
+torch::Tensor NormalizeImage(const cv::Mat& image, const NormalizeParams& params) {
   torch::Tensor x = torch::empty({1, 3, image.rows, image.cols}, torch::kFloat32);
-  NormalizeInto(image, NormalizeParamsOf(config), x.data_ptr<float>());
+  NormalizeInto(image, params, x.data_ptr<float>());
   return x;
 }
 

@@ -192,7 +192,7 @@ LabeledImage OriginalPipeline(LabeledImage s, const TrainPipelineConfig& c, Rng&
 }  // namespace
 
 LabeledImage ApplyTrainPipeline(LabeledImage sample, const TrainPipelineConfig& config, Rng& rng) {
-  if (config.variant == TrainPipelineConfig::Variant::kOriginal) {
+  if (config.variant == Variant::kOriginal) {
     return OriginalPipeline(std::move(sample), config, rng);
   }
   RandomResize(sample, config.scale, config.ratio_lo, config.ratio_hi, rng);

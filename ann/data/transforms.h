@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <random>
 
+#include "ann/util/variant.h"
 #include "opencv2/core.hpp"
 
 namespace ann {
@@ -56,7 +57,7 @@ void PadTo(LabeledImage& sample, cv::Size size, const cv::Scalar& image_value = 
 
 // The training augmentation of a config (mmseg's pipeline or the authors').
 struct TrainPipelineConfig {
-  enum class Variant { kMmseg, kOriginal } variant = Variant::kMmseg;
+  Variant variant = Variant::kMmseg;
   cv::Size scale{2048, 1024};  // Base (w, h) before the random ratio.
   double ratio_lo = 0.5;
   double ratio_hi = 2.0;

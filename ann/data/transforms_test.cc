@@ -106,8 +106,7 @@ TEST(TransformsTest, CatMaxRatioRetriesSingleClassCrops) {
 }
 
 TEST(TransformsTest, PipelineKeepsOnlySourceLabelValuesAndCropSize) {
-  for (auto variant :
-       {TrainPipelineConfig::Variant::kMmseg, TrainPipelineConfig::Variant::kOriginal}) {
+  for (auto variant : {Variant::kMmseg, Variant::kOriginal}) {
     TrainPipelineConfig config;
     config.variant = variant;
     config.scale = {256, 128};

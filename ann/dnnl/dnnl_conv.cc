@@ -62,9 +62,10 @@ DnnlConv::DnnlConv(const torch::Tensor& weight, const torch::Tensor& bias,
 DnnlConv::~DnnlConv() = default;
 
 std::shared_ptr<DnnlConv::Primitive> DnnlConv::Get(const Key& key) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = cache_.find(key);
-  if (it != cache_.end()) return it->second;
+  return cache_.Get(key, [&] { return Build(key); });
+}
+
+std::shared_ptr<DnnlConv::Primitive> DnnlConv::Build(const Key& key) const {
   const auto [batch, height, width, relu, sum] = key;
   const int64_t out = weight_.size(0), in = weight_.size(1);
   const int64_t kh = weight_.size(2), kw = weight_.size(3);
@@ -88,7 +89,6 @@ std::shared_ptr<DnnlConv::Primitive> DnnlConv::Get(const Key& key) const {
   p->conv = std::move(c.conv);
   p->weights = std::move(c.weights);
   if (bias_.defined()) p->bias = dnnl::memory(bias, DnnlEngine(), bias_.data_ptr());
-  cache_[key] = p;
   return p;
 }
 

@@ -11,11 +11,10 @@
 
 #include <array>
 #include <cstdint>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <tuple>
 
+#include "ann/dnnl/primitive_cache.h"
 #include "torch/torch.h"
 
 namespace ann {
@@ -47,13 +46,13 @@ class DnnlConv {
   struct Primitive;  // a oneDNN convolution and its reordered weights
   using Key = std::tuple<int64_t, int64_t, int64_t, bool, bool>;  // N, H, W, relu, sum
   std::shared_ptr<Primitive> Get(const Key& key) const;
+  std::shared_ptr<Primitive> Build(const Key& key) const;
 
   torch::ScalarType dtype_, out_dtype_;
   torch::Tensor weight_;  // [O, I, kh, kw] contiguous, dtype
   torch::Tensor bias_;    // [O] float32, or undefined
   int64_t stride_[2], padding_[2], dilation_[2];
-  mutable std::mutex mutex_;
-  mutable std::map<Key, std::shared_ptr<Primitive>> cache_;
+  PrimitiveCache<Key, Primitive> cache_;
 };
 
 }  // namespace ann

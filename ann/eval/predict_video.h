@@ -18,14 +18,9 @@
 #include "absl/status/statusor.h"
 #include "ann/eval/predict_images.h"
 #include "ann/eval/predictor.h"
+#include "ann/io/video.h"
 
 namespace ann {
-
-struct VideoSource {
-  std::string file;        // a video file, or
-  int camera = -1;         // a camera index (/dev/videoN)
-  int64_t max_frames = 0;  // 0: until the end (a camera: until stopped)
-};
 
 // A tool's video flags (--video, --camera, --max_frames, --frame_labels, defined here).
 struct VideoRequest {

@@ -5,39 +5,20 @@
 #include "absl/strings/str_cat.h"
 #include "ann/data/normalize.h"
 #include "ann/data/transforms.h"
-#include "ann/inference/dnnl_executor.h"
-#include "ann/inference/inference_form.h"
+#include "ann/efficiency/footprint.h"
 #include "ann/io/image.h"
-#include "ann/model/footprint.h"
-#include "ann/quant/int8_executor.h"
+#include "ann/model/segmentor.h"
 #include "ann/util/status_macros.h"
 #include "opencv2/imgproc.hpp"
 
 namespace ann {
 
-Predictor::Predictor(EncoderDecoder model, TestConfig config)
-    : model_(std::move(model)), config_(std::move(config)) {
-  model_->eval();
-  // The fast forms run the model's inference graph; the model itself is left as loaded.
-  if (config_.arithmetic == TestConfig::Arithmetic::kInt8) {
-    TORCH_CHECK(config_.calibration != nullptr, "--precision=int8 without a calibration");
-    auto engine = std::make_shared<Int8Executor>(InferenceGraph(*model_));
-    engine->Quantize(*config_.calibration, config_.observer);
-    forward_ = [engine](const torch::Tensor& x) { return engine->Predict(x); };
-  } else if (const std::optional<Precision> precision = InferencePrecision(config_)) {
-    auto executor = std::make_shared<DnnlExecutor>(
-        InferenceGraph(*model_), *precision == Precision::kBf16 ? torch::kBFloat16 : torch::kFloat);
-    forward_ = [executor](const torch::Tensor& x) { return executor->Predict(x); };
-  }
-}
-
-void Predictor::SetForward(std::function<torch::Tensor(const torch::Tensor&)> forward) {
-  forward_ = std::move(forward);
-}
-
-torch::Tensor Predictor::Forward(const torch::Tensor& x) {
-  return forward_ ? forward_(x) : model_->Predict(x);
-}
+Predictor::Predictor(ModelConfig model, NormalizeParams normalize, TestConfig config,
+                     Forward forward)
+    : model_(std::move(model)),
+      normalize_(normalize),
+      config_(std::move(config)),
+      forward_(std::move(forward)) {}
 
 torch::Tensor Predictor::SlideInfer(const torch::Tensor& input) {
   const int64_t h = input.size(2), w = input.size(3);
@@ -52,7 +33,7 @@ torch::Tensor Predictor::SlideInfer(const torch::Tensor& input) {
       const int64_t y2 = std::min(r * sh + ch, h), x2 = std::min(c * sw + cw, w);
       const int64_t y1 = std::max<int64_t>(y2 - ch, 0), x1 = std::max<int64_t>(x2 - cw, 0);
       torch::Tensor crop = input.slice(2, y1, y2).slice(3, x1, x2);
-      torch::Tensor logits = Forward(crop);
+      torch::Tensor logits = forward_(crop);
       if (!sum.defined()) sum = torch::zeros({1, logits.size(1), h, w}, logits.options());
       sum.slice(2, y1, y2).slice(3, x1, x2).add_(logits);
       count.slice(2, y1, y2).slice(3, x1, x2).add_(1);
@@ -62,7 +43,7 @@ torch::Tensor Predictor::SlideInfer(const torch::Tensor& input) {
 }
 
 torch::Tensor Predictor::Infer(const torch::Tensor& input) {
-  return config_.mode == TestConfig::Mode::kSlide ? SlideInfer(input) : Forward(input);
+  return config_.mode == TestConfig::Mode::kSlide ? SlideInfer(input) : forward_(input);
 }
 
 cv::Size Predictor::PassSize(cv::Size original, double ratio) const {
@@ -83,7 +64,7 @@ cv::Size Predictor::PassSize(cv::Size original, double ratio) const {
 }
 
 absl::Status Predictor::CheckImage(const std::string& path, cv::Size size) const {
-  const ModelConfig& model = model_->config();
+  const ModelConfig& model = model_;
   const bool mscrop = config_.mode == TestConfig::Mode::kMsCrop;
   const double classes = static_cast<double>(model.num_classes);
   for (double ratio : config_.ratios) {
@@ -104,8 +85,7 @@ absl::Status Predictor::CheckImage(const std::string& path, cv::Size size) const
     const double pass_px = static_cast<double>(pass.width) * pass.height;
     const double scores =
         4 * classes * (config_.mode == TestConfig::Mode::kWhole ? image_px : pass_px + image_px);
-    const double bytes =
-        ForwardPeakBytes(model, window_h, window_w, InferencePrecision(config_)) + scores;
+    const double bytes = ForwardPeakBytes(model, window_h, window_w, config_.precision) + scores;
     ANN_RETURN_IF_ERROR(CheckFits(bytes, path,
                                   absl::StrCat("a ", pass.width, "x", pass.height, " pass"),
                                   config_.mode == TestConfig::Mode::kWhole
@@ -127,7 +107,7 @@ torch::Tensor Predictor::Logits(const cv::Mat& image_bgr) {
   const cv::Size original = image_bgr.size();
   const bool augmented = config_.IsAugmented();
   const bool mmseg1x = config_.aug_style == TestConfig::AugStyle::kMmseg1x;
-  const bool align_corners = model_->config().align_corners;
+  const bool align_corners = model_.align_corners;
   torch::Tensor total;
   for (double ratio : config_.ratios) {
     const cv::Size size = PassSize(original, ratio);
@@ -139,7 +119,7 @@ torch::Tensor Predictor::Logits(const cv::Mat& image_bgr) {
         view = cv::Mat();  // a new buffer: never mirror `scaled` (or the caller's image) in place
         cv::flip(scaled, view, 1);
       }
-      torch::Tensor out = Infer(NormalizeImage(view, model_->config()));
+      torch::Tensor out = Infer(NormalizeImage(view, normalize_));
       if (augmented && mmseg1x) {
         // mmseg 1.x postprocess_result: un-flip, resize to the image; TTA averages softmax.
         if (flipped) out = out.flip({3});
@@ -174,7 +154,7 @@ torch::Tensor Predictor::CropPredict(const torch::Tensor& input) {
   torch::Tensor count = torch::zeros({1, 1, h, w}, input.options());
   for (int64_t y : CropStarts(h, ch, config_.stride.height)) {
     for (int64_t x : CropStarts(w, cw, config_.stride.width)) {
-      torch::Tensor logits = Forward(input.slice(2, y, y + ch).slice(3, x, x + cw));
+      torch::Tensor logits = forward_(input.slice(2, y, y + ch).slice(3, x, x + cw));
       if (!sum.defined()) sum = torch::zeros({1, logits.size(1), h, w}, logits.options());
       sum.slice(2, y, y + ch).slice(3, x, x + cw).add_(logits);
       count.slice(2, y, y + ch).slice(3, x, x + cw).add_(1);
@@ -185,7 +165,7 @@ torch::Tensor Predictor::CropPredict(const torch::Tensor& input) {
 
 torch::Tensor Predictor::MsCropLogits(const cv::Mat& image_bgr) {
   const int height = image_bgr.rows, width = image_bgr.cols;
-  const torch::Tensor input = NormalizeImage(image_bgr, model_->config());
+  const torch::Tensor input = NormalizeImage(image_bgr, normalize_);
   cv::Mat total;  // [H, W] x K float32, as the authors' numpy accumulator
   for (int flipped = 0; flipped <= (config_.flip ? 1 : 0); ++flipped) {
     for (double scale : config_.ratios) {
@@ -201,7 +181,7 @@ torch::Tensor Predictor::MsCropLogits(const cv::Mat& image_bgr) {
       }
       if (flipped) x = x.flip({3});
       const bool whole = w < config_.crop.width || h < config_.crop.height;
-      const torch::Tensor logits = whole ? Forward(x) : CropPredict(x);
+      const torch::Tensor logits = whole ? forward_(x) : CropPredict(x);
       // cv2.resize of the H' x W' x K map to the image size, bicubic.
       const torch::Tensor map = logits[0].permute({1, 2, 0}).contiguous();
       const int channels = static_cast<int>(map.size(2));

@@ -20,24 +20,30 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ann/data/normalize.h"
 #include "ann/eval/test_config.h"
-#include "ann/model/segmentor.h"
+#include "ann/model/model_config.h"
 #include "opencv2/core.hpp"
 #include "torch/torch.h"
 
 namespace ann {
 
-// Runs a model in the configured test mode.
+// A network's forward: a normalised input [N, 3, h, w] to its logits [N, K, h, w] at the input's
+// size. A backend (ann/eval/backend.h): the model's own Predict, an inference-graph executor, or
+// int8 calibration's observing forward.
+using Forward = std::function<torch::Tensor(const torch::Tensor&)>;
+
+// Runs a backend in the configured test mode.
 //
-//   Predictor predictor(model, config);
+//   ANN_ASSIGN_OR_RETURN(Predictor predictor,
+//                        LoadPredictor(model, data.normalize, test, "r50.pth"));
 //   torch::Tensor scores = predictor.Logits(image_bgr);   // [K, H, W]
 //   torch::Tensor labels = Predictor::Labels(scores);     // uint8 [H, W]
 class Predictor {
  public:
-  // With config.arithmetic fp32, bf16 or int8, runs `model`'s inference graph
-  // (ann/inference/inference_form.h) through oneDNN (DnnlExecutor) or, quantized with
-  // config.calibration, in int8 (ann/quant/int8_executor.h); `model` itself is left as it is.
-  explicit Predictor(EncoderDecoder model, TestConfig config = TestConfig());
+  // Runs `forward` on images normalised with `normalize` in `config`'s test mode. `model` says how
+  // logits are resized (align_corners) and what a pass costs in memory.
+  Predictor(ModelConfig model, NormalizeParams normalize, TestConfig config, Forward forward);
 
   // Scores [K, H, W] (float32) for a BGR uint8 image of size H x W: logits for one pass,
   // averaged softmax probabilities for multi-scale / flip, summed logits for mscrop, in any
@@ -45,7 +51,7 @@ class Predictor {
   torch::Tensor Logits(const cv::Mat& image_bgr);
 
   // Checks, before Logits, that every pass over an image of `size` has at least one pixel and
-  // could fit in memory (ann/model/footprint.h); errors start with `path`.
+  // could fit in memory (ann/efficiency/footprint.h); errors start with `path`.
   absl::Status CheckImage(const std::string& path, cv::Size size) const;
 
   // Logits [1, K, h, w] of a normalised input [1, 3, h, w] in the configured mode (whole or
@@ -57,13 +63,7 @@ class Predictor {
 
   const TestConfig& config() const { return config_; }
 
-  // Replaces the network's forward (normalised input [N, 3, h, w] -> logits at its size) in
-  // every pass of every mode: int8 calibration observes through it.
-  void SetForward(std::function<torch::Tensor(const torch::Tensor&)> forward);
-
  private:
-  // One network pass: the forward set (an inference form, calibration) or the model's Predict.
-  torch::Tensor Forward(const torch::Tensor& x);
   torch::Tensor SlideInfer(const torch::Tensor& input);
   // The size one multi-scale pass runs at, for an image of `original` size.
   cv::Size PassSize(cv::Size original, double ratio) const;
@@ -73,9 +73,10 @@ class Predictor {
   // The authors' _crop_predict: logits [1, K, h, w] averaged over crops of `input`.
   torch::Tensor CropPredict(const torch::Tensor& input);
 
-  EncoderDecoder model_;
+  ModelConfig model_;
+  NormalizeParams normalize_;
   TestConfig config_;
-  std::function<torch::Tensor(const torch::Tensor&)> forward_;
+  Forward forward_;
 };
 
 // The crop starts along an axis of `length` in the authors' mscrop test: 0, stride, ...,

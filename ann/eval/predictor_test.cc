@@ -1,6 +1,7 @@
 #include "ann/eval/predictor.h"
 
 #include "ann/data/normalize.h"
+#include "ann/eval/backend.h"
 #include "ann/io/image.h"
 #include "gtest/gtest.h"
 #include "opencv2/imgproc.hpp"
@@ -25,6 +26,11 @@ EncoderDecoder TinyModel() {
   return model;
 }
 
+// A predictor running the model's own forward.
+Predictor Exact(EncoderDecoder model, const TestConfig& config = TestConfig()) {
+  return Predictor(model->config(), NormalizeParams(), config, ExactForward(model));
+}
+
 cv::Mat RandomImage(int h, int w, uint64_t seed) {
   cv::Mat image(h, w, CV_8UC3);
   cv::RNG rng(seed);
@@ -35,16 +41,16 @@ cv::Mat RandomImage(int h, int w, uint64_t seed) {
 TEST(PredictorTest, SlideWithOneWindowEqualsWhole) {
   EncoderDecoder model = TinyModel();
   const cv::Mat image = RandomImage(48, 64, 1);
-  Predictor whole(model);
+  Predictor whole = Exact(model);
   TestConfig slide_config;
   slide_config.mode = TestConfig::Mode::kSlide;
   slide_config.crop = {64, 48};  // One window covers the image.
   slide_config.stride = {32, 32};
-  Predictor slide(model, slide_config);
+  Predictor slide = Exact(model, slide_config);
   EXPECT_TRUE(whole.Logits(image).equal(slide.Logits(image)));
   // A crop larger than the image is one window too (no padding, as mmseg).
   slide_config.crop = {100, 100};
-  Predictor big(model, slide_config);
+  Predictor big = Exact(model, slide_config);
   EXPECT_TRUE(whole.Logits(image).equal(big.Logits(image)));
 }
 
@@ -55,13 +61,13 @@ TEST(PredictorTest, SlideAveragesOverlappingWindows) {
   config.mode = TestConfig::Mode::kSlide;
   config.crop = {32, 32};
   config.stride = {24, 16};
-  Predictor slide(model, config);
+  Predictor slide = Exact(model, config);
   torch::Tensor got = slide.Logits(image);
   // Windows per axis: rows max(40-32+16-1,0)/16+1 = 2 → y in {0, 8}; cols (56-32+24-1)/24+1 = 2
   // → x in {0, 24}; each summed where it lands and divided by the count.
-  Predictor whole(model);
+  Predictor whole = Exact(model);
   torch::InferenceMode guard;
-  torch::Tensor input = NormalizeImage(image, model->config());
+  torch::Tensor input = NormalizeImage(image, NormalizeParams());
   torch::Tensor sum = torch::zeros_like(got).unsqueeze(0), count = torch::zeros({1, 1, 40, 56});
   for (int64_t y : {0, 8}) {
     for (int64_t x : {0, 24}) {
@@ -76,10 +82,10 @@ TEST(PredictorTest, SlideAveragesOverlappingWindows) {
 TEST(PredictorTest, SingleScaleAugEqualsWholeAndFlipIsSymmetric) {
   EncoderDecoder model = TinyModel();
   const cv::Mat image = RandomImage(32, 48, 3);
-  Predictor whole(model);
+  Predictor whole = Exact(model);
   TestConfig one;
   one.ratios = {1.0};
-  Predictor single(model, one);
+  Predictor single = Exact(model, one);
   EXPECT_TRUE(whole.Logits(image).equal(single.Logits(image)));
   // With flip, scores are averaged probabilities; for a mirror-symmetric image they are mirror
   // symmetric, and they sum to 1 over classes.
@@ -88,7 +94,7 @@ TEST(PredictorTest, SingleScaleAugEqualsWholeAndFlipIsSymmetric) {
   cv::hconcat(half, mirrored, symmetric);
   TestConfig flip;
   flip.flip = true;
-  Predictor flipped(model, flip);
+  Predictor flipped = Exact(model, flip);
   torch::Tensor p = flipped.Logits(symmetric);
   EXPECT_TRUE(torch::allclose(p, p.flip({2}), 1e-5, 1e-6));
   EXPECT_TRUE(torch::allclose(p.sum(0), torch::ones({32, 48}), 1e-5, 1e-5));
@@ -96,11 +102,11 @@ TEST(PredictorTest, SingleScaleAugEqualsWholeAndFlipIsSymmetric) {
   TestConfig multi;
   multi.ratios = {0.5, 1.0, 1.5};
   multi.flip = true;
-  EXPECT_EQ(Predictor(model, multi).Logits(image).sizes(), (std::vector<int64_t>{5, 32, 48}));
+  EXPECT_EQ(Exact(model, multi).Logits(image).sizes(), (std::vector<int64_t>{5, 32, 48}));
   // The test scale resizes keep-ratio before inference, and back after.
   TestConfig scaled;
   scaled.test_scale = {96, 64};
-  EXPECT_EQ(Predictor(model, scaled).Logits(image).sizes(), (std::vector<int64_t>{5, 32, 48}));
+  EXPECT_EQ(Exact(model, scaled).Logits(image).sizes(), (std::vector<int64_t>{5, 32, 48}));
 }
 
 // One pass as mmseg runs it: the image resized to `size` (bilinear), optionally mirrored,
@@ -115,7 +121,7 @@ torch::Tensor PassProbabilities(EncoderDecoder& model, const cv::Mat& image, cv:
     view = scaled;
   }
   torch::InferenceMode guard;
-  torch::Tensor out = model->Predict(NormalizeImage(view, model->config()));
+  torch::Tensor out = model->Predict(NormalizeImage(view, NormalizeParams()));
   if (mmseg1x && flipped) out = out.flip({3});
   out = torch::softmax(ResizeLogits(out, image.rows, image.cols, false), 1);
   if (!mmseg1x && flipped) out = out.flip({3});
@@ -132,7 +138,7 @@ TEST(PredictorTest, MultiScaleFlipAveragesPassesAndLeavesTheImageAlone) {
   TestConfig config;
   config.ratios = {0.5, 1.0, 1.25};
   config.flip = true;
-  torch::Tensor got = Predictor(model, config).Logits(image);
+  torch::Tensor got = Exact(model, config).Logits(image);
   EXPECT_EQ(cv::norm(image, before, cv::NORM_INF), 0.0) << "the input image was modified";
   // mmseg 0.x pass sizes without a test scale (Resize scale_factor + imrescale), by hand:
   // 0.5 → target (26, 18), factor min(26/53, 18/37) → (26, 18); 1.25 → (66, 46) → (66, 46).
@@ -146,7 +152,7 @@ TEST(PredictorTest, MultiScaleFlipAveragesPassesAndLeavesTheImageAlone) {
   EXPECT_TRUE(torch::allclose(got, expected, 1e-5, 1e-6))
       << (got - expected).abs().max().item<float>();
   // Running it twice gives the same answer (nothing left mirrored between calls).
-  EXPECT_TRUE(torch::equal(got, Predictor(model, config).Logits(image)));
+  EXPECT_TRUE(torch::equal(got, Exact(model, config).Logits(image)));
 }
 
 TEST(PredictorTest, Mmseg1xScalesTheImageItselfAndUnflipsBeforeResizing) {
@@ -157,7 +163,7 @@ TEST(PredictorTest, Mmseg1xScalesTheImageItselfAndUnflipsBeforeResizing) {
   config.flip = true;
   config.test_scale = {200, 100};  // 1.x's TTA ignores the test scale
   config.aug_style = TestConfig::AugStyle::kMmseg1x;
-  torch::Tensor got = Predictor(model, config).Logits(image);
+  torch::Tensor got = Exact(model, config).Logits(image);
   // 1.x: _scale_size((53, 37), 0.5) = (int(27.0), int(19.0)) = (27, 19); imrescale keeps it.
   torch::Tensor expected = torch::zeros_like(got);
   for (cv::Size size : {cv::Size(27, 19), cv::Size(53, 37)}) {
@@ -170,7 +176,7 @@ TEST(PredictorTest, Mmseg1xScalesTheImageItselfAndUnflipsBeforeResizing) {
       << (got - expected).abs().max().item<float>();
   // mmseg 0.x on the same flags differs: its passes are ratios of the 200x100 test scale.
   config.aug_style = TestConfig::AugStyle::kMmseg0x;
-  EXPECT_GT((Predictor(model, config).Logits(image) - got).abs().max().item<float>(), 1e-4);
+  EXPECT_GT((Exact(model, config).Logits(image) - got).abs().max().item<float>(), 1e-4);
 }
 
 // Labels is the first maximum over the classes, for planar and channels-last scores alike,
@@ -208,14 +214,14 @@ TEST(PredictorTest, MsCropWithOneWholePassEqualsWhole) {
   config.mode = TestConfig::Mode::kMsCrop;
   config.crop = {864, 864};  // larger than the image: one whole pass
   config.ratios = {1.0};
-  torch::Tensor got = Predictor(model, config).Logits(image);
-  EXPECT_TRUE(torch::equal(got, Predictor(model).Logits(image)));
+  torch::Tensor got = Exact(model, config).Logits(image);
+  EXPECT_TRUE(torch::equal(got, Exact(model).Logits(image)));
   // With flip, the sum of both passes' logits (raw, no softmax).
   config.flip = true;
-  torch::Tensor both = Predictor(model, config).Logits(image);
+  torch::Tensor both = Exact(model, config).Logits(image);
   cv::Mat mirrored;
   cv::flip(image, mirrored, 1);
-  torch::Tensor expected = got + Predictor(model).Logits(mirrored).flip({2});
+  torch::Tensor expected = got + Exact(model).Logits(mirrored).flip({2});
   EXPECT_TRUE(torch::allclose(both, expected, 1e-5, 1e-5));
   EXPECT_EQ(cv::norm(image, before, cv::NORM_INF), 0.0);
 }

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "ann/model/footprint.h"
+#include "ann/efficiency/footprint.h"
 #include "ann/util/cpu.h"
 #include "ann/util/flags.h"
 #include "ann/util/status_macros.h"
@@ -66,15 +66,15 @@ absl::StatusOr<TestConfig> TestConfigFromFlags() {
     }
   }
   c.flip = FLAGS_flip || FLAGS_aug_test;
-  using Arithmetic = TestConfig::Arithmetic;
-  ANN_ASSIGN_OR_RETURN(c.arithmetic, ParseEnumFlag<Arithmetic>("precision", FLAGS_precision,
-                                                               {{"exact", Arithmetic::kExact},
-                                                                {"fp32", Arithmetic::kFp32},
-                                                                {"bf16", Arithmetic::kBf16},
-                                                                {"int8", Arithmetic::kInt8}}));
-  if (c.arithmetic == Arithmetic::kBf16) ANN_RETURN_IF_ERROR(CheckBf16Flag("precision"));
+  ANN_ASSIGN_OR_RETURN(c.precision,
+                       ParseEnumFlag<std::optional<Precision>>("precision", FLAGS_precision,
+                                                               {{"exact", std::nullopt},
+                                                                {"fp32", Precision::kFp32},
+                                                                {"bf16", Precision::kBf16},
+                                                                {"int8", Precision::kInt8}}));
+  if (c.precision == Precision::kBf16) ANN_RETURN_IF_ERROR(CheckBf16Flag("precision"));
   ANN_ASSIGN_OR_RETURN(c.observer, ParseObserverFlag(FLAGS_int8_observer));
-  if (c.arithmetic == Arithmetic::kInt8) {
+  if (c.precision == Precision::kInt8) {
     ANN_RETURN_IF_ERROR(CheckInt8Flag("precision"));
     if (FLAGS_calibration.empty()) {
       return absl::InvalidArgumentError(
@@ -89,26 +89,12 @@ absl::StatusOr<TestConfig> TestConfigFromFlags() {
 
 absl::Status CheckCalibrationForCheckpoint(const TestConfig& test,
                                            const std::string& checkpoint_path) {
-  if (test.arithmetic != TestConfig::Arithmetic::kInt8) return absl::OkStatus();
+  if (test.precision != Precision::kInt8) return absl::OkStatus();
   return CheckCalibrationFor(*test.calibration, test.calibration_path, checkpoint_path);
 }
 
-std::optional<Precision> InferencePrecision(const TestConfig& test) {
-  switch (test.arithmetic) {
-    case TestConfig::Arithmetic::kExact:
-      return std::nullopt;
-    case TestConfig::Arithmetic::kFp32:
-      return Precision::kFp32;
-    case TestConfig::Arithmetic::kBf16:
-      return Precision::kBf16;
-    case TestConfig::Arithmetic::kInt8:
-      return Precision::kInt8;
-  }
-  return std::nullopt;
-}
-
 absl::Status CheckInt8Head(const ModelConfig& model, const TestConfig& test) {
-  if (test.arithmetic != TestConfig::Arithmetic::kInt8) return absl::OkStatus();
+  if (test.precision != Precision::kInt8) return absl::OkStatus();
   // int8 runs APNB's output projection fused into its bottleneck (FusedBottleneck), which the
   // inference form builds only where it narrows the convolution.
   if (model.project_channels >= model.channels) {
@@ -133,13 +119,13 @@ absl::Status CheckTestFootprint(const ModelConfig& model, const TestConfig& test
     // The logits at the pass's and at the image's size come on top (not known yet: at least the
     // pass's).
     const double logits = 2 * 4.0 * model.num_classes * static_cast<double>(w) * h;
-    return CheckFits(ForwardPeakBytes(model, h, w, InferencePrecision(test)) + logits,
-                     "--test_scale", absl::StrCat("a ", w, "x", h, " forward pass"),
+    return CheckFits(ForwardPeakBytes(model, h, w, test.precision) + logits, "--test_scale",
+                     absl::StrCat("a ", w, "x", h, " forward pass"),
                      " (try --test_mode=slide or a smaller --test_scale)");
   }
-  return CheckFits(
-      ForwardPeakBytes(model, test.crop.height, test.crop.width, InferencePrecision(test)),
-      "--test_crop", absl::StrCat("a ", test.crop.width, "x", test.crop.height, " window"));
+  return CheckFits(ForwardPeakBytes(model, test.crop.height, test.crop.width, test.precision),
+                   "--test_crop",
+                   absl::StrCat("a ", test.crop.width, "x", test.crop.height, " window"));
 }
 
 }  // namespace ann

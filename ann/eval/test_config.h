@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "ann/model/model_config.h"
 #include "ann/quant/calibration.h"
+#include "ann/util/precision.h"
 #include "opencv2/core.hpp"
 
 namespace ann {
@@ -29,10 +30,10 @@ struct TestConfig {
   cv::Size stride{513, 513};
   std::vector<double> ratios = {1.0};  // Multi-scale ratios (mscrop: its scales).
   bool flip = false;
-  // Arithmetic: exact (the model as loaded, bit-identical to mmseg's eager PyTorch), the
-  // inference graph in fp32 or bf16 (ann/inference/dnnl_executor.h), or int8
+  // --precision: none for exact (the model as loaded, bit-identical to mmseg's eager PyTorch);
+  // else the inference graph in fp32 or bf16 (ann/inference/dnnl_executor.h), or int8
   // (ann/quant/int8_executor.h, with a calibration).
-  enum class Arithmetic { kExact, kFp32, kBf16, kInt8 } arithmetic = Arithmetic::kExact;
+  std::optional<Precision> precision;
   // int8: the calibration (--calibration) and how its ranges become quantization parameters.
   std::string calibration_path;
   std::shared_ptr<const Calibration> calibration;
@@ -52,11 +53,8 @@ absl::Status CheckCalibrationForCheckpoint(const TestConfig& test,
 // A flag error where int8 cannot run this model's head (--project_channels >= --channels).
 absl::Status CheckInt8Head(const ModelConfig& model, const TestConfig& test);
 
-// The inference form `test` runs (ann/inference/inference_form.h), or none for exact.
-std::optional<Precision> InferencePrecision(const TestConfig& test);
-
 // A flag error (--test_scale or --test_crop) when the passes `test` makes of `model` could not fit
-// in the memory this process has left whatever the image (see ann/model/footprint.h).
+// in the memory this process has left whatever the image (see ann/efficiency/footprint.h).
 absl::Status CheckTestFootprint(const ModelConfig& model, const TestConfig& test);
 
 }  // namespace ann

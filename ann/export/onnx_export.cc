@@ -13,6 +13,7 @@
 #include "ann/util/atomic_file.h"
 #include "ann/util/json.h"
 #include "ann/util/status_macros.h"
+#include "ann/util/version.h"
 #include "onnx/checker.h"
 #include "onnx/onnx_pb.h"
 #include "onnx/shape_inference/implementation.h"
@@ -278,7 +279,7 @@ absl::StatusOr<std::string> ExportOnnx(EncoderDecoder& model, const Config& conf
   onnx::ModelProto proto;
   proto.set_ir_version(7);
   proto.set_producer_name("ann");
-  proto.set_producer_version("0.1.0");
+  proto.set_producer_version(kAnnVersion);
   proto.add_opset_import()->set_version(kOpset);
   onnx::GraphProto* graph = proto.mutable_graph();
   graph->set_name(absl::StrCat("ann_", VariantName(m.variant), "_r", m.depth));
@@ -334,9 +335,10 @@ absl::StatusOr<std::string> ExportOnnx(EncoderDecoder& model, const Config& conf
     classes.push_back(dataset_classes ? info.class_names[c] : absl::StrCat("class_", c));
     palette.push_back({colours[c][0], colours[c][1], colours[c][2]});
   }
-  AddMetadata(proto, "mean", JsonLine(Json(m.mean)));
-  AddMetadata(proto, "std", JsonLine(Json(m.std)));
-  AddMetadata(proto, "channel_order", m.to_rgb ? "rgb" : "bgr");
+  const NormalizeParams& normalize = config.data.normalize;
+  AddMetadata(proto, "mean", JsonLine(Json(normalize.mean)));
+  AddMetadata(proto, "std", JsonLine(Json(normalize.std)));
+  AddMetadata(proto, "channel_order", normalize.to_rgb ? "rgb" : "bgr");
   AddMetadata(proto, "input",
               "float32 [N, 3, H, W]: (pixel - mean) / std per channel, in channel_order");
   AddMetadata(proto, "classes", JsonLine(classes));

@@ -1,5 +1,6 @@
 #include "ann/inference/dnnl_executor.h"
 
+#include "ann/dnnl/dnnl_conv.h"
 #include "ann/inference/border_bias.h"
 #include "ann/inference/compose_bottleneck.h"
 #include "ann/inference/node_ops.h"
@@ -16,8 +17,14 @@ struct DnnlExecutor::Step {
   torch::Tensor weight, bias;  // the classifier, through LibTorch
 };
 
-DnnlExecutor::DnnlExecutor(Graph graph, torch::ScalarType dtype)
-    : graph_(std::move(graph)), dtype_(dtype), steps_(graph_.size()), last_use_(LastUses(graph_)) {
+DnnlExecutor::DnnlExecutor(Graph graph, Precision precision)
+    : graph_(std::move(graph)),
+      dtype_(precision == Precision::kBf16 ? torch::kBFloat16 : torch::kFloat),
+      steps_(graph_.size()),
+      last_use_(LastUses(graph_)) {
+  TORCH_CHECK(precision == Precision::kFp32 || precision == Precision::kBf16,
+              "DnnlExecutor: runs fp32 or bf16, not ", PrecisionName(precision));
+  const torch::ScalarType dtype = dtype_;
   torch::NoGradGuard no_grad;
   for (int i = 0; i < graph_.size(); ++i) {
     const GraphNode& n = graph_.node(i);

@@ -14,16 +14,17 @@
 #include <memory>
 #include <vector>
 
-#include "ann/dnnl/dnnl_conv.h"
 #include "ann/inference/graph.h"
+#include "ann/util/precision.h"
 #include "torch/torch.h"
 
 namespace ann {
 
 class DnnlExecutor {
  public:
-  // `dtype`: kFloat or kBFloat16 (check CpuHasBf16() first). Converts the graph's weights once.
-  DnnlExecutor(Graph graph, torch::ScalarType dtype);
+  // `precision`: kFp32 or kBf16 (check CpuHasBf16() first). Converts the graph's weights once;
+  // the graph's own tensors are left as they are.
+  DnnlExecutor(Graph graph, Precision precision);
   ~DnnlExecutor();
 
   // Logits [N, K, H, W] float32 of normalised images [N, 3, H, W], at their size. Safe to call

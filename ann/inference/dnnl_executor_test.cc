@@ -11,20 +11,10 @@
 namespace ann {
 namespace {
 
-struct Case {
-  Variant variant;
-  int depth;
-  int64_t channels, project_channels;
-};
+using Case = ModelCase;
 
 EncoderDecoder MakeModel(const Case& c) {
-  ModelConfig config = DefaultModelConfig(c.variant);
-  config.depth = c.depth;
-  config.num_classes = 7;
-  config.channels = c.channels;
-  config.project_channels = c.project_channels;
-  config.align_corners = c.variant == Variant::kOriginal;
-  return TrainedLookingModel(config, c.depth * 7 + static_cast<int>(c.variant));
+  return TrainedLookingModel(c, c.depth * 7 + static_cast<int>(c.variant));
 }
 
 class DnnlExecutorTest : public ::testing::TestWithParam<Case> {};
@@ -48,11 +38,11 @@ TEST_P(DnnlExecutorTest, RunsTheGraphAsTheReference) {
   const Graph graph = InferenceGraph(*model);
   const torch::Tensor reference = RunGraph(graph, {x})[0];
   EXPECT_LT(MaxDiff(reference, exact), 1e-4 * scale);
-  const torch::Tensor fp32 = DnnlExecutor(graph, torch::kFloat).Predict(x);
+  const torch::Tensor fp32 = DnnlExecutor(graph, Precision::kFp32).Predict(x);
   EXPECT_EQ(fp32.sizes(), exact.sizes());
   EXPECT_LT(MaxDiff(fp32, reference), 1e-4 * scale);
   if (CpuHasBf16()) {
-    const torch::Tensor bf16 = DnnlExecutor(graph, torch::kBFloat16).Predict(x);
+    const torch::Tensor bf16 = DnnlExecutor(graph, Precision::kBf16).Predict(x);
     EXPECT_LT(MaxDiff(bf16, exact), 0.1 * scale);
   }
 }

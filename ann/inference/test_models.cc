@@ -18,4 +18,13 @@ EncoderDecoder TrainedLookingModel(const ModelConfig& config, int seed) {
   return model;
 }
 
+EncoderDecoder TrainedLookingModel(const ModelCase& c, int seed) {
+  ModelConfig config = DefaultModelConfig(c.variant);
+  config.depth = c.depth;
+  config.num_classes = 7;
+  config.channels = c.channels;
+  config.project_channels = c.project_channels;
+  return TrainedLookingModel(config, seed);
+}
+
 }  // namespace ann

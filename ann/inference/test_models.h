@@ -12,6 +12,16 @@ namespace ann {
 // The same arguments give the same weights.
 EncoderDecoder TrainedLookingModel(const ModelConfig& config, int seed);
 
+// The executor tests' models: a variant at a depth with 7 classes and the head widths given.
+struct ModelCase {
+  Variant variant;
+  int depth;
+  int64_t channels, project_channels;
+};
+
+// TrainedLookingModel of `c`'s config (the variant's defaults otherwise).
+EncoderDecoder TrainedLookingModel(const ModelCase& c, int seed);
+
 }  // namespace ann
 
 #endif  // ANN_INFERENCE_TEST_MODELS_H_

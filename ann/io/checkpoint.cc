@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "ann/io/torch_file.h"
+#include "ann/util/version.h"
 
 namespace ann {
 namespace {
@@ -286,16 +287,20 @@ absl::StatusOr<LoadReport> LoadCheckpointRoot(const PickleValue& root, const std
   return report;
 }
 
-void SetClassMeta(PickleValue& meta, const std::vector<std::string>& class_names,
-                  const std::vector<Rgb>& palette) {
+PickleValuePtr CheckpointMetaDict(const CheckpointMeta& meta) {
+  auto dict = PickleValue::Dict();
+  dict->Set("ann_version", PickleValue::String(kAnnVersion));
+  dict->Set("iter", PickleValue::Int(meta.iter));
+  dict->Set("seed", PickleValue::Int(static_cast<int64_t>(meta.seed)));
   std::vector<PickleValuePtr> names, colors;
-  for (const std::string& name : class_names) names.push_back(PickleValue::String(name));
-  for (const Rgb& rgb : palette) {
+  for (const std::string& name : meta.class_names) names.push_back(PickleValue::String(name));
+  for (const Rgb& rgb : meta.palette) {
     colors.push_back(PickleValue::List(
         {PickleValue::Int(rgb[0]), PickleValue::Int(rgb[1]), PickleValue::Int(rgb[2])}));
   }
-  meta.Set("CLASSES", PickleValue::Tuple(std::move(names)));
-  meta.Set("PALETTE", PickleValue::List(std::move(colors)));
+  dict->Set("CLASSES", PickleValue::Tuple(std::move(names)));
+  dict->Set("PALETTE", PickleValue::List(std::move(colors)));
+  return dict;
 }
 
 PickleValuePtr StateDictToPickle(const StateDict& state_dict) {

@@ -79,11 +79,20 @@ absl::StatusOr<LoadReport> LoadCheckpointRoot(const PickleValue& root, const std
 absl::Status SaveCheckpoint(const std::string& path, const torch::nn::Module& module,
                             PickleValuePtr meta);
 
-// Sets mmseg's class entries of a checkpoint's `meta`: `CLASSES`, a tuple of names, and
-// `PALETTE`, a list of [R, G, B] lists, as mmseg 0.x writes them and as init_segmentor (0.x) and
-// init_model (1.x) read them.
-void SetClassMeta(PickleValue& meta, const std::vector<std::string>& class_names,
-                  const std::vector<Rgb>& palette);
+// What every checkpoint we write records in its `meta`, whoever writes it (ann_train,
+// ann_init_checkpoint).
+struct CheckpointMeta {
+  int64_t iter = 0;
+  uint64_t seed = 0;
+  std::vector<std::string> class_names;
+  std::vector<Rgb> palette;
+};
+
+// The `meta` dict of `meta`: `ann_version` (kAnnVersion), `iter`, `seed`, and mmseg's class
+// entries `CLASSES`, a tuple of names, and `PALETTE`, a list of [R, G, B] lists, as mmseg 0.x
+// writes them and as init_segmentor (0.x) and init_model (1.x) read them. A writer adds its own
+// entries after these.
+PickleValuePtr CheckpointMetaDict(const CheckpointMeta& meta);
 
 // A PickleValue OrderedDict of tensors from `state_dict`.
 PickleValuePtr StateDictToPickle(const StateDict& state_dict);

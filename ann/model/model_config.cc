@@ -17,49 +17,15 @@ DEFINE_string(pool_scales, "1,3,6,8", "Pyramid sampling sizes of the attention k
 DEFINE_string(align_corners, "default",
               "Bilinear resizing of logits: true, false, or default (the variant's).");
 DEFINE_bool(aux_head, true, "Build the auxiliary FCN head on C4 (used in training).");
-DEFINE_string(mean, "default", "Per-channel mean, comma separated, or default (the variant's).");
-DEFINE_string(std, "default", "Per-channel std, comma separated, or default (the variant's).");
 DEFINE_int32(channels, 512, "Decode head width (mmseg's `channels`).");
 DEFINE_int32(project_channels, 256, "Key/query/value width inside AFNB / APNB.");
-DEFINE_string(to_rgb, "default",
-              "Convert BGR input to RGB before normalising: true/false/default.");
 
 namespace ann {
-namespace {
-
-// true, false, or default (the variant's value).
-absl::StatusOr<bool> ParseTriState(absl::string_view flag, absl::string_view text,
-                                   bool default_value) {
-  ANN_ASSIGN_OR_RETURN(
-      int value, ParseEnumFlag<int>(flag, text, {{"true", 1}, {"false", 0}, {"default", -1}}));
-  return value < 0 ? default_value : value == 1;
-}
-
-// Three comma-separated numbers, or default (the variant's value).
-absl::StatusOr<std::array<double, 3>> ParseTriple(absl::string_view flag, absl::string_view text,
-                                                  const std::array<double, 3>& default_value) {
-  if (text == "default") return default_value;
-  ANN_ASSIGN_OR_RETURN(std::vector<double> values, ParseNumberListFlag(flag, text, 3, 3));
-  return std::array<double, 3>{values[0], values[1], values[2]};
-}
-
-}  // namespace
-
-std::string VariantName(Variant variant) {
-  return variant == Variant::kOriginal ? "original" : "mmseg";
-}
 
 ModelConfig DefaultModelConfig(Variant variant) {
   ModelConfig config;
   config.variant = variant;
-  if (variant == Variant::kOriginal) {
-    config.align_corners = true;
-    // torchcv feeds BGR 0..255 minus the BGR mean, unit std. The mean is the one in their
-    // hypes json to the last digit: a rounded mean moves the logits by about 1e-2 (relative).
-    config.mean = {102.9801, 115.9465, 122.7717};
-    config.std = {1.0, 1.0, 1.0};
-    config.to_rgb = false;
-  }
+  config.align_corners = variant == Variant::kOriginal;
   return config;
 }
 
@@ -83,16 +49,16 @@ absl::Status ValidateModelConfig(const ModelConfig& config) {
   if (config.project_channels < 1) {
     return absl::InvalidArgumentError("project_channels: must be positive");
   }
-  for (double s : config.std) {
-    if (!(s > 0)) return absl::InvalidArgumentError("std: values must be positive");
-  }
   return absl::OkStatus();
 }
 
+absl::StatusOr<Variant> VariantFromFlags() {
+  return ParseEnumFlag<Variant>("variant", FLAGS_variant,
+                                {{"mmseg", Variant::kMmseg}, {"original", Variant::kOriginal}});
+}
+
 absl::StatusOr<ModelConfig> ModelConfigFromFlags() {
-  ANN_ASSIGN_OR_RETURN(Variant variant, ParseEnumFlag<Variant>("variant", FLAGS_variant,
-                                                               {{"mmseg", Variant::kMmseg},
-                                                                {"original", Variant::kOriginal}}));
+  ANN_ASSIGN_OR_RETURN(const Variant variant, VariantFromFlags());
   ModelConfig config = DefaultModelConfig(variant);
   config.depth = FLAGS_depth;
   config.num_classes = FLAGS_num_classes;
@@ -101,11 +67,8 @@ absl::StatusOr<ModelConfig> ModelConfigFromFlags() {
   config.project_channels = FLAGS_project_channels;
   ANN_ASSIGN_OR_RETURN(config.pool_scales, ParseIntListFlag("pool_scales", FLAGS_pool_scales, 1,
                                                             SIZE_MAX, /*min_value=*/1));
-  ANN_ASSIGN_OR_RETURN(config.align_corners,
-                       ParseTriState("align_corners", FLAGS_align_corners, config.align_corners));
-  ANN_ASSIGN_OR_RETURN(config.to_rgb, ParseTriState("to_rgb", FLAGS_to_rgb, config.to_rgb));
-  ANN_ASSIGN_OR_RETURN(config.mean, ParseTriple("mean", FLAGS_mean, config.mean));
-  ANN_ASSIGN_OR_RETURN(config.std, ParseTriple("std", FLAGS_std, config.std));
+  ANN_ASSIGN_OR_RETURN(config.align_corners, ParseTriStateFlag("align_corners", FLAGS_align_corners,
+                                                               config.align_corners));
   absl::Status valid = ValidateModelConfig(config);
   if (!valid.ok()) return absl::InvalidArgumentError(absl::StrCat("--", valid.message()));
   return config;

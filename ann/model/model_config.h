@@ -10,23 +10,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ann/util/variant.h"
 
 namespace ann {
-
-// The two published implementations (mmseg's ann_r50-d8 config and the authors' code; the README's
-// "What it is").
-enum class Variant {
-  kMmseg,     // mmsegmentation's ANNHead on ResNetV1c.
-  kOriginal,  // The authors' torchcv code: wider stem, conv biases, 0.05 dropout inside blocks.
-};
-
-// Arithmetic of a model's inference form (ann/inference/inference_form.h, run by
-// ann/inference's DnnlExecutor or ann/quant's Int8Executor).
-enum class Precision {
-  kFp32,  // float32, BatchNorm folded into the convolutions, channels-last
-  kBf16,  // the same in bfloat16 (softmax and logits in float32)
-  kInt8,  // the same graph quantized (ann/quant/int8_executor.h)
-};
 
 // The model part of a config.
 
@@ -40,10 +26,6 @@ struct ModelConfig {
   bool with_auxiliary_head = true;
   int64_t project_channels = 256;  // Key / query / value width inside the attention blocks.
   int64_t channels = 512;          // Decode head width after the 3x3 bottleneck.
-  // Input normalisation, in the channel order fed to the network.
-  std::array<double, 3> mean = {123.675, 116.28, 103.53};
-  std::array<double, 3> std = {58.395, 57.12, 57.375};
-  bool to_rgb = true;  // Images are read BGR; convert before normalising.
 
   // Derived properties of the variant.
   bool IsOriginal() const { return variant == Variant::kOriginal; }
@@ -62,19 +44,18 @@ struct ModelConfig {
   int64_t c5_channels() const { return uses_bottleneck_blocks() ? 2048 : 512; }
 };
 
-// Returns the variant's defaults (normalisation, align_corners) for `variant`.
+// Returns the variant's defaults (align_corners) for `variant`.
 ModelConfig DefaultModelConfig(Variant variant);
 
 // Builds a config from the model flags (--depth, --num_classes, --variant, --pool_scales,
-// --align_corners, --aux_head, --channels, --project_channels, --mean, --std, --to_rgb).
-// Rejects bad values.
+// --align_corners, --aux_head, --channels, --project_channels). Rejects bad values.
 absl::StatusOr<ModelConfig> ModelConfigFromFlags();
+
+// --variant, which the data part's normalisation defaults also follow.
+absl::StatusOr<Variant> VariantFromFlags();
 
 // Checks a config for values the network cannot be built with.
 absl::Status ValidateModelConfig(const ModelConfig& config);
-
-// "mmseg" or "original".
-std::string VariantName(Variant variant);
 
 }  // namespace ann
 

@@ -59,9 +59,10 @@ int64_t Int8Conv::WeightMaxCode() {
 }
 
 std::shared_ptr<Int8Conv::Primitive> Int8Conv::Get(const Key& key) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = cache_.find(key);
-  if (it != cache_.end()) return it->second;
+  return cache_.Get(key, [&] { return Build(key); });
+}
+
+std::shared_ptr<Int8Conv::Primitive> Int8Conv::Build(const Key& key) const {
   const int64_t out = weight_.size(0), in = weight_.size(1);
   const int64_t kh = weight_.size(2), kw = weight_.size(3);
   auto p = std::make_shared<Primitive>();
@@ -102,7 +103,6 @@ std::shared_ptr<Int8Conv::Primitive> Int8Conv::Get(const Key& key) const {
     p->bias_data = (bias_.to(torch::kDouble) / accumulator).to(torch::kFloat).contiguous();
     p->bias = dnnl::memory(bias, DnnlEngine(), p->bias_data.data_ptr());
   }
-  cache_[key] = p;
   return p;
 }
 

@@ -13,12 +13,11 @@
 
 #include <array>
 #include <cstdint>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <tuple>
 #include <vector>
 
+#include "ann/dnnl/primitive_cache.h"
 #include "torch/torch.h"
 
 namespace ann {
@@ -74,6 +73,7 @@ class Int8Conv {
   };
   struct Primitive;
   std::shared_ptr<Primitive> Get(const Key& key) const;
+  std::shared_ptr<Primitive> Build(const Key& key) const;
   torch::Tensor Run(const torch::Tensor& x, const Key& key, const torch::Tensor& out) const;
   Key MakeKey(const torch::Tensor& x, bool relu) const;
   std::vector<int64_t> OutSizes(const Key& key) const;  // [N, O, H', W']
@@ -82,8 +82,7 @@ class Int8Conv {
   torch::Tensor scales_;  // [O] float64: the weights' scales
   torch::Tensor bias_;    // [O] float32, or undefined
   int64_t stride_[2], padding_[2], dilation_[2];
-  mutable std::mutex mutex_;
-  mutable std::map<Key, std::shared_ptr<Primitive>> cache_;
+  PrimitiveCache<Key, Primitive> cache_;
 };
 
 }  // namespace ann

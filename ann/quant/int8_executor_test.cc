@@ -11,19 +11,10 @@
 namespace ann {
 namespace {
 
-struct Case {
-  Variant variant;
-  int depth;
-  int64_t channels, project_channels;
-};
+using Case = ModelCase;
 
 EncoderDecoder MakeModel(const Case& c) {
-  ModelConfig config = DefaultModelConfig(c.variant);
-  config.depth = c.depth;
-  config.num_classes = 7;
-  config.channels = c.channels;
-  config.project_channels = c.project_channels;
-  return TrainedLookingModel(config, c.depth * 5 + static_cast<int>(c.variant));
+  return TrainedLookingModel(c, c.depth * 5 + static_cast<int>(c.variant));
 }
 
 class Int8ExecutorTest : public ::testing::TestWithParam<Case> {};

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -12,13 +13,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "ann/eval/backend.h"
 #include "ann/eval/evaluator.h"
 #include "ann/eval/predictor.h"
 #include "ann/io/image.h"
+#include "ann/train/schedule.h"
 #include "ann/util/json.h"
 #include "ann/util/plot.h"
 #include "ann/util/progress.h"
 #include "ann/util/status_macros.h"
+#include "ann/util/stop_signal.h"
 #include "glog/logging.h"
 
 namespace ann {
@@ -127,7 +131,7 @@ double PeakMemoryMb() {
 class LoggerHook : public Hook {
  public:
   LoggerHook(TrainingRun& run, int64_t start)
-      : progress_("train", run.config->train.max_iters - start, run.config->train.log_interval) {
+      : progress_("train", run.train->max_iters - start, run.train->log_interval) {
     if (!run.main_rank()) return;
     log_ = std::make_unique<TrainLog>(run.work_dir);
     run.log = log_.get();
@@ -135,14 +139,14 @@ class LoggerHook : public Hook {
       // mmcv's first line: the run's meta (no `epoch`, so log readers skip it).
       Json meta = Json::object();
       meta["env_info"] = "ann C++ / LibTorch " TORCH_VERSION;
-      meta["seed"] = run.config->train.seed;
+      meta["seed"] = run.train->seed;
       meta["config"] = run.state.config;
       log_->Write(meta);
     }
   }
 
   absl::Status AfterTrainIter(TrainingRun& run, const IterationStats& s) override {
-    const TrainConfig& config = run.config->train;
+    const TrainConfig& config = *run.train;
     window_.seconds += s.seconds;
     window_.data_seconds += s.data_seconds;
     window_.loss += s.loss;
@@ -155,7 +159,7 @@ class LoggerHook : public Hook {
     progress_.Advance(1, absl::StrFormat("iter %d loss %.4f lr %.3g", s.iter, s.loss, s.lr));
     if (s.iter % config.log_interval != 0 && s.iter != config.max_iters) return absl::OkStatus();
     const double n = count_;
-    const bool has_aux = run.config->model.with_auxiliary_head && config.aux_weight > 0;
+    const bool has_aux = run.model_config->with_auxiliary_head && config.aux_weight > 0;
     // mmcv's train line: mode, epoch, iter, lr, memory, data_time, the loss terms, time.
     Json line = TrainLog::Line("train", s.iter, s.lr);
     line["memory"] = static_cast<int64_t>(PeakMemoryMb());
@@ -195,10 +199,10 @@ class EvalHook : public Hook {
  public:
   EvalHook(TrainingRun& run, std::vector<Sample> val_samples)
       : samples_(std::move(val_samples)),
-        metric_(run.config->train.save_best.empty() ? "mIoU" : run.config->train.save_best) {}
+        metric_(run.train->save_best.empty() ? "mIoU" : run.train->save_best) {}
 
   absl::Status AfterTrainIter(TrainingRun& run, const IterationStats& s) override {
-    const TrainConfig& config = run.config->train;
+    const TrainConfig& config = *run.train;
     if (config.eval_interval <= 0 || run.stop_signal) return absl::OkStatus();
     if (s.iter % config.eval_interval != 0 && s.iter != config.max_iters) return absl::OkStatus();
     bool finish = false;
@@ -238,12 +242,12 @@ class EvalHook : public Hook {
  private:
   // Validates the model as it is; writes mmseg's val line; returns the tracked metric.
   absl::StatusOr<double> Validate(TrainingRun& run, const IterationStats& s) {
-    TestConfig test = run.config->test;
-    test.arithmetic = TestConfig::Arithmetic::kExact;  // the inference form cannot train on
-    Predictor predictor(*run.model, test);
+    TestConfig test = *run.test;
+    test.precision.reset();  // the inference graph is a copy: validate the modules as they are
+    Predictor predictor(*run.model_config, run.data->normalize, test, ExactForward(*run.model));
     EvaluateOptions options;
     options.progress_label = "val";
-    const int num_classes = static_cast<int>(run.config->model.num_classes);
+    const int num_classes = static_cast<int>(run.model_config->num_classes);
     ANN_ASSIGN_OR_RETURN(Evaluation evaluation,
                          EvaluateSamples(predictor, samples_, *run.info, num_classes, options));
     (*run.model)->train();
@@ -295,7 +299,7 @@ class EvalHook : public Hook {
 class CheckpointHook : public Hook {
  public:
   absl::Status AfterTrainIter(TrainingRun& run, const IterationStats& s) override {
-    const TrainConfig& config = run.config->train;
+    const TrainConfig& config = *run.train;
     const bool due = s.iter % config.checkpoint_interval == 0 || s.iter == config.max_iters ||
                      run.stop_signal || !run.finish_reason.empty();
     if (!due) return absl::OkStatus();
@@ -361,6 +365,116 @@ std::unique_ptr<Hook> MakeEvalHook(TrainingRun& run, std::vector<Sample> val_sam
 
 std::unique_ptr<Hook> MakeCheckpointHook(TrainingRun& run) {
   return std::make_unique<CheckpointHook>();
+}
+
+namespace {
+
+class LrScheduleHook : public Hook {
+ public:
+  absl::Status BeforeTrainIter(TrainingRun& run, IterationStats& stats) override {
+    const TrainConfig& c = *run.train;
+    stats.lr = PolyLr(c.lr, c.min_lr, c.power, stats.iter - 1, c.max_iters);
+    return absl::OkStatus();
+  }
+};
+
+class LossCheckHook : public Hook {
+ public:
+  absl::Status AfterTrainIter(TrainingRun& run, const IterationStats& s) override {
+    if (std::isfinite(s.loss)) return absl::OkStatus();
+    return absl::InternalError(absl::StrFormat(
+        "loss is %s at iteration %d (decode %g, aux %g); stopped without saving. Last good "
+        "checkpoint: %s",
+        std::isnan(s.loss) ? "NaN" : "infinite", s.iter, s.decode, s.aux, run.last_saved));
+  }
+};
+
+class CommunicationHook : public Hook {
+ public:
+  absl::Status BeforeRun(TrainingRun& run) override {
+    if (run.reducer == nullptr) return absl::OkStatus();
+    absl::StatusOr<double> blocking = run.reducer->TimeBlocking();
+    if (!blocking.ok()) return run.WithLastGood(blocking.status());
+    blocking_ = *blocking;
+    if (run.main_rank()) {
+      LOG(INFO) << absl::StrFormat(
+          "%d processes, %s BatchNorm; gradients %.1f MB in %d buckets: %.1f ms per all-reduce "
+          "when not overlapped",
+          run.dist->world_size(), run.train->sync_bn ? "synchronised" : "per-process",
+          run.reducer->bytes() / 1e6, run.reducer->buckets(), blocking_ * 1e3);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status AfterTrainIter(TrainingRun& run, const IterationStats& s) override {
+    if (run.reducer == nullptr) return absl::OkStatus();
+    wait_ += run.reducer->last_wait_seconds();
+    ++steps_;
+    return absl::OkStatus();
+  }
+
+  absl::Status AfterRun(TrainingRun& run) override {
+    if (!run.main_rank() || steps_ == 0 || !run.result.ok()) return absl::OkStatus();
+    const double left = wait_ / steps_;
+    LOG(INFO) << absl::StrFormat(
+        "gradient all-reduce: %.1f ms when not overlapped, %.1f ms per step left after backward "
+        "(%.0f%% hidden behind backward)",
+        blocking_ * 1e3, left * 1e3,
+        blocking_ > 0 ? std::max(0.0, 100 * (1 - left / blocking_)) : 0.0);
+    return absl::OkStatus();
+  }
+
+ private:
+  double blocking_ = 0;  // seconds: one all-reduce alone
+  double wait_ = 0;      // seconds: waits after backward, summed
+  int64_t steps_ = 0;
+};
+
+class FinishHook : public Hook {
+ public:
+  absl::Status AfterTrainIter(TrainingRun& run, const IterationStats& s) override {
+    if (!run.stop_signal) return absl::OkStatus();
+    run.result = absl::CancelledError(
+        absl::StrFormat("stopped by %s at iteration %d; saved %s (continue with --resume)",
+                        StopSignalReceived() != 0 ? StopSignalName(StopSignalReceived())
+                                                  : "a stop signal to another rank",
+                        s.iter, run.last_saved));
+    return absl::OkStatus();
+  }
+
+  absl::Status AfterRun(TrainingRun& run) override {
+    if (!run.main_rank() || !run.result.ok()) return absl::OkStatus();
+    if (!run.finish_reason.empty()) {
+      std::printf("%s; final checkpoint %s\n", run.finish_reason.c_str(), run.last_saved.c_str());
+    } else {
+      std::printf("trained %lld iterations; final checkpoint %s\n",
+                  static_cast<long long>(run.train->max_iters), run.last_saved.c_str());
+    }
+    return absl::OkStatus();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Hook> MakeLrScheduleHook() { return std::make_unique<LrScheduleHook>(); }
+
+std::unique_ptr<Hook> MakeLossCheckHook() { return std::make_unique<LossCheckHook>(); }
+
+std::unique_ptr<Hook> MakeCommunicationHook() { return std::make_unique<CommunicationHook>(); }
+
+std::unique_ptr<Hook> MakeFinishHook() { return std::make_unique<FinishHook>(); }
+
+std::vector<std::unique_ptr<Hook>> DefaultHooks(TrainingRun& run, int64_t start_iter,
+                                                std::vector<Sample> val_samples) {
+  std::vector<std::unique_ptr<Hook>> hooks;
+  hooks.push_back(MakeLrScheduleHook());
+  hooks.push_back(MakeLossCheckHook());
+  hooks.push_back(MakeLoggerHook(run, start_iter));
+  hooks.push_back(MakeEvalHook(run, std::move(val_samples)));
+  hooks.push_back(MakeCheckpointHook(run));
+  hooks.push_back(MakeCommunicationHook());
+  hooks.push_back(MakeFinishHook());
+  return hooks;
 }
 
 }  // namespace ann

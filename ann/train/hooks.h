@@ -1,11 +1,14 @@
-// What happens around a training iteration, as mmcv's runner hooks: the loop (ann/train/trainer)
-// only iterates, forwards, backwards and steps, and calls each hook after every iteration; the
-// logging windows, validation with the best checkpoint and early stopping, and checkpoints each
-// live in their own hook. Adding a feature adds a hook, not a branch in the loop.
+// What happens around a training iteration, as mmcv's / mmengine's runner hooks: the loop
+// (ann/train/trainer) only iterates and runs the step (data, forward, loss, backward, all-reduce,
+// SGD), calling each hook before and after every iteration; the learning-rate schedule, the
+// non-finite loss check, the logging windows, validation with the best checkpoint and early
+// stopping, checkpoints, the communication statistics and the stop on a signal each live in their
+// own hook. Adding a feature adds a hook, not a branch in the loop.
 //
-// Hooks run in this order after an iteration: log (train line, progress), evaluation (validation
-// line, best checkpoint, early stop), checkpoint (iter_N.pth). Evaluation comes before the
-// checkpoint of the same iteration, so that iter_N.pth holds the best score and patience that
+// DefaultHooks' order after an iteration: the loss check (before anything logs or saves a
+// non-finite run), log (train line, progress), evaluation (validation line, best checkpoint,
+// early stop), checkpoint (iter_N.pth), communication statistics, stop. Evaluation comes before
+// the checkpoint of the same iteration, so that iter_N.pth holds the best score and patience that
 // validation N produced (mmcv's order loses them on resume).
 #ifndef ANN_TRAIN_HOOKS_H_
 #define ANN_TRAIN_HOOKS_H_
@@ -13,14 +16,17 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
-#include "ann/config/config.h"
+#include "ann/data/data_config.h"
 #include "ann/data/dataset.h"
+#include "ann/eval/test_config.h"
 #include "ann/model/segmentor.h"
 #include "ann/train/distributed.h"
 #include "ann/train/sgd.h"
 #include "ann/train/train_checkpoint.h"
+#include "ann/train/train_config.h"
 
 namespace ann {
 
@@ -28,12 +34,16 @@ class TrainLog;
 
 // The state of a run the hooks share.
 struct TrainingRun {
-  const Config* config = nullptr;
+  const ModelConfig* model_config = nullptr;
+  const DataConfig* data = nullptr;
+  const TrainConfig* train = nullptr;  // --class_weight=auto filled in
+  const TestConfig* test = nullptr;    // validation
   const DatasetInfo* info = nullptr;
   std::string work_dir;
   EncoderDecoder* model = nullptr;
   Sgd* sgd = nullptr;
-  Distributed* dist = nullptr;  // null: one process
+  Distributed* dist = nullptr;         // null: one process
+  GradientReducer* reducer = nullptr;  // with dist
   int rank = 0;
   bool main_rank() const { return rank == 0; }
   // What checkpoints record (iteration, lr, config, classes, best score and patience).
@@ -49,6 +59,10 @@ struct TrainingRun {
   bool stop_signal = false;
   // Set by a hook to end the run after the current iteration, saying why.
   std::string finish_reason;
+  // Set by a hook to end the run after the current iteration with this status (a stop signal:
+  // CancelledError); what Train returns.
+  absl::Status result;
+  bool finished() const { return !finish_reason.empty() || !result.ok(); }
 
   // `status` (an error) with "; last good checkpoint: ... (continue with --resume)".
   absl::Status WithLastGood(const absl::Status& status) const;
@@ -62,14 +76,27 @@ struct IterationStats {
   double seconds = 0, data_seconds = 0;
 };
 
-// A hook: called before the first iteration, after each, and after the last.
+// A hook: called before the first iteration, before and after each, and after the last.
 class Hook {
  public:
   virtual ~Hook() = default;
   virtual absl::Status BeforeRun(TrainingRun& run) { return absl::OkStatus(); }
-  virtual absl::Status AfterTrainIter(TrainingRun& run, const IterationStats& stats) = 0;
+  // `stats` holds the iteration number; a hook may set what the step uses (the lr).
+  virtual absl::Status BeforeTrainIter(TrainingRun& run, IterationStats& stats) {
+    return absl::OkStatus();
+  }
+  virtual absl::Status AfterTrainIter(TrainingRun& run, const IterationStats& stats) {
+    return absl::OkStatus();
+  }
   virtual absl::Status AfterRun(TrainingRun& run) { return absl::OkStatus(); }
 };
+
+// The poly learning rate of the iteration (mmseg's PolyLrUpdaterHook, ann/train/schedule.h).
+std::unique_ptr<Hook> MakeLrScheduleHook();
+
+// A NaN or infinite loss ends the run with an error naming the iteration, the loss terms and the
+// last good checkpoint, before anything is logged or saved (mmcv's CheckInvalidLossHook).
+std::unique_ptr<Hook> MakeLossCheckHook();
 
 // train.log.json (mmcv's TextLoggerHook layout), the progress line, and the loss / lr / mIoU
 // curves at the end (and on a stop).
@@ -83,6 +110,19 @@ std::unique_ptr<Hook> MakeEvalHook(TrainingRun& run, std::vector<Sample> val_sam
 // iter_N.pth every checkpoint_interval iterations, at the end, on a stop signal and on an early
 // stop (rank 0 writes; every rank first checks that the weights agree).
 std::unique_ptr<Hook> MakeCheckpointHook(TrainingRun& run);
+
+// With several processes: the time of one gradient all-reduce alone (before the run) and how
+// much of it backward hides (after it, on rank 0).
+std::unique_ptr<Hook> MakeCommunicationHook();
+
+// A stop signal seen by any rank (TrainingRun::stop_signal, after the checkpoint hook saved)
+// ends the run with CancelledError naming the checkpoint; a run that ends otherwise prints its
+// last line (iterations or why it finished, and the final checkpoint) on rank 0.
+std::unique_ptr<Hook> MakeFinishHook();
+
+// Every hook of a run, in the order above.
+std::vector<std::unique_ptr<Hook>> DefaultHooks(TrainingRun& run, int64_t start_iter,
+                                                std::vector<Sample> val_samples);
 
 }  // namespace ann
 

@@ -31,9 +31,9 @@ class Bf16Autocast {
 }  // namespace
 
 SegmentorOutputs TrainingForward(EncoderDecoder& model, const torch::Tensor& images,
-                                 TrainConfig::Precision precision) {
-  if (precision == TrainConfig::Precision::kFp64) return model->forward(images.to(torch::kDouble));
-  if (precision == TrainConfig::Precision::kFp32) return model->forward(images);
+                                 Precision precision) {
+  if (precision == Precision::kFp64) return model->forward(images.to(torch::kDouble));
+  if (precision == Precision::kFp32) return model->forward(images);
   SegmentorOutputs outputs;
   {
     Bf16Autocast autocast;

@@ -15,7 +15,7 @@ namespace ann {
 // model->forward(images) in `precision`: fp32 as is; fp64 with the images cast to float64 (the
 // model must have been converted); bf16 under autocast.
 SegmentorOutputs TrainingForward(EncoderDecoder& model, const torch::Tensor& images,
-                                 TrainConfig::Precision precision);
+                                 Precision precision);
 
 }  // namespace ann
 

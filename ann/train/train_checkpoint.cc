@@ -38,14 +38,11 @@ std::string BestCheckpointPath(const std::string& work_dir, const std::string& m
 
 absl::Status WriteTrainingCheckpoint(const std::string& path, const TrainingState& state,
                                      EncoderDecoder& model, const Sgd& sgd) {
-  auto meta = PickleValue::Dict();
-  meta->Set("ann_version", PickleValue::String("0.1.0"));
-  meta->Set("iter", PickleValue::Int(state.iter));
+  PickleValuePtr meta =
+      CheckpointMetaDict({state.iter, state.seed, state.class_names, state.palette});
   meta->Set("max_iters", PickleValue::Int(state.max_iters));
-  meta->Set("seed", PickleValue::Int(static_cast<int64_t>(state.seed)));
   meta->Set("lr", PickleValue::Float(state.lr));
   meta->Set("config", PickleValue::String(state.config));
-  SetClassMeta(*meta, state.class_names, state.palette);
   if (!state.class_weight.empty()) {
     std::vector<PickleValuePtr> weights;
     for (float w : state.class_weight) weights.push_back(PickleValue::Float(w));

@@ -62,8 +62,7 @@ namespace ann {
 
 absl::StatusOr<TrainConfig> TrainConfigFromFlags(const ModelConfig& model) {
   TrainConfig c;
-  c.pipeline.variant = model.IsOriginal() ? TrainPipelineConfig::Variant::kOriginal
-                                          : TrainPipelineConfig::Variant::kMmseg;
+  c.pipeline.variant = model.variant;
   ANN_ASSIGN_OR_RETURN(c.pipeline.crop, ParseSizeFlag("crop_size", FLAGS_crop_size));
   ANN_ASSIGN_OR_RETURN(c.pipeline.scale, ParseSizeFlag("img_scale", FLAGS_img_scale));
   ANN_ASSIGN_OR_RETURN(std::vector<double> ratio,
@@ -159,12 +158,12 @@ absl::StatusOr<TrainConfig> TrainConfigFromFlags(const ModelConfig& model) {
   c.aux_weight = FLAGS_aux_weight;
   c.loss_per_image = FLAGS_loss_per_image;
   c.sync_bn = FLAGS_sync_bn;
-  ANN_ASSIGN_OR_RETURN(c.precision, ParseEnumFlag<TrainConfig::Precision>(
-                                        "train_precision", FLAGS_train_precision,
-                                        {{"fp32", TrainConfig::Precision::kFp32},
-                                         {"bf16", TrainConfig::Precision::kBf16},
-                                         {"fp64", TrainConfig::Precision::kFp64}}));
-  if (c.precision == TrainConfig::Precision::kBf16) {
+  ANN_ASSIGN_OR_RETURN(
+      c.precision,
+      ParseEnumFlag<Precision>(
+          "train_precision", FLAGS_train_precision,
+          {{"fp32", Precision::kFp32}, {"bf16", Precision::kBf16}, {"fp64", Precision::kFp64}}));
+  if (c.precision == Precision::kBf16) {
     ANN_RETURN_IF_ERROR(CheckBf16Flag("train_precision"));
   }
   if (FLAGS_checkpoint_interval < 1) {

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "ann/data/transforms.h"
 #include "ann/model/model_config.h"
+#include "ann/util/precision.h"
 
 namespace ann {
 
@@ -43,8 +44,8 @@ struct TrainConfig {
   // Arithmetic: float32; bf16 mixed precision (autocast: bfloat16 convolutions and matrix
   // products, float32 weights, gradients and optimizer; ann/train/mixed_precision); or float64
   // (slow; for checking numerics, e.g. that N processes equal one big batch beyond float32's
-  // rounding noise).
-  enum class Precision { kFp32, kBf16, kFp64 } precision = Precision::kFp32;
+  // rounding noise). int8 is not a training precision.
+  Precision precision = Precision::kFp32;
   // Bookkeeping.
   int64_t checkpoint_interval = 4000;
   int64_t eval_interval = 0;  // 0: no validation during training.

@@ -1,7 +1,6 @@
 #include "ann/train/trainer.h"
 
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -13,14 +12,13 @@
 #include "ann/data/dataset.h"
 #include "ann/data/label_stats.h"
 #include "ann/data/loader.h"
+#include "ann/efficiency/footprint.h"
 #include "ann/io/checkpoint.h"
 #include "ann/model/data_parallel.h"
-#include "ann/model/footprint.h"
 #include "ann/model/segmentor.h"
 #include "ann/train/hooks.h"
 #include "ann/train/loss.h"
 #include "ann/train/mixed_precision.h"
-#include "ann/train/schedule.h"
 #include "ann/train/sgd.h"
 #include "ann/train/train_checkpoint.h"
 #include "ann/util/atomic_file.h"
@@ -116,12 +114,86 @@ absl::StatusOr<std::vector<float>> AutomaticClassWeights(const std::vector<Sampl
   return MedianFrequencyWeights(stats);
 }
 
+// Runs forward or backward: a collective inside them (SyncBatchNorm) that failed throws, and
+// this turns it back into the group's status.
+absl::Status WithCollectives(const TrainingRun& run, const std::function<void()>& pass) {
+  try {
+    pass();
+  } catch (const std::exception&) {
+    if (run.dist && !run.dist->failure().ok()) return run.WithLastGood(run.dist->failure());
+    throw;
+  }
+  return absl::OkStatus();
+}
+
+// One iteration's work (mmengine's train_step) at stats.lr: a batch, the forward in training
+// mode, the recipe's loss, the ranks' mean of the loss terms and their common stop decision,
+// backward, the gradient all-reduce and the SGD step.
+absl::Status TrainStep(TrainingRun& run, TrainLoader& loader, IterationStats& stats) {
+  const auto t0 = std::chrono::steady_clock::now();
+  ANN_ASSIGN_OR_RETURN(Batch batch, loader.Next());
+  const auto t1 = std::chrono::steady_clock::now();
+  EncoderDecoder& model = *run.model;
+  run.sgd->ZeroGrad();
+  SegmentorOutputs outputs;
+  ANN_RETURN_IF_ERROR(WithCollectives(
+      run, [&] { outputs = TrainingForward(model, batch.images, run.train->precision); }));
+  LossTerms terms =
+      SegmentationLoss(outputs, batch.labels, *run.train, run.model_config->align_corners);
+  stats.loss = terms.total.item<double>();
+  stats.decode = terms.decode;
+  stats.aux = terms.aux;
+  stats.decode_acc = terms.decode_acc;
+  stats.aux_acc = terms.aux_acc;
+  run.stop_signal = StopSignalReceived() != 0;
+  if (run.dist) {
+    // Every rank sees the same mean loss and the same stop decision.
+    absl::StatusOr<std::vector<double>> summed =
+        run.dist->SumScalars({stats.loss, stats.decode, stats.aux, stats.decode_acc, stats.aux_acc,
+                              run.stop_signal ? 1.0 : 0.0});
+    if (!summed.ok()) return run.WithLastGood(summed.status());
+    const std::vector<double>& sums = *summed;
+    const double n = run.dist->world_size();
+    stats.loss = sums[0] / n;
+    stats.decode = sums[1] / n;
+    stats.aux = sums[2] / n;
+    stats.decode_acc = sums[3] / n;
+    stats.aux_acc = sums[4] / n;
+    run.stop_signal = sums[5] > 0;
+  }
+  ANN_RETURN_IF_ERROR(WithCollectives(run, [&] { terms.total.backward(); }));
+  if (run.reducer) ANN_RETURN_IF_ERROR(run.WithLastGood(run.reducer->Finish()));
+  run.sgd->Step(stats.lr);
+  const auto t2 = std::chrono::steady_clock::now();
+  stats.seconds = std::chrono::duration<double>(t2 - t0).count();
+  stats.data_seconds = std::chrono::duration<double>(t1 - t0).count();
+  return absl::OkStatus();
+}
+
+// mmengine's IterBasedTrainLoop.run: the hooks around each iteration's step, from `start` until
+// the last iteration or until a hook ends the run; returns what the run ended with.
+absl::Status RunLoop(TrainingRun& run, TrainLoader& loader,
+                     const std::vector<std::unique_ptr<Hook>>& hooks, int64_t start) {
+  for (const auto& hook : hooks) ANN_RETURN_IF_ERROR(hook->BeforeRun(run));
+  (*run.model)->train();
+  for (int64_t iter = start; iter < run.train->max_iters && !run.finished(); ++iter) {
+    IterationStats stats;
+    stats.iter = iter + 1;
+    run.written_this_iter.clear();
+    for (const auto& hook : hooks) ANN_RETURN_IF_ERROR(hook->BeforeTrainIter(run, stats));
+    ANN_RETURN_IF_ERROR(TrainStep(run, loader, stats));
+    for (const auto& hook : hooks) ANN_RETURN_IF_ERROR(hook->AfterTrainIter(run, stats));
+  }
+  for (const auto& hook : hooks) ANN_RETURN_IF_ERROR(hook->AfterRun(run));
+  if (run.dist) ANN_RETURN_IF_ERROR(run.WithLastGood(run.dist->Barrier()));
+  return run.result;
+}
+
 }  // namespace
 
-absl::Status Train(const Config& full_config, const TrainOptions& options) {
-  const ModelConfig& model_config = full_config.model;
-  const DataConfig& data = full_config.data;
-  TrainConfig config = full_config.train;  // --class_weight=auto is filled in below
+absl::Status Train(const ModelConfig& model_config, const DataConfig& data,
+                   const TrainConfig& train, const TestConfig& test, const TrainOptions& options) {
+  TrainConfig config = train;  // --class_weight=auto is filled in below
   if (options.work_dir.empty()) return absl::InvalidArgumentError("--work_dir is required");
   if (data.data_root.empty()) return absl::InvalidArgumentError("--data_root is required");
   // SIGINT / SIGTERM ask the loop below to save and stop.
@@ -142,7 +214,7 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
   // A batch this process cannot hold is refused before any work (the kernel would kill it);
   // float64 training doubles every tensor.
   const cv::Size crop = config.pipeline.crop;
-  const double fp64 = config.precision == TrainConfig::Precision::kFp64 ? 2 : 1;
+  const double fp64 = config.precision == Precision::kFp64 ? 2 : 1;
   ANN_RETURN_IF_ERROR(
       CheckFits(fp64 * TrainStepPeakBytes(model_config, crop.height, crop.width, config.batch_size),
                 "--crop_size",
@@ -154,11 +226,14 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
   EncoderDecoder model(model_config);
   model->InitWeights();
   // Before the optimizer and any loading (TrainingForward casts the images).
-  if (config.precision == TrainConfig::Precision::kFp64) model->to(torch::kDouble);
+  if (config.precision == Precision::kFp64) model->to(torch::kDouble);
   Sgd sgd(UniqueParameters(*model), config.momentum, config.weight_decay);
 
   TrainingRun run;
-  run.config = &full_config;
+  run.model_config = &model_config;
+  run.data = &data;
+  run.train = &config;
+  run.test = &test;
   run.info = &info;
   run.work_dir = options.work_dir;
   run.model = &model;
@@ -217,7 +292,7 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
   loader_options.seed = config.seed;
   loader_options.workers = data.workers;
   loader_options.prefetch = std::max(2, data.workers);
-  const NormalizeParams normalize = NormalizeParamsOf(model_config);
+  const NormalizeParams normalize = data.normalize;
   TrainLoader loader(train_samples, info, config.pipeline, normalize, loader_options, start);
 
   // Rank 0 writes the checkpoints; the other ranks name them in their errors by rank 0's path
@@ -229,123 +304,14 @@ absl::Status Train(const Config& full_config, const TrainOptions& options) {
     ANN_ASSIGN_OR_RETURN(run.last_saved, dist->TextFromRank0("last checkpoint", run.last_saved));
     ANN_ASSIGN_OR_RETURN(run.checkpoint_dir, dist->TextFromRank0("work dir", run.checkpoint_dir));
   }
-  std::vector<std::unique_ptr<Hook>> hooks;
-  hooks.push_back(MakeLoggerHook(run, start));
-  hooks.push_back(MakeEvalHook(run, std::move(val_samples)));
-  hooks.push_back(MakeCheckpointHook(run));
-
-  double comm_blocking = 0, comm_wait = 0;  // seconds: one all-reduce alone; waits after backward
-  int64_t comm_steps = 0;
   std::unique_ptr<GradientReducer> reducer;
   if (dist) {
     SetDataParallel(*model, config.sync_bn ? dist : nullptr, rank, dist->world_size());
     reducer = std::make_unique<GradientReducer>(*dist, sgd.params());
-    absl::StatusOr<double> blocking = reducer->TimeBlocking();
-    if (!blocking.ok()) return run.WithLastGood(blocking.status());
-    comm_blocking = *blocking;
-    if (run.main_rank()) {
-      LOG(INFO) << absl::StrFormat(
-          "%d processes, %s BatchNorm; gradients %.1f MB in %d buckets: %.1f ms per all-reduce "
-          "when not overlapped",
-          dist->world_size(), config.sync_bn ? "synchronised" : "per-process",
-          reducer->bytes() / 1e6, reducer->buckets(), *blocking * 1e3);
-    }
+    run.reducer = reducer.get();
   }
-  // Runs forward or backward: a collective inside them (SyncBatchNorm) that failed throws, and
-  // this turns it back into the group's status.
-  auto with_collectives = [&](const std::function<void()>& pass) -> absl::Status {
-    try {
-      pass();
-    } catch (const std::exception&) {
-      if (dist && !dist->failure().ok()) return run.WithLastGood(dist->failure());
-      throw;
-    }
-    return absl::OkStatus();
-  };
-  for (auto& hook : hooks) ANN_RETURN_IF_ERROR(hook->BeforeRun(run));
-
-  model->train();
-  for (int64_t iter = start; iter < config.max_iters && run.finish_reason.empty(); ++iter) {
-    const auto t0 = std::chrono::steady_clock::now();
-    ANN_ASSIGN_OR_RETURN(Batch batch, loader.Next());
-    const auto t1 = std::chrono::steady_clock::now();
-    IterationStats stats;
-    stats.iter = iter + 1;
-    stats.lr = PolyLr(config.lr, config.min_lr, config.power, iter, config.max_iters);
-    sgd.ZeroGrad();
-    SegmentorOutputs outputs;
-    ANN_RETURN_IF_ERROR(with_collectives(
-        [&] { outputs = TrainingForward(model, batch.images, config.precision); }));
-    LossTerms terms = SegmentationLoss(outputs, batch.labels, config, model_config.align_corners);
-    stats.loss = terms.total.item<double>();
-    stats.decode = terms.decode;
-    stats.aux = terms.aux;
-    stats.decode_acc = terms.decode_acc;
-    stats.aux_acc = terms.aux_acc;
-    bool stop = StopSignalReceived() != 0;
-    if (dist) {
-      // Every rank sees the same mean loss and the same stop decision.
-      absl::StatusOr<std::vector<double>> summed = dist->SumScalars(
-          {stats.loss, stats.decode, stats.aux, stats.decode_acc, stats.aux_acc, stop ? 1.0 : 0.0});
-      if (!summed.ok()) return run.WithLastGood(summed.status());
-      const std::vector<double>& sums = *summed;
-      const double n = dist->world_size();
-      stats.loss = sums[0] / n;
-      stats.decode = sums[1] / n;
-      stats.aux = sums[2] / n;
-      stats.decode_acc = sums[3] / n;
-      stats.aux_acc = sums[4] / n;
-      stop = sums[5] > 0;
-    }
-    if (!std::isfinite(stats.loss)) {
-      return absl::InternalError(absl::StrFormat(
-          "loss is %s at iteration %d (decode %g, aux %g); stopped without saving. Last good "
-          "checkpoint: %s",
-          std::isnan(stats.loss) ? "NaN" : "infinite", stats.iter, stats.decode, stats.aux,
-          run.last_saved));
-    }
-    ANN_RETURN_IF_ERROR(with_collectives([&] { terms.total.backward(); }));
-    if (reducer) {
-      ANN_RETURN_IF_ERROR(run.WithLastGood(reducer->Finish()));
-      comm_wait += reducer->last_wait_seconds();
-      ++comm_steps;
-    }
-    sgd.Step(stats.lr);
-    const auto t2 = std::chrono::steady_clock::now();
-    stats.seconds = std::chrono::duration<double>(t2 - t0).count();
-    stats.data_seconds = std::chrono::duration<double>(t1 - t0).count();
-
-    run.stop_signal = stop;
-    run.written_this_iter.clear();
-    for (auto& hook : hooks) ANN_RETURN_IF_ERROR(hook->AfterTrainIter(run, stats));
-    if (stop) {
-      for (auto& hook : hooks) ANN_RETURN_IF_ERROR(hook->AfterRun(run));
-      if (dist) ANN_RETURN_IF_ERROR(run.WithLastGood(dist->Barrier()));
-      return absl::CancelledError(
-          absl::StrFormat("stopped by %s at iteration %d; saved %s (continue with --resume)",
-                          StopSignalReceived() != 0 ? StopSignalName(StopSignalReceived())
-                                                    : "a stop signal to another rank",
-                          stats.iter, run.last_saved));
-    }
-  }
-  for (auto& hook : hooks) ANN_RETURN_IF_ERROR(hook->AfterRun(run));
-  if (dist) ANN_RETURN_IF_ERROR(run.WithLastGood(dist->Barrier()));
-  if (!run.main_rank()) return absl::OkStatus();
-  if (comm_steps > 0) {
-    const double left = comm_wait / comm_steps;
-    LOG(INFO) << absl::StrFormat(
-        "gradient all-reduce: %.1f ms when not overlapped, %.1f ms per step left after backward "
-        "(%.0f%% hidden behind backward)",
-        comm_blocking * 1e3, left * 1e3,
-        comm_blocking > 0 ? std::max(0.0, 100 * (1 - left / comm_blocking)) : 0.0);
-  }
-  if (!run.finish_reason.empty()) {
-    std::printf("%s; final checkpoint %s\n", run.finish_reason.c_str(), run.last_saved.c_str());
-  } else {
-    std::printf("trained %lld iterations; final checkpoint %s\n",
-                static_cast<long long>(config.max_iters), run.last_saved.c_str());
-  }
-  return absl::OkStatus();
+  std::vector<std::unique_ptr<Hook>> hooks = DefaultHooks(run, start, std::move(val_samples));
+  return RunLoop(run, loader, hooks, start);
 }
 
 }  // namespace ann

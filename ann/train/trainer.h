@@ -9,8 +9,11 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "ann/config/config.h"
+#include "ann/data/data_config.h"
+#include "ann/eval/test_config.h"
+#include "ann/model/model_config.h"
 #include "ann/train/distributed.h"
+#include "ann/train/train_config.h"
 
 namespace ann {
 
@@ -27,10 +30,11 @@ struct TrainOptions {
   Distributed* distributed = nullptr;  // Multi-process data parallel (null: one process).
 };
 
-// Trains `config.model` on `config.data` with `config.train`, validating (when
-// config.train.eval_interval > 0) in the `config.test` mode. Returns CancelledError after a stop
-// signal (a checkpoint was saved), an error naming the last good checkpoint on a non-finite loss.
-absl::Status Train(const Config& config, const TrainOptions& options);
+// Trains `model` on `data` with `train`, validating (when train.eval_interval > 0) in the `test`
+// mode. Returns CancelledError after a stop signal (a checkpoint was saved), an error naming the
+// last good checkpoint on a non-finite loss.
+absl::Status Train(const ModelConfig& model, const DataConfig& data, const TrainConfig& train,
+                   const TestConfig& test, const TrainOptions& options);
 
 }  // namespace ann
 

@@ -432,4 +432,11 @@ std::string ProjectFlagsAsText() {
   return text;
 }
 
+absl::StatusOr<bool> ParseTriStateFlag(absl::string_view flag, absl::string_view text,
+                                       bool default_value) {
+  ANN_ASSIGN_OR_RETURN(
+      int value, ParseEnumFlag<int>(flag, text, {{"true", 1}, {"false", 0}, {"default", -1}}));
+  return value < 0 ? default_value : value == 1;
+}
+
 }  // namespace ann

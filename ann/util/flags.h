@@ -103,6 +103,10 @@ absl::StatusOr<T> ParseEnumFlag(absl::string_view flag, absl::string_view text,
 }
 
 // A comma-separated list of finite numbers with min_count..max_count entries ("" is empty).
+// true, false, or default (`default_value`, e.g. the variant's).
+absl::StatusOr<bool> ParseTriStateFlag(absl::string_view flag, absl::string_view text,
+                                       bool default_value);
+
 absl::StatusOr<std::vector<double>> ParseNumberListFlag(absl::string_view flag,
                                                         absl::string_view text,
                                                         size_t min_count = 1,

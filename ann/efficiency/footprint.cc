@@ -1,4 +1,4 @@
-#include "ann/model/footprint.h"
+#include "ann/efficiency/footprint.h"
 
 #include <algorithm>
 
@@ -27,6 +27,7 @@ PixelCost CostOf(const ModelConfig& config, std::optional<Precision> precision) 
       return PixelCost{0, 60, 9};
     case Precision::kFp32:
     case Precision::kBf16:  // measured in fp32; bfloat16 halves the feature maps
+    case Precision::kFp64:  // not an inference precision
       break;
   }
   return bottleneck ? PixelCost{0, 600, 9} : PixelCost{0, 430, 9};

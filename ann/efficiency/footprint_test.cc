@@ -1,4 +1,4 @@
-#include "ann/model/footprint.h"
+#include "ann/efficiency/footprint.h"
 
 #include <sys/resource.h>
 #include <unistd.h>

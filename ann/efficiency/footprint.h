@@ -7,8 +7,8 @@
 // (and LibTorch's dilated-convolution buffers, in `exact`) or the head and the logits at the
 // input's size, whichever peaks higher. It is meant to lie at or a little above the real peak
 // (tests/memory_e2e_test.sh runs passes under a cgroup limit just below and above it).
-#ifndef ANN_MODEL_FOOTPRINT_H_
-#define ANN_MODEL_FOOTPRINT_H_
+#ifndef ANN_EFFICIENCY_FOOTPRINT_H_
+#define ANN_EFFICIENCY_FOOTPRINT_H_
 
 #include <cstdint>
 #include <optional>
@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "ann/model/model_config.h"
+#include "ann/util/precision.h"
 
 namespace ann {
 
@@ -37,4 +38,4 @@ absl::Status CheckFits(double bytes, absl::string_view subject, absl::string_vie
 
 }  // namespace ann
 
-#endif  // ANN_MODEL_FOOTPRINT_H_
+#endif  // ANN_EFFICIENCY_FOOTPRINT_H_
