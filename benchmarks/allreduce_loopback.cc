@@ -14,6 +14,7 @@
 #include "ann/train/distributed.h"
 #include "ann/train/launcher.h"
 #include "ann/train/sgd.h"
+#include "ann/util/cpu.h"
 #include "ann/util/flags.h"
 #include "gflags/gflags.h"
 #include "torch/torch.h"
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::vector<int64_t>> worlds =
       ann::ParseIntListFlag("worlds", FLAGS_worlds, 1, SIZE_MAX, /*min_value=*/2);
   if (!worlds.ok()) return ann::ExitCode(worlds.status());
+  std::printf("%s per rank\n", ann::CpuDescription(1).c_str());
   std::printf("gradient all-reduce over loopback Gloo, ANN R-%d-D8, %d MB buckets, %d runs\n",
               FLAGS_depth, FLAGS_bucket_mb, FLAGS_runs);
   std::fflush(stdout);

@@ -5,6 +5,7 @@
 #include "ann/model/non_local.h"
 #include "ann/model/segmentor.h"
 #include "ann/model/self_attention.h"
+#include "ann/util/cpu.h"
 #include "ann/util/runtime.h"
 #include "benchmark/benchmark.h"
 #include "gflags/gflags.h"
@@ -79,7 +80,8 @@ BENCHMARK(BM_ANN_R50_Forward)->Args({512, 1024})->Unit(benchmark::kMillisecond)-
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   gflags::ParseCommandLineFlags(&argc, &argv, true);
-  ann::SetUpRuntimeFromFlags();
+  // The CPU in the context block Google Benchmark prints first.
+  benchmark::AddCustomContext("ann_cpu", ann::CpuDescription(ann::SetUpRuntimeFromFlags()));
   benchmark::RunSpecifiedBenchmarks();
   return 0;
 }

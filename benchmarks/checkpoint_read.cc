@@ -13,6 +13,7 @@
 #include "ann/io/checkpoint.h"
 #include "ann/io/torch_file.h"
 #include "ann/model/segmentor.h"
+#include "ann/util/cpu.h"
 #include "ann/util/crc32.h"
 #include "ann/util/runtime.h"
 #include "benchmarks/timing.h"
@@ -29,7 +30,7 @@ double Seconds(const std::function<void()>& run) {
 
 int main(int argc, char** argv) {
   gflags::ParseCommandLineFlags(&argc, &argv, true);
-  ann::SetUpRuntimeFromFlags();
+  std::printf("%s\n", ann::CpuDescription(ann::SetUpRuntimeFromFlags()).c_str());
   ann::ModelConfig config;
   config.depth = FLAGS_depth;
   ann::EncoderDecoder model(config);

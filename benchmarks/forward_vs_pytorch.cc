@@ -165,6 +165,7 @@ int main(int argc, char** argv) {
   for (const auto& [name, t] : peers) {
     if (name == "pytorch_eager_fp32") eager_ms = t.min_ms;
   }
+  std::printf("%s\n", ann::CpuDescription(threads).c_str());
   std::printf("ANN R-%d-D8 forward %dx%d, %d threads, %.1f GMACs, min / median of %d runs\n",
               FLAGS_depth, FLAGS_width, FLAGS_height, threads, macs / 1e9, FLAGS_runs);
   auto limit = [](bool has, double v) { return has ? absl::StrCat(static_cast<int>(v)) : "n/a"; };

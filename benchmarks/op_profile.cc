@@ -167,6 +167,7 @@ int main(int argc, char** argv) {
   std::vector<std::pair<std::string, Row>> sorted(rows.begin(), rows.end());
   std::sort(sorted.begin(), sorted.end(),
             [](const auto& a, const auto& b) { return a.second.self_us > b.second.self_us; });
+  std::printf("%s\n", ann::CpuDescription(threads).c_str());
   std::printf("ANN R-%d-D8 %s, batch %d of %dx%d, %d threads: %.1f ms profiled\n", FLAGS_depth,
               FLAGS_mode.c_str(), FLAGS_batch, FLAGS_width, FLAGS_height, threads, total_us / 1000);
   std::printf("%-60s %10s %7s %7s\n", "operator", "self ms", "share", "calls");

@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   const int threads = ann::SetUpRuntimeFromFlags();
   const bool bf16 = ann::CpuHasBf16();
+  std::printf("%s\n", ann::CpuDescription(threads).c_str());
   std::printf("ANN R-%d-D8 training step, batch %d of %dx%d, %d threads, %d timed steps\n",
               FLAGS_depth, FLAGS_batch, FLAGS_crop, FLAGS_crop, threads, FLAGS_runs);
   std::fflush(stdout);

@@ -281,6 +281,9 @@ case_ "--scales=nan" $E 2 "--scales" -- "${TOY[@]}" "$CK" --data_root="$FX/toy" 
 case_ "--test_crop zero" $E 2 "--test_crop" -- "${TOY[@]}" "$CK" --data_root="$FX/toy" --test_mode=slide --test_crop=0x0
 case_ "--work_dir is a file" $E 1 "$FX/file" -- "${TOY[@]}" "$CK" --data_root="$FX/toy" --work_dir="$FX/file"
 case_ "--dynamic with --input" ann_export 2 "--input: a --dynamic file takes any size" -- "${TOY[@]}" "$CK" --out=@OUT/m.onnx --dynamic --input=64x64
+case_ "ann_export --precision=bf16" ann_export 2 "--precision:" -- "${TOY[@]}" "$CK" --out=@OUT/m.onnx --precision=bf16
+case_ "ann_export int8 without --calibration" ann_export 2 "--calibration: --precision=int8 needs a calibration" -- "${TOY[@]}" "$CK" --out=@OUT/m.onnx --precision=int8
+case_ "ann_export int8 with a head that cannot be fused" ann_export 2 "--project_channels: int8 needs it below --channels" -- "${TOY[@]}" "$CK" --out=@OUT/m.onnx --precision=int8 --calibration="$FX/cal.json" --project_channels=128 --channels=128
 case_ "truncated label PNG" $E 1 "$BAD_LABEL" -- "${TOY[@]}" "$CK" --data_root="$FX/toy_label" --work_dir=@OUT/e
 case_ "flipped bytes in data.pkl" $E 1 "$BAD/flipped.pth" -- "${TOY[@]}" --checkpoint="$BAD/flipped.pth" --data_root="$FX/toy"
 case_ "metrics to a full disk" $E 1 "@OUT" tmpfs=8k -- "${TOY[@]}" "$CK" --data_root="$FX/toy" --work_dir=@OUT

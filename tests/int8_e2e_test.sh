@@ -6,6 +6,10 @@
 # calibration file is deterministic and bound to its checkpoint by SHA-256 (Python's hashlib);
 # another checkpoint, a missing or broken calibration, and a CPU without AVX2 (presented through
 # ANN_CPUINFO) are each refused with one line. Without VNNI, int8 runs with 7-bit weights.
+# The int8 QDQ export (ann_export --precision=int8) passes Python's onnx checker, and ONNX
+# Runtime's labels on it agree with ann_test --precision=int8 (the same 7-bit weights: on a CPU
+# with VNNI, ann_test runs as on one without) on >= 99% of the val pixels, and with exact on
+# >= 98%.
 set -u
 source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib.sh" int8
 
@@ -80,6 +84,92 @@ print("agreement %.4f%% of %d pixels" % (100.0 * same / total, total))
 sys.exit(same < 0.98 * total)
 PYEOF
   fail "int8 argmax agreement"
+
+# The QDQ export in ONNX Runtime, on the val images at their own size (one batch).
+grep '^flags' /proc/cpuinfo | head -1 | sed 's/ avx512_vnni//; s/ avx_vnni//; s/ amx_int8//' \
+  >"$T/cpuinfo_no_vnni"
+SEVEN_BIT=()
+grep -qwE 'avx512_vnni|avx_vnni|amx_int8' /proc/cpuinfo &&
+  SEVEN_BIT=(env ANN_CPUINFO="$T/cpuinfo_no_vnni" DNNL_MAX_CPU_ISA=AVX2)
+export NODE_PATH="${NODE_PATH:-$(npm root -g 2>/dev/null)}"
+"$BIN/ann_export" "${CFG[@]}" --checkpoint="$CKPT" --precision=int8 --calibration="$CAL" \
+  --dynamic --with_argmax --out="$T/int8.onnx" >"$T/export.log" 2>&1 ||
+  { cat "$T/export.log"; fail "ann_export --precision=int8"; }
+grep -q "int8 (QDQ)" "$T/export.log" && $PY tests/python/onnx_check.py model "$T/int8.onnx" >"$T/meta.json" &&
+  $PY - "$T/int8.onnx" "$T/meta.json" "$CKPT" <<'PYEOF' && ok "int8 QDQ file: Python's onnx checker passes; every backbone and head convolution reads int8 weights per output channel (codes -63..63) and an int32 bias; the metadata names int8 and the checkpoint ($(head -1 "$T/export.log" | sed 's/.*initializers, //'))" ||
+import hashlib, json, sys, onnx
+from onnx import numpy_helper
+m = onnx.load(sys.argv[1])
+meta = json.load(open(sys.argv[2]))
+assert meta["precision"] == "int8" and "QDQ" in meta["quantization"], meta
+assert meta["checkpoint_sha256"] == hashlib.sha256(open(sys.argv[3], "rb").read()).hexdigest()
+init = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
+producer = {o: n for n in m.graph.node for o in n.output}
+ops = [n.op_type for n in m.graph.node]
+convs = [n for n in m.graph.node if n.op_type == "Conv"]
+int8_convs = 0
+for c in convs:
+    w = producer.get(c.input[1])
+    if w is None:  # float weights: the classifier and the border bias's map of ones
+        continue
+    assert w.op_type == "DequantizeLinear", w.op_type
+    codes, scales = init[w.input[0]], init[w.input[1]]
+    assert codes.dtype.name == "int8" and abs(codes.astype(int)).max() <= 63, c.name
+    assert scales.shape == (codes.shape[0],) and [a.i for a in w.attribute if a.name == "axis"] == [0]
+    if len(c.input) > 2:
+        b = producer[c.input[2]]
+        assert b.op_type == "DequantizeLinear" and init[b.input[0]].dtype.name == "int32", c.name
+    int8_convs += 1
+# R-18: stem 3 + 8 blocks x 2 + 3 downsamples, the head's int8 convolutions.
+assert int8_convs >= 22 and len(convs) - int8_convs <= 4, (int8_convs, len(convs))
+assert ops.count("QuantizeLinear") >= 20 and ops[0] == "QuantizeLinear", ops[:3]
+PYEOF
+  fail "int8 QDQ file contents"
+for p in exact int8; do
+  env_=()
+  [ $p = int8 ] && env_=("${SEVEN_BIT[@]}")
+  "${env_[@]}" "$BIN/ann_test" "${CFG[@]}" --checkpoint="$CKPT" --images="$VAL" --test_scale=none \
+    --out_dir="$T/full_$p" --precision=$p --calibration="$CAL" >/dev/null 2>&1 ||
+    fail "ann_test $p at full size"
+done
+$PY - "$VAL" "$T/meta.json" "$T/val.f32" >"$T/val.dims" <<'PYEOF' || fail "ONNX input"
+import glob, json, sys, cv2, numpy as np
+meta = json.load(open(sys.argv[2]))
+mean, std = np.array(json.loads(meta["mean"]), np.float32), np.array(json.loads(meta["std"]), np.float32)
+batch = []
+for f in sorted(glob.glob(sys.argv[1] + "/**/*.png", recursive=True)):
+    img = cv2.imread(f, cv2.IMREAD_COLOR).astype(np.float32)
+    if meta["channel_order"] == "rgb":
+        img = img[:, :, ::-1]
+    batch.append(((img - mean) / std).transpose(2, 0, 1))
+x = np.ascontiguousarray(np.stack(batch), np.float32)
+x.tofile(sys.argv[3])
+print(",".join(map(str, x.shape)))
+PYEOF
+node tests/ort/run_onnx.js "$T/int8.onnx" "$T/val.f32" "$(cat "$T/val.dims")" "$T/ort" 2 >"$T/ort.json" 2>&1 ||
+  { cat "$T/ort.json"; fail "ONNX Runtime on the int8 QDQ file"; }
+$PY - "$VAL" "$T/ort.labels.bin" "$(cat "$T/val.dims")" "$T/full_int8" "$T/full_exact" <<'PYEOF' && ok "ONNX Runtime on the int8 QDQ file: labels agree with ann_test --precision=int8 on >= 99% and with exact on >= 98% of the val pixels" ||
+import glob, os, sys, cv2, numpy as np
+files = sorted(glob.glob(sys.argv[1] + "/**/*.png", recursive=True))
+n, _, h, w = map(int, sys.argv[3].split(","))
+ort = np.fromfile(sys.argv[2], np.int64).reshape(n, h, w)
+assert len(files) == n == 12, (len(files), n)
+result = {}
+for name, folder in (("int8", sys.argv[4]), ("exact", sys.argv[5])):
+    preds = sorted(glob.glob(folder + "/**/*.png", recursive=True))
+    assert len(preds) == n, (folder, len(preds))
+    same = 0
+    for i, f in enumerate(preds):
+        assert os.path.basename(f).split(".")[0] in os.path.basename(files[i]), (f, files[i])
+        same += int((cv2.imread(f, cv2.IMREAD_UNCHANGED) == ort[i]).sum())
+    result[name] = same / ort.size
+print("ONNX Runtime int8 QDQ agreement: with ann int8 %.4f%%, with exact %.4f%% of %d pixels"
+      % (100 * result["int8"], 100 * result["exact"], ort.size))
+assert len(np.unique(ort)) > 2
+sys.exit(not (result["int8"] >= 0.99 and result["exact"] >= 0.98))
+PYEOF
+  fail "ONNX Runtime int8 agreement"
+
 "$BIN/ann_submit" "${CFG[@]}" --checkpoint="$CKPT" --data_root="$T/data" --precision=int8 \
   --calibration="$CAL" --out="$T/sub.zip" >"$T/sub.log" 2>&1 && [ -s "$T/sub.zip" ] &&
   ok "ann_submit --precision=int8 writes the zip" || { cat "$T/sub.log"; fail "ann_submit int8"; }
@@ -115,8 +205,6 @@ refused "an unknown observer" 2 "--int8_observer:" "$BIN/ann_test" "${CFG[@]}" \
 # int8 runs on every CPU with AVX2; without VNNI (this CPU, or one presented so) the weights keep
 # to 7 bits. Where this CPU has VNNI, a CPU without it is emulated (oneDNN capped at AVX2) and
 # must give the same accuracy.
-grep '^flags' /proc/cpuinfo | head -1 | sed 's/ avx512_vnni//; s/ avx_vnni//; s/ amx_int8//' \
-  >"$T/cpuinfo_no_vnni"
 if grep -qwE 'avx512_vnni|avx_vnni|amx_int8' /proc/cpuinfo; then
   env ANN_CPUINFO="$T/cpuinfo_no_vnni" DNNL_MAX_CPU_ISA=AVX2 "$BIN/ann_eval" "${CFG[@]}" \
     --checkpoint="$CKPT" --data_root="$T/data" --precision=int8 --calibration="$CAL" \

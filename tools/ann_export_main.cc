@@ -1,7 +1,8 @@
 // ann_export: a checkpoint as an ONNX file for other runtimes (ONNX Runtime, TensorRT, OpenVINO,
 // mmdeploy's SDK): static (--input=WIDTHxHEIGHT) or dynamic (--dynamic: any batch, height and
 // width) shapes, logits at the input size and optionally argmax labels; the preprocessing in the
-// file's metadata (ann/export/onnx_export.h).
+// file's metadata (ann/export/onnx_export.h). With --precision=int8 --calibration=FILE the file is
+// int8 in the QDQ form, with the calibration's scales.
 #include <cstdio>
 #include <string>
 
@@ -25,7 +26,7 @@ namespace {
 const ToolInfo kTool = {
     "ann_export", "exports a checkpoint as an ONNX file (static or dynamic shapes)",
     "--config=FLAGS --checkpoint=PTH --out=MODEL.onnx (--input=WIDTHxHEIGHT [--batch=N] | "
-    "--dynamic) [--with_argmax]",
+    "--dynamic) [--with_argmax] [--precision=int8 --calibration=FILE]",
     "ann_export --config=configs/ann_r50-d8_512x1024_40k_cityscapes.flags --checkpoint=r50.pth "
     "--out=ann_r50.onnx --dynamic"};
 
@@ -45,6 +46,15 @@ absl::Status Run() {
   ANN_ASSIGN_OR_RETURN(options.input, ParseSizeFlag("input", FLAGS_input));
   if (FLAGS_batch < 1) return absl::InvalidArgumentError("--batch: must be >= 1");
   options.batch = FLAGS_batch;
+  if (config.test.precision == Precision::kInt8) {
+    options.calibration = config.test.calibration;
+    options.observer = config.test.observer;
+    ANN_RETURN_IF_ERROR(CheckInt8Head(config.model, config.test));
+  } else if (config.test.precision && *config.test.precision != Precision::kFp32) {
+    return absl::InvalidArgumentError(
+        "--precision: ann_export writes fp32 files (exact or fp32: the same file) or int8 QDQ "
+        "files (int8 with --calibration)");
+  }
   SetUpRuntimeFromFlags();
   ANN_ASSIGN_OR_RETURN(EncoderDecoder model,
                        LoadEvalModel(config.model, config.test, FLAGS_checkpoint));

@@ -35,7 +35,12 @@ TEST(DnnlConvTest, MatchesConvPlusResidualPlusRelu) {
   const std::vector<Case> cases = {{5, 7, 3, 1, 2, 2, true},
                                    {6, 9, 3, 2, 1, 1, false},
                                    {16, 24, 1, 1, 0, 1, true},
-                                   {16, 8, 1, 2, 0, 1, false}};
+                                   {16, 8, 1, 2, 0, 1, false},
+                                   // Multiples of 8 channels: on CPUs without AVX-512 these run
+                                   // on nChw8c (or nchw for dilation 4), reordered in and out.
+                                   {16, 24, 3, 1, 2, 2, true},
+                                   {8, 16, 3, 2, 1, 1, false},
+                                   {16, 8, 3, 1, 4, 4, true}};
   std::vector<torch::ScalarType> dtypes = {torch::kFloat};
   if (CpuHasBf16()) dtypes.push_back(torch::kBFloat16);
   for (const Case& c : cases) {

@@ -19,7 +19,8 @@ DnnlConvolution MakeDnnlConvolution(const dnnl::memory::desc& src, const dnnl::m
       {stride[0], stride[1]}, {dilation[0] - 1, dilation[1] - 1}, {padding[0], padding[1]},
       {padding[0], padding[1]});
   const dnnl::convolution_forward::primitive_desc pd(desc, attr, DnnlEngine());
-  DnnlConvolution c{dnnl::convolution_forward(pd), dnnl::memory(pd.weights_desc(), DnnlEngine())};
+  DnnlConvolution c{dnnl::convolution_forward(pd), dnnl::memory(pd.weights_desc(), DnnlEngine()),
+                    pd.impl_info_str()};
   dnnl::memory plain({weight_dims, weight_type, dnnl::memory::format_tag::oihw}, DnnlEngine(),
                      weights);
   dnnl::stream stream(DnnlEngine());

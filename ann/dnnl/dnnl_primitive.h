@@ -5,6 +5,7 @@
 #define ANN_DNNL_DNNL_PRIMITIVE_H_
 
 #include <cstdint>
+#include <string>
 
 #include "oneapi/dnnl/dnnl.hpp"
 
@@ -16,6 +17,7 @@ dnnl::engine& DnnlEngine();
 struct DnnlConvolution {
   dnnl::convolution_forward conv;
   dnnl::memory weights;  // in the kernel's layout, with any compensation `attr` needs
+  std::string impl;      // the kernel oneDNN chose ("jit:avx2", "x64:gemm:jit", "ref:any", ...)
 };
 
 // A convolution of `src` to `dst` (`bias` may be empty) under `attr`, its weights [O, I, kh, kw]

@@ -25,7 +25,7 @@ DEFINE_string(precision, "exact",
               "Inference arithmetic: exact (as loaded: bit-identical to mmseg's PyTorch), fp32 "
               "(BatchNorm folded into the convolutions, channels-last: faster, within 1e-4), "
               "bf16 (the same in bfloat16; needs AVX512-BF16 or AMX) or int8 (post-training "
-              "quantization with --calibration; needs VNNI or AMX-INT8).");
+              "quantization with --calibration; needs AVX2, faster with VNNI or AMX-INT8).");
 DEFINE_string(calibration, "",
               "--precision=int8: the calibration file ann_test --calibrate wrote for this "
               "checkpoint.");

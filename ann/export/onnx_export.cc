@@ -7,9 +7,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "ann/inference/compose_bottleneck.h"
 #include "ann/inference/fold_batch_norm.h"
+#include "ann/inference/inference_form.h"
 #include "ann/inference/model_graph.h"
 #include "ann/io/checkpoint.h"
+#include "ann/quant/int8_executor.h"
 #include "ann/util/atomic_file.h"
 #include "ann/util/json.h"
 #include "ann/util/status_macros.h"
@@ -22,6 +25,8 @@ namespace ann {
 namespace {
 
 constexpr int kOpset = 13;
+// The int8 weights' largest code in a QDQ file (onnx_export.h).
+constexpr int64_t kQdqWeightMaxCode = 63;
 
 // Builds the graph: every Add* returns the name of the value it produces.
 class GraphBuilder {
@@ -30,18 +35,31 @@ class GraphBuilder {
 
   std::string Name(const std::string& hint) { return absl::StrCat(hint, "_", count_++); }
 
-  // A float32 (or int64) constant tensor.
+  // A constant tensor: float32, int64, int32, int8 or uint8.
   std::string Initializer(const std::string& hint, const torch::Tensor& value) {
     const torch::Tensor t = value.detach().cpu().contiguous();
     onnx::TensorProto* init = graph_->add_initializer();
     const std::string name = Name(hint);
     init->set_name(name);
     for (int64_t d : t.sizes()) init->add_dims(d);
-    if (t.scalar_type() == torch::kLong) {
-      init->set_data_type(onnx::TensorProto::INT64);
-    } else {
-      TORCH_CHECK(t.scalar_type() == torch::kFloat, "unexpected initializer type");
-      init->set_data_type(onnx::TensorProto::FLOAT);
+    switch (t.scalar_type()) {
+      case torch::kLong:
+        init->set_data_type(onnx::TensorProto::INT64);
+        break;
+      case torch::kFloat:
+        init->set_data_type(onnx::TensorProto::FLOAT);
+        break;
+      case torch::kInt:
+        init->set_data_type(onnx::TensorProto::INT32);
+        break;
+      case torch::kChar:
+        init->set_data_type(onnx::TensorProto::INT8);
+        break;
+      case torch::kByte:
+        init->set_data_type(onnx::TensorProto::UINT8);
+        break;
+      default:
+        TORCH_CHECK(false, "unexpected initializer type");
     }
     init->set_raw_data(std::string(static_cast<const char*>(t.data_ptr()), t.nbytes()));
     return name;
@@ -92,16 +110,89 @@ class GraphBuilder {
 
   // A graph convolution node (BatchNorm folded) of `x`.
   std::string Conv(const std::string& x, const GraphNode& conv) {
-    std::vector<std::string> inputs = {x, Initializer("w", conv.weight.to(torch::kFloat))};
-    if (conv.bias.defined()) inputs.push_back(Initializer("b", conv.bias.to(torch::kFloat)));
+    return ConvOf(x, Initializer("w", conv.weight.to(torch::kFloat)),
+                  conv.bias.defined() ? Initializer("b", conv.bias.to(torch::kFloat)) : "", conv,
+                  conv.name);
+  }
+  // A convolution of `x` with `conv`'s geometry and the given weight and bias values ("": none).
+  std::string ConvOf(const std::string& x, const std::string& weight, const std::string& bias,
+                     const GraphNode& conv, const std::string& name) {
+    std::vector<std::string> inputs = {x, weight};
+    if (!bias.empty()) inputs.push_back(bias);
     const std::string out = Name("conv");
     onnx::NodeProto* node = Node("Conv", inputs, out);
-    node->set_name(conv.name);
+    node->set_name(name);
     IntsAttr(node, "kernel_shape", {conv.weight.size(2), conv.weight.size(3)});
     IntsAttr(node, "strides", {conv.stride[0], conv.stride[1]});
     IntsAttr(node, "dilations", {conv.dilation[0], conv.dilation[1]});
     IntsAttr(node, "pads", {conv.padding[0], conv.padding[1], conv.padding[0], conv.padding[1]});
     return out;
+  }
+
+  // x through QuantizeLinear and DequantizeLinear (uint8, per tensor).
+  std::string QuantizeDequantize(const std::string& x, const QParams& q) {
+    const std::string scale = Float("scale", static_cast<float>(q.scale));
+    const std::string zero = Initializer("zero_point", torch::full({}, q.zero_point, torch::kByte));
+    return Op("DequantizeLinear", {Op("QuantizeLinear", {x, scale, zero}), scale, zero});
+  }
+
+  // `codes` (int8 or int32, [O, ...]) times `scales` [O] float32 through DequantizeLinear on axis
+  // 0.
+  std::string DequantizePerChannel(const std::string& hint, const torch::Tensor& codes,
+                                   const torch::Tensor& scales) {
+    const std::string out = Name(hint);
+    onnx::NodeProto* node =
+        Node("DequantizeLinear",
+             {Initializer(hint, codes), Initializer("scale", scales.to(torch::kFloat)),
+              Initializer("zero_point", torch::zeros({codes.size(0)}, codes.scalar_type()))},
+             out);
+    IntAttr(node, "axis", 0);
+    return out;
+  }
+
+  // An int8 convolution of `x` (a dequantized value of scale `x_scale`) with `weight` [O, I, kh,
+  // kw] quantized per output channel and `bias` (may be undefined) as int32 codes of scale
+  // x_scale * weight scale, as ONNX Runtime fuses them into QLinearConv.
+  std::string Int8Conv(const std::string& x, double x_scale, const torch::Tensor& weight,
+                       const torch::Tensor& bias, const GraphNode& conv, const std::string& name) {
+    const torch::Tensor q = QuantizeWeightPerChannel(weight, kQdqWeightMaxCode);
+    const torch::Tensor weight_scales = q.q_per_channel_scales().to(torch::kFloat);
+    std::string bias_value;
+    if (bias.defined()) {
+      const torch::Tensor bias_scales = weight_scales * static_cast<float>(x_scale);
+      const torch::Tensor codes = (bias.to(torch::kDouble) / bias_scales.to(torch::kDouble))
+                                      .round()
+                                      .clamp(-2147483648.0, 2147483647.0)
+                                      .to(torch::kInt);
+      bias_value = DequantizePerChannel("b", codes, bias_scales);
+    }
+    return ConvOf(x, DequantizePerChannel("w", q.int_repr().contiguous(), weight_scales),
+                  bias_value, conv, name);
+  }
+
+  // A composed node's border-aware bias map [1, O, H, W] over `x`'s H and W (border_bias.h).
+  std::string BorderBiasMap(const std::string& x, const GraphNode& conv) {
+    const BorderBias& border = *conv.border;
+    const std::string shape = Name("shape");
+    IntAttr(Node("Concat", {Ints("one", {1, 1}), Dim(x, 2), Dim(x, 3)}, shape), "axis", 0);
+    const std::string ones = Name("ones");
+    onnx::AttributeProto* value = Node("ConstantOfShape", {shape}, ones)->add_attribute();
+    value->set_name("value");
+    value->set_type(onnx::AttributeProto::TENSOR);
+    onnx::TensorProto* one = value->mutable_t();
+    one->set_data_type(onnx::TensorProto::FLOAT);
+    one->add_dims(1);
+    one->add_float_data(1.0f);
+    const std::string map = Name("border_bias");
+    onnx::NodeProto* node = Node("Conv",
+                                 {ones, Initializer("taps", border.taps().to(torch::kFloat)),
+                                  Initializer("bias", border.bias().to(torch::kFloat))},
+                                 map);
+    IntsAttr(node, "kernel_shape", {border.taps().size(2), border.taps().size(3)});
+    IntsAttr(node, "dilations", {border.dilation()[0], border.dilation()[1]});
+    IntsAttr(node, "pads",
+             {border.padding()[0], border.padding()[1], border.padding()[0], border.padding()[1]});
+    return map;
   }
 
   // Dimension `axis` of `x`'s shape as a 1-element int64 tensor.
@@ -248,6 +339,71 @@ class GraphBuilder {
   int64_t count_ = 0;
 };
 
+// The int8 forward of `executor` (quantized) as a QDQ graph (onnx_export.h): each node's value.
+absl::StatusOr<std::vector<std::string>> WriteInt8Graph(GraphBuilder& g, const Int8Executor& e) {
+  using Role = Int8Executor::Role;
+  const Graph& net = e.graph();
+  std::vector<std::string> values(net.size());
+  std::vector<QParams> quantization(net.size());  // of each quantized value
+  for (int i = 0; i < net.size(); ++i) {
+    const GraphNode& n = net.node(i);
+    std::vector<std::string> in;
+    for (int k : n.inputs) in.push_back(values[k]);
+    const Role role = e.role(i);
+    if (n.kind == NodeKind::kInput) {
+      quantization[i] = e.input_quantization();
+      values[i] = g.QuantizeDequantize("input", quantization[i]);
+      continue;
+    }
+    if (n.kind != NodeKind::kConv || role == Role::kClassifier) {
+      ANN_ASSIGN_OR_RETURN(values[i], g.Write(n, in, ""));
+      if (n.kind == NodeKind::kMaxPool || n.kind == NodeKind::kAttention) {
+        // Max pooling runs on uint8: its input's quantization.
+        quantization[i] =
+            n.kind == NodeKind::kMaxPool ? quantization[n.inputs[0]] : e.output_quantization(i);
+        values[i] = g.QuantizeDequantize(values[i], quantization[i]);
+      }
+      continue;
+    }
+    std::string y;
+    if (role == Role::kComposed) {
+      // One int8 convolution per chunk, summed in float, then the border-aware bias.
+      const std::vector<ConvChunk> chunks = ComposedChunks(net, n);
+      std::vector<int> readers(n.inputs.size());
+      for (const ConvChunk& c : chunks) ++readers[c.input];
+      for (const ConvChunk& c : chunks) {
+        std::string part = in[c.input];
+        if (readers[c.input] > 1) {
+          part = g.Op("Slice", {part, g.Ints("start", {c.start}),
+                                g.Ints("end", {c.start + c.length}), g.Ints("axis", {1})});
+        }
+        const std::string conv = g.Int8Conv(part, quantization[n.inputs[c.input]].scale,
+                                            n.weight.narrow(1, c.offset, c.length), torch::Tensor(),
+                                            n, absl::StrCat(n.name, ".", c.offset));
+        y = y.empty() ? conv : g.Op("Add", {y, conv});
+      }
+      y = g.Op("Add", {y, g.BorderBiasMap(in.back(), n)});
+    } else if (role == Role::kJoined) {
+      // The inputs' concatenation requantized, then one int8 convolution.
+      const std::string cat = g.Name("cat");
+      GraphBuilder::IntAttr(g.Node("Concat", in, cat), "axis", 1);
+      const QParams& q = e.concat_quantization(i);
+      y = g.Int8Conv(g.QuantizeDequantize(cat, q), q.scale, n.weight, n.bias, n, n.name);
+    } else {  // kQuantized, kProjection
+      y = g.Int8Conv(in[0], quantization[n.inputs[0]].scale, n.weight, n.bias, n, n.name);
+      if (n.residual >= 0) y = g.Op("Add", {y, values[n.residual]});
+    }
+    if (n.relu) y = g.Op("Relu", {y});
+    if (role == Role::kProjection) {  // float out, into the attention
+      values[i] = y;
+      continue;
+    }
+    quantization[i] = e.output_quantization(i);
+    values[i] = g.QuantizeDequantize(y, quantization[i]);
+  }
+  return values;
+}
+
 void SetValueInfo(onnx::ValueInfoProto* info, const std::string& name, int element_type,
                   const std::vector<std::string>& dims, const std::vector<int64_t>& sizes) {
   info->set_name(name);
@@ -291,26 +447,40 @@ absl::StatusOr<std::string> ExportOnnx(EncoderDecoder& model, const Config& conf
   SetValueInfo(graph->add_input(), "input", onnx::TensorProto::FLOAT,
                {"batch", "3", "height", "width"}, {n, 3, h, w});
 
-  // The inference graph with BatchNorm folded (in float64, as the inference form folds it);
-  // dropouts are identities in eval mode.
-  Graph net = BuildModelGraph(*model);
-  FoldBatchNorm(net);
-  std::vector<std::string> values(net.size());
-  for (int i = 0; i < net.size(); ++i) {
-    const GraphNode& node = net.node(i);
-    if (node.kind == NodeKind::kInput) {
-      values[i] = "input";
-      continue;
+  std::vector<std::string> values;
+  std::string logits;
+  if (options.calibration != nullptr) {
+    // int8: the int8 forward's graph and quantization.
+    std::unique_ptr<Int8Executor> int8;
+    try {
+      int8 = std::make_unique<Int8Executor>(InferenceGraph(*model));
+      int8->Quantize(*options.calibration, options.observer);
+    } catch (const c10::Error& e) {
+      const std::string what = e.what_without_backtrace();
+      return absl::InvalidArgumentError(what.substr(0, what.find('\n')));
     }
-    std::vector<std::string> in;
-    for (int k : node.inputs) in.push_back(values[k]);
-    absl::StatusOr<std::string> value =
-        g.Write(node, in, node.residual >= 0 ? values[node.residual] : "");
-    if (!value.ok()) return value.status();
-    values[i] = *std::move(value);
+    ANN_ASSIGN_OR_RETURN(values, WriteInt8Graph(g, *int8));
+    logits = values[int8->graph().outputs()[0]];
+  } else {
+    // The inference graph with BatchNorm folded (in float64, as the inference form folds it);
+    // dropouts are identities in eval mode.
+    Graph net = BuildModelGraph(*model);
+    FoldBatchNorm(net);
+    values.resize(net.size());
+    for (int i = 0; i < net.size(); ++i) {
+      const GraphNode& node = net.node(i);
+      if (node.kind == NodeKind::kInput) {
+        values[i] = "input";
+        continue;
+      }
+      std::vector<std::string> in;
+      for (int k : node.inputs) in.push_back(values[k]);
+      ANN_ASSIGN_OR_RETURN(values[i],
+                           g.Write(node, in, node.residual >= 0 ? values[node.residual] : ""));
+    }
+    logits = values[net.outputs()[0]];
   }
   // The decode head's resized logits (the last value written) are the output "logits".
-  const std::string& logits = values[net.outputs()[0]];
   for (onnx::NodeProto& node : *graph->mutable_node()) {
     for (std::string& out : *node.mutable_output()) {
       if (out == logits) out = "logits";
@@ -353,6 +523,16 @@ absl::StatusOr<std::string> ExportOnnx(EncoderDecoder& model, const Config& conf
               absl::StrCat("ANN ", VariantName(m.variant), " ResNetV1c-", m.depth, "-D8, ",
                            m.num_classes, " classes"));
   AddMetadata(proto, "shapes", options.dynamic ? "dynamic" : "static");
+  AddMetadata(proto, "precision", options.calibration != nullptr ? "int8" : "fp32");
+  if (options.calibration != nullptr) {
+    AddMetadata(proto, "quantization",
+                absl::StrCat("QDQ: activations uint8 per tensor (", options.calibration->images,
+                             " calibration images, ",
+                             options.observer == Observer::kMinMax ? "minmax" : "percentile",
+                             " observer), weights int8 per output channel, symmetric, codes -",
+                             kQdqWeightMaxCode, "..", kQdqWeightMaxCode, ", bias int32"));
+    AddMetadata(proto, "checkpoint_sha256", options.calibration->checkpoint_sha256);
+  }
 
   try {
     onnx::checker::check_model(proto);
@@ -385,7 +565,8 @@ absl::StatusOr<std::string> ExportOnnx(EncoderDecoder& model, const Config& conf
       path, ": opset ", kOpset, ", ", graph->node_size(), " nodes, ", graph->initializer_size(),
       " initializers, ", bytes.size() / 1e6, " MB, ",
       options.dynamic ? "dynamic N, H, W" : absl::StrCat("static ", n, "x3x", h, "x", w),
-      options.with_argmax ? ", with labels" : "");
+      options.with_argmax ? ", with labels" : "",
+      options.calibration != nullptr ? ", int8 (QDQ)" : "");
 }
 
 }  // namespace ann

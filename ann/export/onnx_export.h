@@ -16,17 +16,30 @@
 // its row and column means, so this equals adaptive average pooling for every size (up to
 // float32 rounding of the sums), with static and dynamic shapes alike.
 //
+// With a calibration the file is int8 in the QDQ form (ONNX Runtime's, TensorRT's and OpenVINO's
+// input for quantized models): the computation of ann's int8 forward (Int8Executor) on the same
+// inference graph, every tensor it quantizes passed through QuantizeLinear / DequantizeLinear
+// with the calibration's scale and zero point (uint8, per tensor), every int8 convolution's
+// weights as int8 codes per output channel (symmetric, -63..63: 7 bits, as ONNX Runtime's
+// reduce_range, so that no runtime's u8 x s8 kernels saturate on CPUs without VNNI, and as ann
+// runs there) and its bias as int32 codes at the input's scale times the weight's. Kept in
+// float as ann keeps them: the attention (after int8 projections), the composed bottleneck's
+// chunk sum and border bias (the latter a convolution of a map of ones), the classifier, the
+// resize.
+//
 // The preprocessing a deployment needs is in the file's metadata_props (what mmdeploy keeps in
 // pipeline.json): mean, std, channel_order, classes, palette, test_scale, ignore_index, ...
 #ifndef ANN_EXPORT_ONNX_EXPORT_H_
 #define ANN_EXPORT_ONNX_EXPORT_H_
 
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "ann/config/config.h"
 #include "ann/model/segmentor.h"
+#include "ann/quant/calibration.h"
 #include "opencv2/core.hpp"
 
 namespace ann {
@@ -36,6 +49,9 @@ struct OnnxExportOptions {
   cv::Size input{512, 512};  // WIDTHxHEIGHT of a static file
   int batch = 1;             // N of a static file
   bool with_argmax = false;  // also output `labels`
+  // int8 (QDQ) with these activation ranges under `observer`; null: float32.
+  std::shared_ptr<const Calibration> calibration;
+  Observer observer = Observer::kMinMax;
 };
 
 // Exports `model` (loaded, any mode: it is put in eval mode) under `config` to `path`: the file is

@@ -22,6 +22,12 @@ class BorderBias {
              std::array<int64_t, 2> dilation);
   // [out] float64: the map away from the border.
   const torch::Tensor& interior() const { return interior64_; }
+  // What the map is made of, for writers of the same computation (the ONNX export): the map is
+  // conv(ones [1, 1, H, W], taps, bias) with the padding and dilation.
+  const torch::Tensor& taps() const { return taps_; }
+  const torch::Tensor& bias() const { return bias64_; }
+  const std::array<int64_t, 2>& padding() const { return padding_; }
+  const std::array<int64_t, 2>& dilation() const { return dilation_; }
   // Adds to `sum` [N, out, H, W] (float32) the map minus its interior value: rows and columns
   // within `padding` of the border only.
   void AddTo(torch::Tensor& sum) const;

@@ -55,17 +55,28 @@ class Int8Executor {
   // Logits [N, K, H, W] float32 at the input's size, in int8 (after Quantize). Thread-safe.
   torch::Tensor Predict(const torch::Tensor& input) const;
 
- private:
-  class Walk;
-  // How each node runs.
+  // How each convolution runs.
   enum class Role {
-    kOther,
+    kOther,       // not a convolution
     kClassifier,  // read by the resize: float, through LibTorch
     kProjection,  // read by attention nodes only: int8 with a float output
-    kComposed,    // several inputs and a border bias: a sum of int8 convolutions, float output
+    kComposed,    // several inputs and a border bias: a sum of int8 convolutions (ComposedChunks),
+                  // the border bias and ReLU in float, the result quantized
     kJoined,      // several inputs: their requantized concatenation, then one int8 convolution
-    kQuantized,   // one input: int8 in, int8 out
+    kQuantized,   // one input: int8 in (plus a residual), int8 out
   };
+  // The int8 forward step by step, for writers of the same computation (the QDQ ONNX export):
+  // the graph, each node's role, and after Quantize the quantization of the input, of each
+  // node's output (kComposed, kJoined, kQuantized, attention nodes; max pooling keeps its
+  // input's) and of a kJoined node's concatenation.
+  const Graph& graph() const { return graph_; }
+  Role role(int node) const { return steps_[node].role; }
+  const QParams& input_quantization() const { return input_; }
+  const QParams& output_quantization(int node) const { return steps_[node].out; }
+  const QParams& concat_quantization(int node) const { return steps_[node].cat; }
+
+ private:
+  class Walk;
   struct Chunk {
     ConvChunk part;
     torch::Tensor weight, bias;  // float32

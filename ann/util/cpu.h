@@ -3,6 +3,8 @@
 #ifndef ANN_UTIL_CPU_H_
 #define ANN_UTIL_CPU_H_
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
@@ -23,6 +25,13 @@ bool CpuHasInt8Dot();
 // OK when the CPU has AVX2, the least oneDNN's int8 convolutions need; otherwise the flag error
 // "--<flag>: int8 needs ...".
 absl::Status CheckInt8Flag(absl::string_view flag);
+
+// One line naming the CPU for benchmark output, so that figures from different machines are never
+// mixed: its model name, the instruction sets that decide which kernels run (present and
+// missing), the threads, and the overrides in effect (ANN_CPUINFO, DNNL_MAX_CPU_ISA,
+// ATEN_CPU_CAPABILITY). E.g. "CPU: AMD EPYC; has avx2 fma; lacks avx512f avx512_vnni avx_vnni
+// avx512_bf16 amx_bf16 amx_int8; 2 threads".
+std::string CpuDescription(int threads);
 
 }  // namespace ann
 
