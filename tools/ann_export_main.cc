@@ -48,8 +48,7 @@ absl::Status Run() {
   options.batch = FLAGS_batch;
   if (config.test.precision == Precision::kInt8) {
     options.calibration = config.test.calibration;
-    options.observer = config.test.observer;
-    ANN_RETURN_IF_ERROR(CheckInt8Head(config.model, config.test));
+    options.observer = config.test.observer;  // the head was checked by LoadConfig
   } else if (config.test.precision && *config.test.precision != Precision::kFp32) {
     return absl::InvalidArgumentError(
         "--precision: ann_export writes fp32 files (exact or fp32: the same file) or int8 QDQ "

@@ -28,6 +28,24 @@ constexpr int kOpset = 13;
 // The int8 weights' largest code in a QDQ file (onnx_export.h).
 constexpr int64_t kQdqWeightMaxCode = 63;
 
+// The ONNX element type of an initializer's dtype.
+int ElementType(torch::ScalarType dtype) {
+  switch (dtype) {
+    case torch::kLong:
+      return onnx::TensorProto::INT64;
+    case torch::kFloat:
+      return onnx::TensorProto::FLOAT;
+    case torch::kInt:
+      return onnx::TensorProto::INT32;
+    case torch::kChar:
+      return onnx::TensorProto::INT8;
+    case torch::kByte:
+      return onnx::TensorProto::UINT8;
+    default:
+      TORCH_CHECK(false, "unexpected initializer type ", dtype);
+  }
+}
+
 // Builds the graph: every Add* returns the name of the value it produces.
 class GraphBuilder {
  public:
@@ -42,25 +60,7 @@ class GraphBuilder {
     const std::string name = Name(hint);
     init->set_name(name);
     for (int64_t d : t.sizes()) init->add_dims(d);
-    switch (t.scalar_type()) {
-      case torch::kLong:
-        init->set_data_type(onnx::TensorProto::INT64);
-        break;
-      case torch::kFloat:
-        init->set_data_type(onnx::TensorProto::FLOAT);
-        break;
-      case torch::kInt:
-        init->set_data_type(onnx::TensorProto::INT32);
-        break;
-      case torch::kChar:
-        init->set_data_type(onnx::TensorProto::INT8);
-        break;
-      case torch::kByte:
-        init->set_data_type(onnx::TensorProto::UINT8);
-        break;
-      default:
-        TORCH_CHECK(false, "unexpected initializer type");
-    }
+    init->set_data_type(ElementType(t.scalar_type()));
     init->set_raw_data(std::string(static_cast<const char*>(t.data_ptr()), t.nbytes()));
     return name;
   }
